@@ -18,10 +18,8 @@ export type OciErrorCode =
   | 'DENIED'
   | 'UNSUPPORTED'
   | 'TOOMANYREQUESTS'
-  | 'RANGE_INVALID'
+  // Docker Registry V2 codes that OCI does not list but clients know:
   | 'PAGINATION_NUMBER_INVALID'
-  | 'NOT_FOUND'
-  | 'METHOD_UNKNOWN'
   | 'UNAVAILABLE';
 
 const DEFAULT_STATUS: Record<OciErrorCode, number> = {
@@ -39,10 +37,7 @@ const DEFAULT_STATUS: Record<OciErrorCode, number> = {
   DENIED: 403,
   UNSUPPORTED: 405,
   TOOMANYREQUESTS: 429,
-  RANGE_INVALID: 416,
   PAGINATION_NUMBER_INVALID: 400,
-  NOT_FOUND: 404,
-  METHOD_UNKNOWN: 405,
   UNAVAILABLE: 503,
 };
 

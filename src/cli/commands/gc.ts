@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { SqliteMetadataStore } from '../../metadata/sqlite/sqlite-store.js';
+import { GarbageCollector, type GcReport } from '../../registry/gc.js';
+import { BlobStore } from '../../storage/blob-store.js';
+import { FilesystemDriver } from '../../storage/fs-driver.js';
+import { dataPaths } from '../../server/start.js';
+import { CliError } from '../cli-error.js';
+import { runningServer } from '../pid-file.js';
+
+interface GcFlags {
+  dataDir: string;
+  dryRun?: boolean;
+  grace: number;
+  uploadTtl: number;
+  deleteUntagged?: boolean;
+  output: 'text' | 'json';
+}
+
+function human(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+function printText(r: GcReport): void {
+  const verb = r.dryRun ? 'would remove' : 'removed';
+  if (Array.isArray(r.manifests)) for (const m of r.manifests) process.stdout.write(`manifest ${m.repo}@${m.digest} (${human(m.size)})\n`);
+  if (Array.isArray(r.blobs)) for (const b of r.blobs) process.stdout.write(`blob ${b.digest} (${human(b.size)})\n`);
+  const count = (x: unknown[] | number) => (Array.isArray(x) ? x.length : x);
+  process.stdout.write(
+    `gc ${verb}: ${count(r.manifests)} manifests, ${count(r.blobs)} blobs, ${r.uploads} upload sessions; ` +
+      `${r.dryRun ? 'reclaimable' : 'reclaimed'} ${human(r.bytes)} (${r.bytes} bytes)\n`,
+  );
+}
+
+export function gcCommand(): Command {
+  return new Command('gc')
+    .description('Collect unreferenced manifests, blobs and abandoned uploads (the server also does this online)')
+    .option('--data-dir <dir>', 'the registry data directory', process.env.AIRLOCK_DATA_DIR ?? './airlock-data')
+    .option('--dry-run', 'report what would be removed and the bytes reclaimed; change nothing (safe while serving)')
+    .option('--grace <seconds>', 'keep unreferenced content younger than this', (v) => Number(v), 3600)
+    .option('--upload-ttl <seconds>', 'purge upload sessions idle longer than this', (v) => Number(v), 86400)
+    .option('--delete-untagged', 'also collect manifests that never had a tag or parent')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (f: GcFlags) => {
+      const dataDir = resolve(f.dataDir);
+      const paths = dataPaths(dataDir);
+      if (!existsSync(paths.metadata)) throw new CliError(`no registry data in ${dataDir} (missing metadata.db); pass --data-dir`);
+      if (!Number.isFinite(f.grace) || !Number.isFinite(f.uploadTtl)) throw new CliError('--grace and --upload-ttl take seconds');
+      const pid = runningServer(dataDir);
+      if (!f.dryRun && pid !== undefined) {
+        throw new CliError(`airlock serve (pid ${pid}) is using ${dataDir} and collects garbage online; use --dry-run to preview, or stop it first`);
+      }
+      const meta = new SqliteMetadataStore(paths.metadata);
+      try {
+        const gc = new GarbageCollector(meta, new BlobStore(new FilesystemDriver(paths.storage)), {
+          graceMs: f.grace * 1000,
+          uploadTtlMs: f.uploadTtl * 1000,
+          deleteUntagged: !!f.deleteUntagged,
+        });
+        const report = f.dryRun ? await gc.plan() : await gc.run();
+        if (f.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else printText(report);
+      } finally {
+        await meta.close();
+      }
+    });
+}

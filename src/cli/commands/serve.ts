@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { loadRegistryConfig } from '../../config/registry-config.js';
+import { startRegistry } from '../../server/start.js';
+import { CliError } from '../cli-error.js';
+import { removePidFile, runningServer, writePidFile } from '../pid-file.js';
+
+interface ServeFlags {
+  config?: string;
+  listen?: string;
+  dataDir?: string;
+  insecureHttp?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel?: string;
+  sparseIndexRepo?: string[];
+  manifestMaxBytes?: number;
+  gc?: boolean;
+  gcInterval?: number;
+  gcGrace?: number;
+  uploadTtl?: number;
+  gcDeleteUntagged?: boolean;
+}
+
+const num = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new CliError(`expected a non-negative number, got "${v}"`);
+  return n;
+};
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Run the mirror registry (OCI Distribution v1.1 / Docker Registry V2)')
+    .addOption(new Option('-c, --config <file>', 'YAML configuration file (keys as in docs/configuration.md)').env('AIRLOCK_CONFIG'))
+    .option('--listen <addr>', 'address to listen on, HOST:PORT or [IPv6]:PORT [env AIRLOCK_LISTEN] (default 0.0.0.0:5000)')
+    .option('--data-dir <dir>', 'where blobs and metadata live [env AIRLOCK_DATA_DIR] (default ./airlock-data)')
+    .option('--insecure-http', 'serve plain HTTP instead of TLS [env AIRLOCK_INSECURE_HTTP]')
+    .option('--tls-cert <file>', 'PEM server certificate (chain) [env AIRLOCK_TLS_CERT]')
+    .option('--tls-key <file>', 'PEM private key of the certificate [env AIRLOCK_TLS_KEY]')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env AIRLOCK_LOG_LEVEL] (default info)')
+    .option('--sparse-index-repo <glob>', 'repositories whose indexes may omit children, e.g. "ocp4/**" (repeatable) [env AIRLOCK_SPARSE_INDEX_REPOS, comma-separated]', collect)
+    .option('--manifest-max-bytes <n>', 'largest manifest accepted [env AIRLOCK_MANIFEST_MAX_BYTES] (default 4194304)', num)
+    .option('--no-gc', 'disable the background garbage collector [env AIRLOCK_GC_ENABLED=false]')
+    .option('--gc-interval <seconds>', 'how often the collector runs [env AIRLOCK_GC_INTERVAL_SECONDS] (default 600)', num)
+    .option('--gc-grace <seconds>', 'unreferenced content younger than this is kept [env AIRLOCK_GC_GRACE_SECONDS] (default 3600)', num)
+    .option('--upload-ttl <seconds>', 'abandoned upload sessions are purged after this [env AIRLOCK_UPLOAD_TTL_SECONDS] (default 86400)', num)
+    .option('--gc-delete-untagged', 'also collect manifests that never had a tag (off: tagless push is normal for mirrors) [env AIRLOCK_GC_DELETE_UNTAGGED]')
+    .addHelpText('after', '\nPrecedence: flags > environment > config file > defaults.\nSIGTERM/SIGINT drain in-flight requests before exit.')
+    .action(async (f: ServeFlags) => {
+      const gc: Record<string, unknown> = {};
+      if (f.gc === false) gc.enabled = false;
+      if (f.gcInterval !== undefined) gc.intervalSeconds = f.gcInterval;
+      if (f.gcGrace !== undefined) gc.graceSeconds = f.gcGrace;
+      if (f.uploadTtl !== undefined) gc.uploadTtlSeconds = f.uploadTtl;
+      if (f.gcDeleteUntagged) gc.deleteUntagged = true;
+      const config = loadRegistryConfig({
+        ...(f.config ? { file: f.config } : {}),
+        env: process.env,
+        flags: {
+          listen: f.listen,
+          dataDir: f.dataDir,
+          insecureHttp: f.insecureHttp,
+          tlsCert: f.tlsCert,
+          tlsKey: f.tlsKey,
+          logLevel: f.logLevel,
+          sparseIndexRepos: f.sparseIndexRepo,
+          manifestMaxBytes: f.manifestMaxBytes,
+          ...(Object.keys(gc).length ? { gc } : {}),
+        },
+      });
+      const dataDir = resolve(config.dataDir);
+      const other = runningServer(dataDir);
+      if (other !== undefined && other !== process.pid) {
+        throw new CliError(`the data directory ${dataDir} is in use by airlock serve (pid ${other}); stop it or pick another --data-dir`);
+      }
+      const reg = await startRegistry(config);
+      writePidFile(dataDir);
+      process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n`);
+      if (config.insecureHttp) {
+        process.stdout.write('  WARNING: plain HTTP (--insecure-http): clients need --tls-verify=false or an insecure-registry entry\n');
+      }
+      const stop = (sig: string) => {
+        reg.app.log.info({ signal: sig }, 'shutting down: draining in-flight requests');
+        void reg.close().then(
+          () => {
+            removePidFile(dataDir);
+            process.exit(0);
+          },
+          (e: unknown) => {
+            reg.app.log.error({ err: e }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/** Every `airlock serve` setting. Flags > environment (AIRLOCK_*) > YAML file > defaults. */
+export const RegistryConfigSchema = z
+  .object({
+    listen: z.string().default('0.0.0.0:5000'),
+    dataDir: z.string().default('./airlock-data'),
+    insecureHttp: z.boolean().default(false),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    manifestMaxBytes: z.number().int().positive().default(4 * MiB),
+    maxPageSize: z.number().int().positive().default(10000),
+    sparseIndexRepos: z.array(z.string()).default([]),
+    shutdownTimeoutSeconds: z.number().positive().default(30),
+    gc: z
+      .object({
+        enabled: z.boolean().default(true),
+        intervalSeconds: z.number().positive().default(600),
+        graceSeconds: z.number().nonnegative().default(3600),
+        uploadTtlSeconds: z.number().nonnegative().default(86400),
+        deleteUntagged: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type RegistryConfig = z.output<typeof RegistryConfigSchema>;
+export type RegistryConfigInput = z.input<typeof RegistryConfigSchema>;
+
+/** Environment variables and the config keys they set. */
+export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolean' | 'number' | 'list' }> = {
+  AIRLOCK_LISTEN: { path: ['listen'], type: 'string' },
+  AIRLOCK_DATA_DIR: { path: ['dataDir'], type: 'string' },
+  AIRLOCK_INSECURE_HTTP: { path: ['insecureHttp'], type: 'boolean' },
+  AIRLOCK_TLS_CERT: { path: ['tlsCert'], type: 'string' },
+  AIRLOCK_TLS_KEY: { path: ['tlsKey'], type: 'string' },
+  AIRLOCK_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+  AIRLOCK_MANIFEST_MAX_BYTES: { path: ['manifestMaxBytes'], type: 'number' },
+  AIRLOCK_SPARSE_INDEX_REPOS: { path: ['sparseIndexRepos'], type: 'list' },
+  AIRLOCK_GC_ENABLED: { path: ['gc', 'enabled'], type: 'boolean' },
+  AIRLOCK_GC_INTERVAL_SECONDS: { path: ['gc', 'intervalSeconds'], type: 'number' },
+  AIRLOCK_GC_GRACE_SECONDS: { path: ['gc', 'graceSeconds'], type: 'number' },
+  AIRLOCK_UPLOAD_TTL_SECONDS: { path: ['gc', 'uploadTtlSeconds'], type: 'number' },
+  AIRLOCK_GC_DELETE_UNTAGGED: { path: ['gc', 'deleteUntagged'], type: 'boolean' },
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function setPath(target: Obj, path: string[], value: unknown): void {
+  let o = target;
+  for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Obj;
+  o[path[path.length - 1]!] = value;
+}
+
+function deepMerge(a: Obj, b: Obj): Obj {
+  const out: Obj = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    const prev = out[k];
+    out[k] = typeof v === 'object' && v && !Array.isArray(v) && typeof prev === 'object' && prev && !Array.isArray(prev)
+      ? deepMerge(prev as Obj, v as Obj)
+      : v;
+  }
+  return out;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Obj {
+  const out: Obj = {};
+  for (const [name, spec] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let v: unknown = raw;
+    if (spec.type === 'boolean') {
+      if (!/^(1|0|true|false|yes|no)$/i.test(raw)) throw new ConfigError(`${name}=${raw}: expected true or false`);
+      v = /^(1|true|yes)$/i.test(raw);
+    } else if (spec.type === 'number') {
+      v = Number(raw);
+      if (!Number.isFinite(v)) throw new ConfigError(`${name}=${raw}: expected a number`);
+    } else if (spec.type === 'list') {
+      v = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    }
+    setPath(out, spec.path, v);
+  }
+  return out;
+}
+
+function fromFile(file: string): Obj {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const doc: unknown = parseYaml(text);
+    if (doc === null || doc === undefined) return {};
+    if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${file}: the top level must be a mapping`);
+    return doc as Obj;
+  } catch (e) {
+    if (e instanceof YAMLParseError) {
+      const pos = e.linePos?.[0];
+      throw new ConfigError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`);
+    }
+    throw e;
+  }
+}
+
+/** Validates a config object, turning schema errors into one readable message. */
+export function validateConfig(input: unknown, source = 'configuration'): RegistryConfig {
+  const r = RegistryConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError(`invalid ${source}:\n${lines.join('\n')}`);
+}
+
+export function loadRegistryConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; flags?: Obj }): RegistryConfig {
+  const file = opts.file ? fromFile(opts.file) : {};
+  const merged = deepMerge(deepMerge(file, fromEnv(opts.env ?? {})), opts.flags ?? {});
+  return validateConfig(merged, opts.file ? `configuration (${opts.file}, environment and flags)` : 'configuration');
+}

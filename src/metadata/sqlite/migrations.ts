@@ -1,0 +1,74 @@
+/**
+ * Schema migrations, applied in order inside one transaction each and
+ * recorded in schema_migrations. Never edit a released migration: add one.
+ *
+ *   repositories(id, name)                      one row per repository
+ *   blobs(digest, size, linked_at)              every committed blob, once
+ *   repo_blobs(repo_id, digest, linked_at)      blob visible in a repository
+ *   manifest_content(digest, content)           manifest bytes, once
+ *   manifests(repo_id, digest, …, orphaned_at)  manifest present in a repository
+ *   manifest_refs(repo_id, parent, child, kind) parent manifest → blob | manifest
+ *   tags(repo_id, name, digest)
+ *   uploads(id, repo, created_at, updated_at)
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE repositories (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE blobs (
+    digest TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    linked_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE repo_blobs (
+    repo_id INTEGER NOT NULL REFERENCES repositories(id),
+    digest TEXT NOT NULL REFERENCES blobs(digest),
+    linked_at INTEGER NOT NULL,
+    PRIMARY KEY (repo_id, digest)
+  ) WITHOUT ROWID;
+  CREATE INDEX repo_blobs_digest ON repo_blobs(digest);
+  CREATE TABLE manifest_content (
+    digest TEXT PRIMARY KEY,
+    content BLOB NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE manifests (
+    repo_id INTEGER NOT NULL REFERENCES repositories(id),
+    digest TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    artifact_type TEXT,
+    subject TEXT,
+    annotations TEXT,
+    created_at INTEGER NOT NULL,
+    orphaned_at INTEGER,
+    PRIMARY KEY (repo_id, digest)
+  ) WITHOUT ROWID;
+  CREATE INDEX manifests_subject ON manifests(repo_id, subject) WHERE subject IS NOT NULL;
+  CREATE INDEX manifests_orphaned ON manifests(orphaned_at) WHERE orphaned_at IS NOT NULL;
+  CREATE TABLE manifest_refs (
+    repo_id INTEGER NOT NULL,
+    parent TEXT NOT NULL,
+    child TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('blob', 'manifest')),
+    PRIMARY KEY (repo_id, parent, kind, child)
+  ) WITHOUT ROWID;
+  CREATE INDEX manifest_refs_child ON manifest_refs(child, kind, repo_id);
+  CREATE TABLE tags (
+    repo_id INTEGER NOT NULL REFERENCES repositories(id),
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (repo_id, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX tags_digest ON tags(repo_id, digest);
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    repo TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,218 @@
+import type { Digest } from '../../oci/digest.js';
+import type {
+  GcOptions, GcPlan, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult,
+  ReferrerDescriptor, UploadRecord,
+} from '../store.js';
+import { SqliteGc } from './sqlite-gc.js';
+import { openSqlite, type Db } from './open.js';
+import { prepareStatements, type Statements } from './statements.js';
+
+interface ManifestRow { digest: string; media_type: string; size: number; content: Buffer }
+
+/**
+ * MetadataStore on SQLite (better-sqlite3). better-sqlite3 is synchronous and
+ * each method body runs inside one transaction, so every method is atomic and
+ * never interleaves with another on this process; WAL mode lets readers in
+ * other connections proceed.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  private readonly db: Db;
+  private readonly q: Statements;
+  private readonly gc: SqliteGc;
+
+  constructor(path: string) {
+    this.db = openSqlite(path);
+    this.q = prepareStatements(this.db);
+    this.gc = new SqliteGc(this.db, this.q);
+  }
+
+  private repoId(name: string): number | undefined {
+    return (this.q.repoId.get(name) as { id: number } | undefined)?.id;
+  }
+
+  private ensureRepo(name: string, now: number): number {
+    const id = this.repoId(name);
+    if (id !== undefined) return id;
+    return Number(this.q.repoInsert.run(name, now).lastInsertRowid);
+  }
+
+  async repositoryExists(repo: string): Promise<boolean> {
+    return this.repoId(repo) !== undefined;
+  }
+
+  async listRepositories(page: Page): Promise<string[]> {
+    return (this.q.repoList.all(page.last ?? '', page.n) as { name: string }[]).map((r) => r.name);
+  }
+
+  async repositoryCount(): Promise<number> {
+    return (this.q.repoCount.get() as { c: number }).c;
+  }
+
+  async linkBlob(repo: string, digest: Digest, size: number, now: number): Promise<void> {
+    this.db.transaction(() => {
+      const id = this.ensureRepo(repo, now);
+      this.q.blobUpsert.run(digest, size, now);
+      this.q.repoBlobUpsert.run(id, digest, now);
+    })();
+  }
+
+  async repoBlobSize(repo: string, digest: Digest): Promise<number | undefined> {
+    return (this.q.repoBlobSize.get(repo, digest) as { size: number } | undefined)?.size;
+  }
+
+  async blobSize(digest: Digest): Promise<number | undefined> {
+    return (this.q.blobSize.get(digest) as { size: number } | undefined)?.size;
+  }
+
+  async unlinkBlob(repo: string, digest: Digest): Promise<boolean> {
+    const id = this.repoId(repo);
+    if (id === undefined) return false;
+    return this.q.repoBlobDelete.run(id, digest).changes > 0;
+  }
+
+  async blobStats(): Promise<{ count: number; bytes: number }> {
+    const r = this.q.blobStats.get() as { c: number; b: number | null };
+    return { count: r.c, bytes: r.b ?? 0 };
+  }
+
+  async putManifest(m: NewManifest): Promise<PutManifestResult> {
+    return this.db.transaction((): PutManifestResult => {
+      const existingId = this.repoId(m.repo);
+      const missingBlobs = m.blobRefs.filter((d) => existingId === undefined || !this.q.repoBlobExists.get(existingId, d));
+      const missingManifests = m.allowMissingChildren
+        ? []
+        : m.manifestRefs.filter((d) => existingId === undefined || !this.q.manifestExists.get(existingId, d));
+      if (missingBlobs.length > 0 || missingManifests.length > 0) {
+        return { ok: false, missingBlobs: [...new Set(missingBlobs)], missingManifests: [...new Set(missingManifests)] };
+      }
+      const id = this.ensureRepo(m.repo, m.now);
+      this.q.contentInsert.run(m.digest, m.content);
+      const inserted = this.q.manifestInsert.run(
+        id, m.digest, m.mediaType, m.content.length, m.artifactType ?? null, m.subject ?? null,
+        m.annotations ? JSON.stringify(m.annotations) : null, m.now,
+      ).changes > 0;
+      if (inserted) {
+        for (const d of new Set(m.blobRefs)) this.q.refInsert.run(id, m.digest, d, 'blob');
+        for (const d of new Set(m.manifestRefs)) {
+          this.q.refInsert.run(id, m.digest, d, 'manifest');
+          this.q.manifestAdopt.run(id, d);
+        }
+      }
+      this.q.manifestAdopt.run(id, m.digest);
+      if (m.tag !== undefined) {
+        const prev = this.q.tagGet.get(id, m.tag) as { digest: string } | undefined;
+        this.q.tagUpsert.run(id, m.tag, m.digest, m.now);
+        if (prev && prev.digest !== m.digest) this.orphanIfRootless(id, prev.digest, m.now);
+      }
+      return { ok: true };
+    })();
+  }
+
+  /** Marks a manifest orphaned when nothing (tag or parent) holds it any more. */
+  private orphanIfRootless(repoId: number, digest: string, at: number): void {
+    if (this.q.tagCountFor.get(repoId, digest)) return;
+    if (this.q.parentExists.get(digest, repoId)) return;
+    this.q.manifestOrphan.run(at, repoId, digest);
+  }
+
+  async getManifestByDigest(repo: string, digest: Digest): Promise<ManifestRecord | undefined> {
+    return toRecord(this.q.manifestByDigest.get(repo, digest) as ManifestRow | undefined);
+  }
+
+  async getManifestByTag(repo: string, tag: string): Promise<ManifestRecord | undefined> {
+    return toRecord(this.q.manifestByTag.get(repo, tag) as ManifestRow | undefined);
+  }
+
+  async deleteManifest(repo: string, digest: Digest, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const id = this.repoId(repo);
+      if (id === undefined) return false;
+      return this.removeManifest(id, digest, now);
+    })();
+  }
+
+  /** Deletes one manifest row with its tags and refs; orphans children that lose their last root at `orphanAt`. */
+  removeManifest(repoId: number, digest: string, orphanAt: number): boolean {
+    const children = (this.q.childManifests.all(repoId, digest) as { child: string }[]).map((r) => r.child);
+    const deleted = this.q.manifestDelete.run(repoId, digest).changes > 0;
+    if (!deleted) return false;
+    this.q.tagsDeleteFor.run(repoId, digest);
+    this.q.refsDeleteFor.run(repoId, digest);
+    for (const c of children) this.orphanIfRootless(repoId, c, orphanAt);
+    return true;
+  }
+
+  async deleteTag(repo: string, tag: string, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const id = this.repoId(repo);
+      if (id === undefined) return false;
+      const prev = this.q.tagGet.get(id, tag) as { digest: string } | undefined;
+      if (!prev) return false;
+      this.q.tagDelete.run(id, tag);
+      this.orphanIfRootless(id, prev.digest, now);
+      return true;
+    })();
+  }
+
+  async listTags(repo: string, page: Page): Promise<string[] | undefined> {
+    const id = this.repoId(repo);
+    if (id === undefined) return undefined;
+    return (this.q.tagList.all(id, page.last ?? '', page.n) as { name: string }[]).map((r) => r.name);
+  }
+
+  async referrers(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]> {
+    const rows = this.q.referrers.all(repo, subject) as {
+      digest: string; media_type: string; size: number; artifact_type: string | null; annotations: string | null;
+    }[];
+    return rows
+      .filter((r) => artifactType === undefined || r.artifact_type === artifactType)
+      .map((r) => ({
+        mediaType: r.media_type,
+        digest: r.digest as Digest,
+        size: r.size,
+        ...(r.artifact_type ? { artifactType: r.artifact_type } : {}),
+        ...(r.annotations ? { annotations: JSON.parse(r.annotations) as Record<string, string> } : {}),
+      }));
+  }
+
+  async createUpload(id: string, repo: string, now: number): Promise<void> {
+    this.q.uploadInsert.run(id, repo, now, now);
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | undefined> {
+    const r = this.q.uploadGet.get(id) as { id: string; repo: string; created_at: number; updated_at: number } | undefined;
+    return r && { id: r.id, repo: r.repo, createdAt: r.created_at, updatedAt: r.updated_at };
+  }
+
+  async touchUpload(id: string, now: number): Promise<void> {
+    this.q.uploadTouch.run(now, id);
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    this.q.uploadDelete.run(id);
+  }
+
+  async gcPlan(opts: GcOptions): Promise<GcPlan> {
+    return this.gc.plan(opts, (repoId, digest, at) => this.removeManifest(repoId, digest, at));
+  }
+
+  async gcSweepManifests(opts: GcOptions): Promise<{ manifests: number; uploads: string[] }> {
+    return this.gc.sweepManifests(opts, (repoId, digest, at) => this.removeManifest(repoId, digest, at));
+  }
+
+  async gcBlobCandidates(opts: GcOptions): Promise<{ digest: Digest; size: number }[]> {
+    return this.gc.blobCandidates(opts);
+  }
+
+  async gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean> {
+    return this.gc.deleteBlob(digest, opts);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function toRecord(r: ManifestRow | undefined): ManifestRecord | undefined {
+  return r && { digest: r.digest as Digest, mediaType: r.media_type, size: r.size, content: r.content };
+}

@@ -1,0 +1,128 @@
+import type { Digest } from '../oci/digest.js';
+
+/**
+ * Everything that is not blob bytes: repositories, blob links, manifests
+ * (their bytes included: they are small and served on the hot path), tags,
+ * manifest→blob and manifest→child references, referrers, upload sessions.
+ *
+ * Contract for every implementation (SQLite now, PostgreSQL later):
+ * - each method is atomic: it either fully happens or not at all;
+ * - `putManifest` checks references and writes rows in the same transaction,
+ *   so it cannot race with the garbage collector;
+ * - list methods return names in byte order (ORDER BY name) and are served
+ *   from indexes, never from a scan of blob storage.
+ */
+
+export interface Page {
+  /** Maximum number of entries. */
+  readonly n: number;
+  /** Exclusive lower bound. */
+  readonly last?: string;
+}
+
+export interface ManifestRecord {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly content: Buffer;
+}
+
+export interface NewManifest {
+  readonly repo: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly content: Buffer;
+  readonly artifactType?: string;
+  readonly subject?: Digest;
+  readonly annotations?: Record<string, string>;
+  /** Config and layer digests: must be linked to the repository. */
+  readonly blobRefs: readonly Digest[];
+  /** Child manifests (index entries): must exist in the repository unless allowMissingChildren. */
+  readonly manifestRefs: readonly Digest[];
+  readonly allowMissingChildren: boolean;
+  readonly tag?: string;
+  readonly now: number;
+}
+
+export type PutManifestResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly missingBlobs: Digest[]; readonly missingManifests: Digest[] };
+
+export interface ReferrerDescriptor {
+  readonly mediaType: string;
+  readonly digest: Digest;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly annotations?: Record<string, string>;
+}
+
+export interface UploadRecord {
+  readonly id: string;
+  readonly repo: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface GcPlan {
+  /** Manifests (repo + digest) that would be removed. */
+  readonly manifests: { repo: string; digest: Digest; size: number }[];
+  /** Blobs that would be removed, with their sizes. */
+  readonly blobs: { digest: Digest; size: number }[];
+  readonly uploads: UploadRecord[];
+}
+
+export interface GcOptions {
+  /** Orphaned manifests and unreferenced blobs younger than this (epoch ms) are kept. */
+  readonly olderThan: number;
+  /** Upload sessions idle since before this (epoch ms) are purged. */
+  readonly uploadsIdleBefore: number;
+  /** Also collect manifests that never had a tag or parent (off by default: tagless push is normal). */
+  readonly deleteUntagged: boolean;
+}
+
+export interface MetadataStore {
+  // repositories
+  repositoryExists(repo: string): Promise<boolean>;
+  listRepositories(page: Page): Promise<string[]>;
+  repositoryCount(): Promise<number>;
+
+  // blobs
+  /** Records a committed blob and links it to `repo` (creating the repository). */
+  linkBlob(repo: string, digest: Digest, size: number, now: number): Promise<void>;
+  /** Size of a blob linked to `repo`, or undefined. */
+  repoBlobSize(repo: string, digest: Digest): Promise<number | undefined>;
+  /** Size of a blob known anywhere in the registry, or undefined. */
+  blobSize(digest: Digest): Promise<number | undefined>;
+  /** Removes the link of a blob to a repository. false when there was none. */
+  unlinkBlob(repo: string, digest: Digest): Promise<boolean>;
+  blobStats(): Promise<{ count: number; bytes: number }>;
+
+  // manifests and tags
+  putManifest(m: NewManifest): Promise<PutManifestResult>;
+  getManifestByDigest(repo: string, digest: Digest): Promise<ManifestRecord | undefined>;
+  getManifestByTag(repo: string, tag: string): Promise<ManifestRecord | undefined>;
+  /** Deletes a manifest and every tag pointing at it. Children losing their last parent become orphans. */
+  deleteManifest(repo: string, digest: Digest, now: number): Promise<boolean>;
+  /** Deletes one tag. A manifest losing its last tag becomes an orphan. */
+  deleteTag(repo: string, tag: string, now: number): Promise<boolean>;
+  /** undefined when the repository does not exist. */
+  listTags(repo: string, page: Page): Promise<string[] | undefined>;
+  referrers(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]>;
+
+  // uploads
+  createUpload(id: string, repo: string, now: number): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  touchUpload(id: string, now: number): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
+
+  // garbage collection
+  gcPlan(opts: GcOptions): Promise<GcPlan>;
+  /** Deletes the plan's manifests and upload rows, re-checking each condition inside the transaction. */
+  gcSweepManifests(opts: GcOptions): Promise<{ manifests: number; uploads: string[] }>;
+  /** Unreferenced blobs old enough to collect (links to repositories included). */
+  gcBlobCandidates(opts: GcOptions): Promise<{ digest: Digest; size: number }[]>;
+  /** Deletes the blob row if it is still unreferenced; true when deleted (the caller then deletes the bytes). */
+  gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+import type { Readable } from 'node:stream';
+import { digestOf, parseDigest, type Digest } from '../oci/digest.js';
+import { MediaType } from '../oci/media-types.js';
+import type { ManifestRecord, MetadataStore, ReferrerDescriptor } from '../metadata/store.js';
+import { PathNotFoundError, type ByteRange } from '../storage/driver.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { RegistryError } from './errors.js';
+import { parseManifest } from './manifest-parse.js';
+import { UploadService } from './uploads.js';
+import { assertDigest, assertName, parsePageSize, parseReference } from './validate.js';
+
+export interface RegistryServiceOptions {
+  /** Manifest size limit in bytes (default 4 MiB). */
+  readonly manifestMaxBytes: number;
+  /** Repositories (glob patterns, `*` within a component, `**` across) whose indexes may omit children. */
+  readonly sparseIndexRepos: readonly string[];
+  /** Largest page for tags/list and _catalog. */
+  readonly maxPageSize: number;
+}
+
+export interface BlobRead {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly range?: ByteRange;
+  readonly stream?: Readable;
+}
+
+export interface Listing {
+  readonly items: string[];
+  /** The `last` value for the next page, when there is one. */
+  readonly next?: string;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * The registry's use cases, independent of HTTP: the fastify adapter parses
+ * requests, calls these methods and maps RegistryError to the OCI envelope.
+ */
+export class RegistryService {
+  readonly uploads: UploadService;
+  private readonly sparse: RegExp[];
+
+  constructor(readonly meta: MetadataStore, readonly blobs: BlobStore, readonly opts: RegistryServiceOptions) {
+    this.uploads = new UploadService(meta, blobs);
+    this.sparse = opts.sparseIndexRepos.map(globToRegExp);
+  }
+
+  async statBlob(repo: string, digest: string): Promise<BlobRead> {
+    assertName(repo);
+    const d = assertDigest(digest);
+    const size = await this.meta.repoBlobSize(repo, d);
+    if (size === undefined) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+    return { digest: d, size };
+  }
+
+  async readBlob(repo: string, digest: string, range?: ByteRange): Promise<BlobRead> {
+    const stat = await this.statBlob(repo, digest);
+    if (range && (range.start > range.end || range.end >= stat.size)) {
+      throw new RegistryError('SIZE_INVALID', 'requested range not satisfiable', { size: stat.size }, 416, {
+        'Content-Range': `bytes */${stat.size}`,
+      });
+    }
+    try {
+      const stream = await this.blobs.open(stat.digest, range);
+      return { ...stat, stream, ...(range ? { range } : {}) };
+    } catch (e) {
+      if (e instanceof PathNotFoundError) throw new RegistryError('BLOB_UNKNOWN', 'blob content missing from storage', { digest: stat.digest });
+      throw e;
+    }
+  }
+
+  async deleteBlob(repo: string, digest: string): Promise<void> {
+    assertName(repo);
+    const d = assertDigest(digest);
+    if (!(await this.meta.unlinkBlob(repo, d))) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+  }
+
+  async getManifest(repo: string, reference: string): Promise<ManifestRecord> {
+    assertName(repo);
+    const ref = parseReference(reference);
+    const rec = 'digest' in ref ? await this.meta.getManifestByDigest(repo, ref.digest) : await this.meta.getManifestByTag(repo, ref.tag);
+    if (rec) return rec;
+    if (!(await this.meta.repositoryExists(repo))) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+    throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown', { reference });
+  }
+
+  /** Stores a manifest byte-for-byte. Returns its digest and subject. */
+  async putManifest(repo: string, reference: string, bytes: Buffer, contentType: string): Promise<{ digest: Digest; subject?: Digest }> {
+    assertName(repo);
+    const ref = parseReference(reference);
+    if (bytes.length > this.opts.manifestMaxBytes) {
+      throw new RegistryError('SIZE_INVALID', `manifest exceeds the ${this.opts.manifestMaxBytes}-byte limit`, { size: bytes.length }, 413);
+    }
+    const digest = 'digest' in ref ? digestOf(bytes, parseDigest(ref.digest).algorithm) : digestOf(bytes);
+    if ('digest' in ref && ref.digest !== digest) {
+      throw new RegistryError('DIGEST_INVALID', 'the manifest digest does not match the digest in the URL', { expected: ref.digest, actual: digest });
+    }
+    const m = parseManifest(bytes, contentType);
+    const result = await this.meta.putManifest({
+      repo, digest, mediaType: m.mediaType, content: bytes,
+      artifactType: m.artifactType, subject: m.subject, annotations: m.annotations,
+      blobRefs: m.blobRefs, manifestRefs: m.manifestRefs,
+      allowMissingChildren: this.sparse.some((re) => re.test(repo)),
+      ...('tag' in ref ? { tag: ref.tag } : {}),
+      now: Date.now(),
+    });
+    if (!result.ok) {
+      const missing = [...result.missingBlobs, ...result.missingManifests];
+      const what = result.missingManifests.length > 0 ? 'child manifests' : 'blobs';
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${what} unknown to this repository: ${missing.slice(0, 5).join(', ')}`, {
+        missing,
+      });
+    }
+    return { digest, ...(m.subject ? { subject: m.subject } : {}) };
+  }
+
+  async deleteManifest(repo: string, reference: string): Promise<void> {
+    assertName(repo);
+    const ref = parseReference(reference);
+    const done = 'digest' in ref ? await this.meta.deleteManifest(repo, ref.digest, Date.now()) : await this.meta.deleteTag(repo, ref.tag, Date.now());
+    if (done) return;
+    if (!(await this.meta.repositoryExists(repo))) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+    throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown', { reference });
+  }
+
+  async listTags(repo: string, nRaw: string | undefined, last: string | undefined): Promise<Listing> {
+    assertName(repo);
+    const n = parsePageSize(nRaw, this.opts.maxPageSize) ?? this.opts.maxPageSize;
+    const page = await this.meta.listTags(repo, { n: n + 1, ...(last ? { last } : {}) });
+    if (page === undefined) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+    return paginate(page, n, nRaw !== undefined);
+  }
+
+  async catalog(nRaw: string | undefined, last: string | undefined, visible?: (repo: string) => boolean): Promise<Listing> {
+    const n = parsePageSize(nRaw, this.opts.maxPageSize) ?? this.opts.maxPageSize;
+    if (!visible) return paginate(await this.meta.listRepositories({ n: n + 1, ...(last ? { last } : {}) }), n, nRaw !== undefined);
+    // Filtered catalog: read ahead in batches until the page is full.
+    const out: string[] = [];
+    let cursor = last;
+    for (;;) {
+      const batch = await this.meta.listRepositories({ n: Math.max(n + 1, 200), ...(cursor ? { last: cursor } : {}) });
+      out.push(...batch.filter(visible));
+      if (out.length > n || batch.length === 0) break;
+      cursor = batch[batch.length - 1];
+    }
+    return paginate(out, n, nRaw !== undefined);
+  }
+
+  async referrers(repo: string, digest: string, artifactType?: string): Promise<{ body: Buffer; filtered: boolean }> {
+    assertName(repo);
+    const d = assertDigest(digest);
+    const manifests: ReferrerDescriptor[] = await this.meta.referrers(repo, d, artifactType);
+    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
+    return { body, filtered: artifactType !== undefined };
+  }
+}
+
+function paginate(rows: string[], n: number, explicit: boolean): Listing {
+  if (rows.length <= n) return { items: rows };
+  const items = rows.slice(0, n);
+  return explicit || n > 0 ? { items, next: items[items.length - 1] ?? '' } : { items };
+}

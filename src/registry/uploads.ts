@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+import type { MetadataStore } from '../metadata/store.js';
+import { BlobStore, DigestMismatchError, SizeMismatchError, UPLOAD_ID_RE } from '../storage/blob-store.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { RegistryError } from './errors.js';
+import { assertDigest, assertName } from './validate.js';
+
+export interface UploadStatus {
+  readonly id: string;
+  /** Bytes received so far. */
+  readonly size: number;
+}
+
+export interface ChunkInfo {
+  /** Content-Range start and end (inclusive), when the client sent one. */
+  readonly range?: { start: number; end: number };
+  /** Content-Length, when known. */
+  readonly length?: number;
+}
+
+/** HTTP Range header value for an upload of `size` bytes (distribution's form). */
+export function uploadRange(size: number): string {
+  return `0-${Math.max(0, size - 1)}`;
+}
+
+/**
+ * Blob upload sessions (POST / PATCH / PUT / GET / DELETE and mounts).
+ * Chunks of one session are serialized; a chunk that does not start at the
+ * current end is refused with 416 and the current Range.
+ */
+export class UploadService {
+  private readonly sessionLocks = new KeyedMutex();
+
+  constructor(private readonly meta: MetadataStore, private readonly blobs: BlobStore) {}
+
+  async start(repo: string): Promise<UploadStatus> {
+    assertName(repo);
+    const id = randomUUID();
+    await this.blobs.createUpload(id);
+    await this.meta.createUpload(id, repo, Date.now());
+    return { id, size: 0 };
+  }
+
+  /** Mounts `digest` from `from` into `repo`; undefined when not possible (the caller opens a session). */
+  async mount(repo: string, digest: string, from: string, mayReadFrom: boolean): Promise<{ digest: Digest; size: number } | undefined> {
+    assertName(repo);
+    const d = assertDigest(digest);
+    if (!mayReadFrom || !/^[a-z0-9]/.test(from) || from.length > 255) return undefined;
+    return this.blobs.digestLocks.run(d, async () => {
+      const size = await this.meta.repoBlobSize(from, d);
+      if (size === undefined || (await this.blobs.size(d)) === undefined) return undefined;
+      await this.meta.linkBlob(repo, d, size, Date.now());
+      return { digest: d, size };
+    });
+  }
+
+  private async session(repo: string, id: string): Promise<void> {
+    assertName(repo);
+    const rec = UPLOAD_ID_RE.test(id) ? await this.meta.getUpload(id) : undefined;
+    if (!rec || rec.repo !== repo) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { id: id.slice(0, 100) });
+  }
+
+  async status(repo: string, id: string): Promise<UploadStatus> {
+    await this.session(repo, id);
+    return { id, size: (await this.blobs.uploadSize(id)) ?? 0 };
+  }
+
+  async patch(repo: string, id: string, body: Readable, chunk: ChunkInfo): Promise<UploadStatus> {
+    await this.session(repo, id);
+    return this.sessionLocks.run(id, async () => {
+      const size = await this.appendChecked(id, body, chunk);
+      await this.meta.touchUpload(id, Date.now());
+      return { id, size };
+    });
+  }
+
+  private async appendChecked(id: string, body: Readable, chunk: ChunkInfo): Promise<number> {
+    const current = (await this.blobs.uploadSize(id)) ?? 0;
+    if (chunk.range) {
+      const { start, end } = chunk.range;
+      if (start !== current || end < start) {
+        body.resume();
+        throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${start} but the upload has ${current} bytes`, undefined, 416, {
+          Range: uploadRange(current),
+        });
+      }
+      if (chunk.length !== undefined && chunk.length !== end - start + 1) {
+        body.resume();
+        throw new RegistryError('SIZE_INVALID', `Content-Range covers ${end - start + 1} bytes but Content-Length is ${chunk.length}`);
+      }
+    }
+    const expectedLength = chunk.length ?? (chunk.range ? chunk.range.end - chunk.range.start + 1 : undefined);
+    try {
+      return await this.blobs.append(id, body, current, expectedLength === undefined ? {} : { expectedLength });
+    } catch (e) {
+      if (e instanceof SizeMismatchError) {
+        throw new RegistryError('SIZE_INVALID', `upload chunk: ${e.message}`);
+      }
+      throw new RegistryError('BLOB_UPLOAD_INVALID', `upload chunk failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** PUT: appends the optional final chunk, verifies the digest, commits the blob. */
+  async complete(repo: string, id: string, digest: string | undefined, body: Readable, chunk: ChunkInfo): Promise<{ digest: Digest; size: number }> {
+    await this.session(repo, id);
+    if (digest === undefined) {
+      body.resume();
+      throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
+    }
+    const d = assertDigest(digest);
+    return this.sessionLocks.run(id, async () => {
+      if (chunk.length !== 0) await this.appendChecked(id, body, chunk);
+      else body.resume();
+      let size: number;
+      try {
+        size = await this.blobs.commitUpload(id, d, (n) => this.meta.linkBlob(repo, d, n, Date.now()));
+      } catch (e) {
+        if (e instanceof DigestMismatchError) {
+          throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: d, actual: e.actual });
+        }
+        throw e;
+      }
+      await this.meta.deleteUpload(id);
+      return { digest: d, size };
+    });
+  }
+
+  /** Single-request upload (POST ?digest= with the body). */
+  async monolithic(repo: string, digest: string, body: Readable, chunk: ChunkInfo): Promise<{ digest: Digest; size: number }> {
+    assertDigest(digest);
+    const s = await this.start(repo);
+    try {
+      return await this.complete(repo, s.id, digest, body, chunk);
+    } catch (e) {
+      await this.cancel(repo, s.id).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async cancel(repo: string, id: string): Promise<void> {
+    await this.session(repo, id);
+    await this.meta.deleteUpload(id);
+    await this.blobs.deleteUpload(id);
+  }
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { RegistryError, isRegistryError } from '../registry/errors.js';
+import type { RegistryService } from '../registry/registry-service.js';
+import type { AccessPolicy } from './access.js';
+import { errorBody, sendError, splitUrl } from './http-util.js';
+import type { RegistryMetrics } from './metrics.js';
+import { parseV2Path } from './route-parse.js';
+import { handleV2 } from './v2-handlers.js';
+
+export interface AppDeps {
+  readonly service: RegistryService;
+  readonly access: AccessPolicy;
+  readonly metrics: RegistryMetrics;
+  /** false while draining: /readyz answers 503. */
+  readonly isReady: () => boolean;
+  readonly logger: FastifyServerOptions['logger'];
+  readonly https?: { key: Buffer; cert: Buffer } | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    routeKind?: string;
+  }
+}
+
+/** Builds the HTTP adapter (no listen). Request bodies are left unread for handlers to stream. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: deps.logger,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    exposeHeadRoutes: false,
+    // One access-log line per request is written by the onResponse hook.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 2000 },
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: 65_000,
+    requestTimeout: 0,
+    ...(deps.https ? { https: deps.https } : {}),
+  } as FastifyServerOptions);
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  app.addHook('onRequest', async (req, rep) => {
+    rep.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, rep) => {
+    const status = rep.statusCode;
+    deps.metrics.requests.inc({ route: req.routeKind ?? 'other', method: req.method, status: String(status) });
+    const inLen = Number(req.headers['content-length'] ?? 0);
+    if (inLen > 0) deps.metrics.bytesIn.inc(inLen);
+    const outLen = Number(rep.getHeader('content-length') ?? 0);
+    if (req.method !== 'HEAD' && outLen > 0) deps.metrics.bytesOut.inc(outLen);
+    const level = status >= 500 ? 'error' : 'info';
+    req.log[level]({ method: req.method, url: req.url.split('?')[0], route: req.routeKind, status, ms: Math.round(rep.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((err, req, rep) => {
+    if (isRegistryError(err)) return sendError(rep, err);
+    req.log.error({ err }, 'unhandled error');
+    if (rep.sent) return;
+    return sendError(rep, new RegistryError('UNAVAILABLE', 'internal error; see the registry log for request ' + req.id, undefined, 500));
+  });
+  app.setNotFoundHandler((req, rep) => {
+    rep.code(404).header('content-type', 'application/json; charset=utf-8').send(errorBody('UNSUPPORTED', `no route for ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`));
+  });
+
+  const v2 = async (req: import('fastify').FastifyRequest, rep: import('fastify').FastifyReply) => {
+    rep.header('docker-distribution-api-version', 'registry/2.0');
+    const { path, query } = splitUrl(req.url);
+    const route = parseV2Path(path);
+    req.routeKind = route.kind;
+    return handleV2({ service: deps.service, access: deps.access }, route, query, req, rep);
+  };
+  const methods = ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
+  app.route({ method: [...methods], url: '/v2', handler: v2 });
+  app.route({ method: [...methods], url: '/v2/*', handler: v2 });
+
+  app.get('/healthz', async (_req, rep) => rep.header('content-type', 'application/json').send('{"status":"ok"}'));
+  app.get('/readyz', async (_req, rep) =>
+    deps.isReady() ? rep.header('content-type', 'application/json').send('{"status":"ready"}') : rep.code(503).send('{"status":"draining"}'),
+  );
+  app.get('/metrics', async (_req, rep) => {
+    const text = await deps.metrics.registry.metrics();
+    return rep.header('content-type', deps.metrics.registry.contentType).send(text);
+  });
+  return app;
+}

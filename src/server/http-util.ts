@@ -1,0 +1,90 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { RegistryError } from '../registry/errors.js';
+import type { ByteRange } from '../storage/driver.js';
+import type { ChunkInfo } from '../registry/uploads.js';
+
+/** The OCI error envelope, serialized in one place. */
+export function errorBody(code: string, message: string, detail?: unknown): string {
+  return JSON.stringify({ errors: [{ code, message, ...(detail === undefined ? {} : { detail }) }] });
+}
+
+export function sendError(reply: FastifyReply, e: RegistryError): FastifyReply {
+  if (e.headers) reply.headers(e.headers);
+  return reply
+    .code(e.status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(errorBody(e.code, e.message, e.detail));
+}
+
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Content-Length as a number; undefined when absent. Throws on garbage. */
+export function contentLength(req: IncomingMessage): number | undefined {
+  const raw = header(req, 'content-length');
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new RegistryError('SIZE_INVALID', 'invalid Content-Length');
+  return Number(raw);
+}
+
+/** Upload chunk info from Content-Range (`start-end`, optionally `bytes start-end/*`) and Content-Length. */
+export function chunkInfo(req: IncomingMessage): ChunkInfo {
+  const length = contentLength(req);
+  const raw = header(req, 'content-range');
+  if (raw === undefined) return length === undefined ? {} : { length };
+  const m = raw.match(/^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/);
+  if (!m) throw new RegistryError('BLOB_UPLOAD_INVALID', `invalid Content-Range "${raw.slice(0, 60)}": expected <start>-<end>`, undefined, 416);
+  const range = { start: Number(m[1]), end: Number(m[2]) };
+  return length === undefined ? { range } : { range, length };
+}
+
+/** Parses a single `Range: bytes=` request for a blob of `size` bytes; undefined = whole blob. */
+export function parseRange(raw: string | undefined, size: number): ByteRange | undefined {
+  if (!raw) return undefined;
+  const m = raw.trim().match(/^bytes=(\d*)-(\d*)$/);
+  if (!m || (m[1] === '' && m[2] === '')) {
+    throw new RegistryError('SIZE_INVALID', 'unsupported Range header (one bytes= range is supported)', undefined, 416, {
+      'Content-Range': `bytes */${size}`,
+    });
+  }
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) throw new RegistryError('SIZE_INVALID', 'requested range not satisfiable', undefined, 416, { 'Content-Range': `bytes */${size}` });
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return { start, end };
+}
+
+/** Reads a request body up to `max` bytes; more than that throws SIZE_INVALID (413). */
+export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = contentLength(req);
+  if (declared !== undefined && declared > max) {
+    req.resume();
+    throw new RegistryError('SIZE_INVALID', `body of ${declared} bytes exceeds the ${max}-byte limit`, undefined, 413);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const c of req) {
+    total += (c as Buffer).length;
+    if (total > max) {
+      req.resume();
+      throw new RegistryError('SIZE_INVALID', `body exceeds the ${max}-byte limit`, undefined, 413);
+    }
+    chunks.push(c as Buffer);
+  }
+  if (declared !== undefined && total !== declared) {
+    throw new RegistryError('SIZE_INVALID', `received ${total} bytes but Content-Length was ${declared}`);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Splits `/path?query` into the path and decoded query parameters. */
+export function splitUrl(url: string): { path: string; query: URLSearchParams } {
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, query: new URLSearchParams() } : { path: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) };
+}

@@ -31,9 +31,12 @@ export interface Listing {
   readonly next?: string;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${re}$`);
+/** Glob over repository names: `*` stays within one path component, `**` spans components. */
+export function globToRegExp(glob: string): RegExp {
+  const parts = glob.split('**').map((seg) =>
+    seg.split('*').map((lit) => lit.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'),
+  );
+  return new RegExp(`^${parts.join('.*')}$`);
 }
 
 /**

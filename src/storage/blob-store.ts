@@ -1,5 +1,5 @@
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { DigestHasher, parseDigest, type Digest } from '../oci/digest.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { ByteRange, StorageDriver } from './driver.js';
@@ -100,20 +100,8 @@ export class BlobStore {
     }
     let received = 0;
     const hasher = state?.hasher;
-    const counter = new Transform({
-      highWaterMark: 1 << 20,
-      transform(chunk: Buffer, _enc, cb) {
-        received += chunk.length;
-        if (opts.expectedLength !== undefined && received > opts.expectedLength) {
-          cb(new SizeMismatchError(opts.expectedLength, received));
-          return;
-        }
-        hasher?.update(chunk);
-        cb(null, chunk);
-      },
-    });
     try {
-      await pipeline(body, counter, w.stream);
+      received = await copyHashing(body, w.stream, hasher, opts.expectedLength);
       await w.commit();
     } catch (e) {
       this.hashes.delete(id);
@@ -184,4 +172,26 @@ export class BlobStore {
     for await (const chunk of rs) h.update(chunk as Buffer);
     return h.digest();
   }
+}
+
+/**
+ * Streams `body` into `out`, feeding the hasher in the same pass and honouring
+ * back-pressure, so memory stays bounded by the writer's high-water mark.
+ * Fails with SizeMismatchError as soon as more than `limit` bytes arrive.
+ */
+async function copyHashing(body: Readable, out: Writable, hasher: DigestHasher | undefined, limit?: number): Promise<number> {
+  let received = 0;
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    received += buf.length;
+    if (limit !== undefined && received > limit) {
+      body.destroy();
+      throw new SizeMismatchError(limit, received);
+    }
+    hasher?.update(buf);
+    if (!out.write(buf)) await Promise.race([once(out, 'drain'), failed]);
+  }
+  return received;
 }

@@ -52,7 +52,7 @@ export class FilesystemDriver implements StorageDriver {
     const full = this.full(path);
     await mkdir(dirname(full), { recursive: true });
     const fh = await open(full, 'a');
-    const stream = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1 << 20 });
+    const stream = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 8 << 20 });
     let closed = false;
     const finish = async (sync: boolean): Promise<void> => {
       if (closed) return;

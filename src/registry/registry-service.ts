@@ -135,12 +135,12 @@ export class RegistryService {
     const n = parsePageSize(nRaw, this.opts.maxPageSize) ?? this.opts.maxPageSize;
     const page = await this.meta.listTags(repo, { n: n + 1, ...(last ? { last } : {}) });
     if (page === undefined) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
-    return paginate(page, n, nRaw !== undefined);
+    return paginate(page, n);
   }
 
   async catalog(nRaw: string | undefined, last: string | undefined, visible?: (repo: string) => boolean): Promise<Listing> {
     const n = parsePageSize(nRaw, this.opts.maxPageSize) ?? this.opts.maxPageSize;
-    if (!visible) return paginate(await this.meta.listRepositories({ n: n + 1, ...(last ? { last } : {}) }), n, nRaw !== undefined);
+    if (!visible) return paginate(await this.meta.listRepositories({ n: n + 1, ...(last ? { last } : {}) }), n);
     // Filtered catalog: read ahead in batches until the page is full.
     const out: string[] = [];
     let cursor = last;
@@ -150,7 +150,7 @@ export class RegistryService {
       if (out.length > n || batch.length === 0) break;
       cursor = batch[batch.length - 1];
     }
-    return paginate(out, n, nRaw !== undefined);
+    return paginate(out, n);
   }
 
   async referrers(repo: string, digest: string, artifactType?: string): Promise<{ body: Buffer; filtered: boolean }> {
@@ -162,8 +162,10 @@ export class RegistryService {
   }
 }
 
-function paginate(rows: string[], n: number, explicit: boolean): Listing {
+/** `rows` holds up to n+1 entries; the extra one only says that a next page exists. */
+function paginate(rows: string[], n: number): Listing {
+  if (n === 0) return { items: [] };
   if (rows.length <= n) return { items: rows };
   const items = rows.slice(0, n);
-  return explicit || n > 0 ? { items, next: items[items.length - 1] ?? '' } : { items };
+  return { items, next: items[n - 1]! };
 }

@@ -48,6 +48,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRequest', async (req, rep) => {
     rep.header('x-request-id', req.id);
   });
+  // While draining, tell keep-alive clients to go, so idle connections do not hold the shutdown.
+  app.addHook('onSend', async (_req, rep, payload) => {
+    if (!deps.isReady()) rep.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (req, rep) => {
     const status = rep.statusCode;
     deps.metrics.requests.inc({ route: req.routeKind ?? 'other', method: req.method, status: String(status) });

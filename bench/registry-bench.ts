@@ -1,0 +1,598 @@
+/**
+ * `npm run bench:registry`: airlock against Debian's docker-registry 2.8.2,
+ * side by side on loopback, same work against each:
+ *
+ *   1. push of the 53-image fixture set with skopeo (53 × `skopeo copy --all
+ *      oci:LAYOUT:REF docker://127.0.0.1:PORT/fixtures/…`, tagless by digest),
+ *      empty registry and empty skopeo cache per run: wall seconds
+ *   2. one large random blob (BENCH_HUGE_MIB, default 1024): POST, then PUT
+ *      ?digest= with the body streamed from a file (curl -T): MiB/s, server
+ *      CPU, peak RSS sampled every 50 ms; then GET to /dev/null: MiB/s
+ *   3. request rates (8 keep-alive connections, 1 s warm-up + 5 s): GET and
+ *      HEAD manifest by tag, HEAD blob
+ *   4. peak RSS (VmHWM) of every server process
+ *
+ * Runs are interleaved (airlock, docker-registry, then the other order) and
+ * every measured run gets a fresh server with an empty data directory.
+ * Progress goes to stderr, the table to stdout, all samples to a JSON file.
+ *
+ * Env: BENCH_RUNS (3), BENCH_HUGE_MIB (1024), BENCH_SKIP_SKOPEO=1,
+ *      BENCH_RATE_SECONDS (5), BENCH_CONNECTIONS (8),
+ *      BENCH_LOAD_TOOL (native: wrk for GET | autocannon: autocannon for GET;
+ *      HEAD always uses ab),
+ *      BENCH_CPU_PROF=1 (airlock runs with --cpu-prof; top functions are
+ *      printed; slows airlock down, so use it for diagnosis only),
+ *      BENCH_KEEP=1 (keep the work directory), BENCH_QUIET_WAIT (30: seconds to
+ *      wait before each measurement for the shared machine to go idle).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeFixtures, type FixtureImage, type FixtureSet } from '../test/fixtures/make-fixtures.js';
+import { run, stopAllChildren } from './lib/children.js';
+import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile.js';
+import { loadToolMissing, runLoad, type LoadResult, type LoadTool } from './lib/load.js';
+import { loadAverage, machineBusySeconds, RssSampler, startSpan, startThreadSpan, statusBytes } from './lib/proc.js';
+import { getStatus, head, putManifest, putUrl, startUpload, uploadBlob } from './lib/registry-client.js';
+import { AIRLOCK_MAIN, DOCKER_REGISTRY_BIN, KINDS, startServer, type ServerHandle, type ServerKind } from './lib/servers.js';
+import { makeWorldReadable, newSkopeoHome, skopeoCopy, skopeoMissing, skopeoVersion } from './lib/skopeo.js';
+
+// ---------------------------------------------------------------- options
+
+function envInt(name: string, dflt: number, min: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+const opts = {
+  runs: envInt('BENCH_RUNS', 3, 1),
+  hugeMib: envInt('BENCH_HUGE_MIB', 1024, 1),
+  skipSkopeo: process.env.BENCH_SKIP_SKOPEO === '1',
+  rateSeconds: envInt('BENCH_RATE_SECONDS', 5, 1),
+  warmupSeconds: 1,
+  connections: envInt('BENCH_CONNECTIONS', 8, 1),
+  loadTool: (process.env.BENCH_LOAD_TOOL ?? 'native') as LoadTool,
+  cpuProf: process.env.BENCH_CPU_PROF === '1',
+  /** before each measured section, wait up to this many seconds for the machine to be idle */
+  quietWaitSeconds: envInt('BENCH_QUIET_WAIT', 30, 0),
+  keep: process.env.BENCH_KEEP === '1',
+};
+if (opts.loadTool !== 'native' && opts.loadTool !== 'autocannon') throw new Error('BENCH_LOAD_TOOL must be native or autocannon');
+
+const MiB = 1024 * 1024;
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const RSS_TARGET_BYTES = 150e6;
+/** CPU use (in cores) of everything else below which the machine counts as idle */
+const QUIET_CORES = 0.15;
+
+const t0 = Date.now();
+function log(msg: string): void {
+  const s = ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[${s}s] ${msg}\n`);
+}
+
+// ---------------------------------------------------------------- results
+
+interface PushRun {
+  wallS: number;
+  serverCpuS: number;
+  otherCpuS: number;
+  images: number;
+  failed: number;
+  verified: number;
+  hwmBytes: number;
+  errors: string[];
+}
+
+interface BlobRun {
+  ingest: {
+    mibps: number;
+    curlS: number;
+    serverCpuS: number;
+    otherCpuS: number;
+    peakRssBytes: number;
+    rssSamples: number;
+    /** server CPU by thread name (e.g. node main thread vs libuv-worker) */
+    threads: { thread: string; cpuS: number }[];
+  };
+  pull: { mibps: number; curlS: number; serverCpuS: number; otherCpuS: number };
+  hwmBytes: number;
+  startRssBytes: number;
+}
+
+interface RateRun {
+  endpoint: string;
+  result: LoadResult;
+  serverCpuS: number;
+  otherCpuS: number;
+  wallS: number;
+}
+
+interface RatesRun {
+  rates: RateRun[];
+  hwmBytes: number;
+}
+
+type PerKind<T> = Record<ServerKind, T[]>;
+const perKind = <T>(): PerKind<T> => ({ airlock: [], 'docker-registry': [] });
+
+const results = {
+  push: perKind<PushRun>(),
+  blob: perKind<BlobRun>(),
+  rates: perKind<RatesRun>(),
+  startup: perKind<{ startupS: number; startRssBytes: number }>(),
+  profiles: [] as { phase: string; run: number; summary: ProfileSummary }[],
+};
+
+// ---------------------------------------------------------------- state for cleanup
+
+let workDir: string | undefined;
+const liveServers = new Set<ServerHandle>();
+let cleaning: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const s of liveServers) await s.stop().catch(() => undefined);
+    liveServers.clear();
+    await stopAllChildren();
+    if (workDir !== undefined && !opts.keep) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    // the result directory is kept unless nothing was written into it
+    if (resultDir !== '' && existsSync(resultDir) && readdirSync(resultDir).length === 0) await rm(resultDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping servers and removing ${workDir ?? 'temp files'}`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------- helpers
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * Flushes dirty pages left by earlier runs (so that writeback does not land in
+ * a measurement), then waits until the machine is idle: other tenants' work
+ * on the 2 shared cores skews every figure. Returns the busy cores seen last.
+ */
+async function settle(): Promise<number> {
+  spawnSync('sync', { stdio: 'ignore' });
+  const deadline = Date.now() + opts.quietWaitSeconds * 1000;
+  let busy = 0;
+  let warned = false;
+  for (;;) {
+    const b0 = machineBusySeconds();
+    await sleep(500);
+    busy = (machineBusySeconds() - b0) / 0.5;
+    if (busy < QUIET_CORES || Date.now() >= deadline) break;
+    if (!warned) log(`  waiting for the machine to be idle (others use ${busy.toFixed(2)} cores; load ${loadAverage()})`);
+    warned = true;
+  }
+  if (busy >= QUIET_CORES && opts.quietWaitSeconds > 0) log(`  machine still busy (${busy.toFixed(2)} cores) after ${opts.quietWaitSeconds} s: measuring anyway`);
+  return busy;
+}
+
+function orderFor(run: number): ServerKind[] {
+  return run % 2 === 0 ? [...KINDS] : [...KINDS].reverse();
+}
+
+async function withServer<T>(kind: ServerKind, phase: string, runNo: number, fn: (s: ServerHandle) => Promise<T>): Promise<T> {
+  const cpuProfDir = opts.cpuProf && kind === 'airlock' ? join(resultDir, 'cpuprof', `${phase}-run${runNo}`) : undefined;
+  const srv = await startServer(kind, { parent: workDir as string, ...(cpuProfDir !== undefined ? { cpuProfDir } : {}) });
+  liveServers.add(srv);
+  results.startup[kind].push({ startupS: srv.startupS, startRssBytes: srv.startRssBytes });
+  try {
+    return await fn(srv);
+  } finally {
+    liveServers.delete(srv);
+    await srv.stop();
+    if (cpuProfDir !== undefined && existsSync(cpuProfDir)) {
+      for (const f of readdirSync(cpuProfDir).filter((x) => x.endsWith('.cpuprofile'))) {
+        const summary = summarizeProfile(join(cpuProfDir, f), 20);
+        results.profiles.push({ phase, run: runNo, summary });
+        log(`  cpu profile ${phase} run ${runNo}: ${summary.totalMs.toFixed(0)} ms sampled; top self time:`);
+        for (const h of summary.functions.slice(0, 12)) log(`    ${h.pct.toFixed(1).padStart(5)}%  ${h.selfMs.toFixed(0).padStart(6)} ms  ${h.name}  ${h.where}`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- phase 1: skopeo push
+
+function pushTargets(set: FixtureSet): FixtureImage[] {
+  // the 53 images that skopeo reads from the OCI layout (the Docker-format ones need dir:)
+  return set.images.filter((i) => i.source.startsWith('oci:') && i.ref !== 'huge-v1');
+}
+
+async function verifyManifests(srv: ServerHandle, images: FixtureImage[]): Promise<{ ok: number; errors: string[] }> {
+  let ok = 0;
+  const errors: string[] = [];
+  for (const img of images) {
+    const url = `${srv.url}/v2/${img.repo}/manifests/${img.tag ?? img.digest}`;
+    const h = await head(url, img.mediaType);
+    if (h.status === 200 && h.digest === img.digest) ok++;
+    else errors.push(`HEAD ${url}: ${h.status} digest ${String(h.digest)} (want ${img.digest})`);
+  }
+  return { ok, errors };
+}
+
+async function pushRun(srv: ServerHandle, images: FixtureImage[]): Promise<PushRun> {
+  const home = await newSkopeoHome(workDir as string);
+  const errors: string[] = [];
+  let failed = 0;
+  await settle();
+  const span = startSpan(srv.pid);
+  for (const img of images) {
+    const dest = `docker://${srv.hostPort}/${img.repo}${img.tag === null ? `@${img.digest}` : `:${img.tag}`}`;
+    const r = await skopeoCopy(home, ['-q', '--all', '--dest-tls-verify=false', img.source, dest]);
+    if (r.code !== 0) {
+      failed++;
+      errors.push(`skopeo copy ${img.source} ${dest}: exit ${r.code}: ${r.stderr.trim().slice(-500)}`);
+    }
+  }
+  const s = span();
+  const v = await verifyManifests(srv, images);
+  await rm(home.dir, { recursive: true, force: true });
+  return {
+    wallS: s.wallS,
+    serverCpuS: s.serverCpuS,
+    otherCpuS: s.otherCpuS,
+    images: images.length,
+    failed,
+    verified: v.ok,
+    hwmBytes: statusBytes(srv.pid, 'VmHWM') ?? 0,
+    errors: [...errors, ...v.errors].slice(0, 20),
+  };
+}
+
+// ---------------------------------------------------------------- phase 2: one large blob
+
+interface HugeFile {
+  path: string;
+  size: number;
+  digest: string;
+}
+
+async function makeHugeFile(dir: string, mib: number): Promise<HugeFile> {
+  const path = join(dir, `random-${mib}MiB.bin`);
+  const fh = await open(path, 'w');
+  const hash = createHash('sha256');
+  const chunk = 4 * MiB;
+  let left = mib * MiB;
+  try {
+    while (left > 0) {
+      const buf = randomBytes(Math.min(chunk, left));
+      hash.update(buf);
+      await fh.write(buf);
+      left -= buf.length;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { path, size: mib * MiB, digest: `sha256:${hash.digest('hex')}` };
+}
+
+function parseCurl(out: string): { code: number; bytes: number; timeS: number } {
+  const [code, bytes, timeS] = out.trim().split(/\s+/).map(Number);
+  return { code: code ?? 0, bytes: bytes ?? 0, timeS: timeS ?? NaN };
+}
+
+async function blobRun(srv: ServerHandle, f: HugeFile): Promise<BlobRun> {
+  const repo = 'bench/huge';
+  const loc = await startUpload(srv.url, repo);
+  const url = putUrl(srv.url, loc, f.digest);
+  await settle();
+  const sampler = new RssSampler(srv.pid, 50).start();
+  const span = startSpan(srv.pid);
+  const threads = startThreadSpan(srv.pid);
+  // like `curl -T`: PUT of the whole file, streamed; no Expect: 100-continue round trip
+  const up = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_upload} %{time_total}', '-T', f.path,
+    '-H', 'Content-Type: application/octet-stream', '-H', 'Expect:', url]);
+  const s = span();
+  const byThread = threads();
+  const rss = sampler.stop();
+  const u = parseCurl(up.stdout);
+  if (up.code !== 0 || u.code !== 201 || u.bytes !== f.size) throw new Error(`${srv.kind}: blob PUT failed: curl exit ${up.code}, HTTP ${u.code}, ${u.bytes} bytes sent: ${up.stderr}`);
+  const blobUrl = `${srv.url}/v2/${repo}/blobs/${f.digest}`;
+  const h = await head(blobUrl);
+  if (h.status !== 200 || h.length !== f.size) throw new Error(`${srv.kind}: HEAD ${blobUrl} after upload: ${h.status}, length ${String(h.length)}`);
+  const ingest = {
+    mibps: f.size / MiB / u.timeS,
+    curlS: u.timeS,
+    serverCpuS: s.serverCpuS,
+    otherCpuS: s.otherCpuS,
+    peakRssBytes: rss.peakBytes,
+    rssSamples: rss.samples,
+    threads: byThread,
+  };
+  log(`  ${srv.kind}: PUT ${(f.size / MiB).toFixed(0)} MiB in ${u.timeS.toFixed(2)} s = ${ingest.mibps.toFixed(0)} MiB/s, server CPU ${s.serverCpuS.toFixed(2)} s, peak RSS ${mb(rss.peakBytes)} MB (${rss.samples} samples)`);
+  log(`    CPU by thread: ${byThread.slice(0, 5).map((t) => `${t.thread} ${t.cpuS.toFixed(2)} s`).join(', ')}`);
+
+  const span2 = startSpan(srv.pid);
+  const down = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', blobUrl]);
+  const s2 = span2();
+  const d = parseCurl(down.stdout);
+  if (down.code !== 0 || d.code !== 200 || d.bytes !== f.size) throw new Error(`${srv.kind}: blob GET failed: curl exit ${down.code}, HTTP ${d.code}, ${d.bytes} bytes: ${down.stderr}`);
+  const pull = { mibps: f.size / MiB / d.timeS, curlS: d.timeS, serverCpuS: s2.serverCpuS, otherCpuS: s2.otherCpuS };
+  log(`  ${srv.kind}: GET ${(f.size / MiB).toFixed(0)} MiB in ${d.timeS.toFixed(2)} s = ${pull.mibps.toFixed(0)} MiB/s, server CPU ${s2.serverCpuS.toFixed(2)} s`);
+  return { ingest, pull, hwmBytes: statusBytes(srv.pid, 'VmHWM') ?? 0, startRssBytes: srv.startRssBytes };
+}
+
+// ---------------------------------------------------------------- phase 3: request rates
+
+interface RateTarget {
+  repo: string;
+  tag: string;
+  manifestDigest: string;
+  blobDigest: string;
+}
+
+/** Uploads small-00-v1 (config + 3 layers + manifest) with plain API calls. */
+async function seedSmallImage(srv: ServerHandle, set: FixtureSet): Promise<RateTarget> {
+  const img = set.images.find((i) => i.ref === 'small-00-v1');
+  if (img === undefined) throw new Error('fixture small-00-v1 missing');
+  const blob = (d: string): Promise<Buffer> => readFile(join(set.layout, 'blobs', 'sha256', d.slice('sha256:'.length)));
+  const manifestBytes = await blob(img.digest);
+  const m = JSON.parse(manifestBytes.toString('utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+  for (const d of [m.config.digest, ...m.layers.map((l) => l.digest)]) await uploadBlob(srv.url, img.repo, await blob(d), d);
+  const tag = img.tag ?? 'v1';
+  await putManifest(srv.url, img.repo, tag, img.mediaType, manifestBytes);
+  const small = m.layers[m.layers.length - 1];
+  if (small === undefined) throw new Error('small-00-v1 has no layers');
+  return { repo: img.repo, tag, manifestDigest: img.digest, blobDigest: small.digest };
+}
+
+async function ratesRun(srv: ServerHandle, set: FixtureSet): Promise<RatesRun> {
+  const t = await seedSmallImage(srv, set);
+  const manifestUrl = `${srv.url}/v2/${t.repo}/manifests/${t.tag}`;
+  const blobUrl = `${srv.url}/v2/${t.repo}/blobs/${t.blobDigest}`;
+  const accept: Record<string, string> = { Accept: OCI_MANIFEST };
+  const endpoints: { endpoint: string; url: string; method: 'GET' | 'HEAD'; headers: Record<string, string>; want: string }[] = [
+    { endpoint: 'GET manifest by tag', url: manifestUrl, method: 'GET', headers: accept, want: t.manifestDigest },
+    { endpoint: 'HEAD manifest by tag', url: manifestUrl, method: 'HEAD', headers: accept, want: t.manifestDigest },
+    { endpoint: 'HEAD blob (8 KiB)', url: blobUrl, method: 'HEAD', headers: {}, want: t.blobDigest },
+  ];
+  const rates: RateRun[] = [];
+  for (const e of endpoints) {
+    await settle();
+    const check = e.method === 'GET' ? await getStatus(e.url, e.headers.Accept) : await head(e.url, e.headers.Accept);
+    if (check.status !== 200 || check.digest !== e.want) throw new Error(`${srv.kind}: ${e.method} ${e.url}: ${check.status}, digest ${String(check.digest)}`);
+    const spec = { url: e.url, method: e.method, headers: e.headers, connections: opts.connections };
+    await runLoad(opts.loadTool, { ...spec, durationS: opts.warmupSeconds });
+    const span = startSpan(srv.pid);
+    const result = await runLoad(opts.loadTool, { ...spec, durationS: opts.rateSeconds });
+    const s = span();
+    rates.push({ endpoint: e.endpoint, result, serverCpuS: s.serverCpuS, otherCpuS: s.otherCpuS, wallS: s.wallS });
+    log(`  ${srv.kind}: ${e.endpoint}: ${result.rps.toFixed(0)} req/s (${result.tool}), avg ${result.latAvgMs.toFixed(2)} ms, p99 ${result.latP99Ms.toFixed(1)} ms, server CPU ${(s.serverCpuS / s.wallS).toFixed(2)} cores, client+other ${(s.otherCpuS / s.wallS).toFixed(2)} cores${result.bad > 0 ? `, ${result.bad} BAD responses` : ''}`);
+  }
+  return { rates, hwmBytes: statusBytes(srv.pid, 'VmHWM') ?? 0 };
+}
+
+// ---------------------------------------------------------------- environment
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '?';
+}
+
+function machine(): Record<string, string | number> {
+  let os = '?';
+  try {
+    os = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? '?';
+  } catch {
+    // not Linux
+  }
+  const repoRoot = resolve(dirname(AIRLOCK_MAIN), '..', '..', '..');
+  return {
+    os,
+    kernel: release(),
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? '?',
+    memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    dockerRegistry: sh('dpkg-query', ['-W', '-f=${Version}', 'docker-registry']),
+    skopeo: opts.skipSkopeo ? 'skipped' : skopeoVersion(),
+    curl: sh('curl', ['--version']).split('\n')[0] ?? '?',
+    airlockCommit: `${sh('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'])}${sh('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'src']) === '' ? '' : ' (+ uncommitted src changes)'}`,
+    loadAtStart: loadAverage(),
+  };
+}
+
+// ---------------------------------------------------------------- table
+
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
+
+interface Row {
+  figure: string;
+  unit: string;
+  airlock: number;
+  dockerRegistry: number;
+  /** true when larger is better */
+  higherBetter: boolean;
+  /** airlock better / docker-registry, so > 1 means airlock is better */
+  ratio: number;
+  digits: number;
+}
+
+function row(figure: string, unit: string, a: number, d: number, higherBetter: boolean, digits = 2): Row {
+  const ratio = higherBetter ? a / d : d / a;
+  return { figure, unit, airlock: a, dockerRegistry: d, higherBetter, ratio, digits };
+}
+
+function buildRows(): Row[] {
+  const rows: Row[] = [];
+  const pick = <T>(k: ServerKind, xs: PerKind<T>, f: (x: T) => number, agg: (v: number[]) => number = median): number => agg(xs[k].map(f));
+  const both = <T>(xs: PerKind<T>, f: (x: T) => number, agg: (v: number[]) => number = median): [number, number] => [
+    pick('airlock', xs, f, agg),
+    pick('docker-registry', xs, f, agg),
+  ];
+  const max = (v: number[]): number => (v.length === 0 ? NaN : Math.max(...v));
+  if (!opts.skipSkopeo) {
+    const ok = perKind<PushRun>();
+    for (const k of KINDS) ok[k] = results.push[k].filter((r) => r.failed === 0 && r.verified === r.images);
+    const n = results.push.airlock[0]?.images ?? 53;
+    rows.push(row(`skopeo push of ${n} images (wall)`, 's', ...both(ok, (r) => r.wallS), false));
+    rows.push(row('  server CPU during that push', 's', ...both(ok, (r) => r.serverCpuS), false));
+  }
+  const hm = `${opts.hugeMib} MiB`;
+  rows.push(row(`blob push ${hm} (POST + PUT, curl -T)`, 'MiB/s', ...both(results.blob, (r) => r.ingest.mibps), true, 0));
+  rows.push(row('  server CPU for that ingest', 's', ...both(results.blob, (r) => r.ingest.serverCpuS), false));
+  rows.push(row(`blob pull ${hm} (GET to /dev/null)`, 'MiB/s', ...both(results.blob, (r) => r.pull.mibps), true, 0));
+  rows.push(row('  server CPU for that pull', 's', ...both(results.blob, (r) => r.pull.serverCpuS), false));
+  for (const ep of ['GET manifest by tag', 'HEAD manifest by tag', 'HEAD blob (8 KiB)']) {
+    const get = (r: RatesRun): number => r.rates.find((x) => x.endpoint === ep)?.result.rps ?? NaN;
+    rows.push(row(`${ep} (${opts.connections} conns)`, 'req/s', ...both(results.rates, get), true, 0));
+  }
+  rows.push(row(`peak RSS while ingesting ${hm} (VmRSS / 50 ms, max)`, 'MB', ...both(results.blob, (r) => r.ingest.peakRssBytes / 1e6, max), false, 0));
+  const hwm = perKind<number>();
+  for (const k of KINDS) hwm[k] = [...results.push[k].map((r) => r.hwmBytes), ...results.blob[k].map((r) => r.hwmBytes), ...results.rates[k].map((r) => r.hwmBytes)];
+  rows.push(row('peak RSS of any server process (VmHWM, max)', 'MB', ...both(hwm, (b) => b / 1e6, max), false, 0));
+  rows.push(row('RSS right after start (median)', 'MB', ...both(results.startup, (s) => s.startRssBytes / 1e6), false, 0));
+  rows.push(row('start-up until /v2/ answers (median)', 's', ...both(results.startup, (s) => s.startupS), false, 2));
+  return rows;
+}
+
+function fmt(v: number, digits: number): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
+}
+
+function renderTable(rows: Row[]): string {
+  const head = ['figure', 'unit', 'airlock', 'docker-registry', 'ratio (>1: airlock better)'];
+  const body = rows.map((r) => [r.figure, r.unit, fmt(r.airlock, r.digits), fmt(r.dockerRegistry, r.digits), `${fmt(r.ratio, 2)}x`]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i >= 2 ? c.padStart(w[i] as number) : c.padEnd(w[i] as number))).join(' | ')} |`;
+  return [line(head), `|${w.map((n, i) => (i >= 2 ? `${'-'.repeat(n + 1)}:` : '-'.repeat(n + 2))).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+interface Target {
+  name: string;
+  value: string;
+  met: boolean;
+}
+
+function targets(rows: Row[]): Target[] {
+  const ingest = rows.find((r) => r.figure.startsWith('blob push'));
+  const get = rows.find((r) => r.figure.startsWith('GET manifest by tag'));
+  const rss = rows.find((r) => r.figure.startsWith('peak RSS while ingesting'));
+  const out: Target[] = [];
+  if (ingest) out.push({ name: 'blob ingest >= 3x docker-registry', value: `${fmt(ingest.ratio, 2)}x`, met: ingest.ratio >= 3 });
+  if (get) out.push({ name: 'manifest GET >= 2x docker-registry req/s', value: `${fmt(get.ratio, 2)}x`, met: get.ratio >= 2 });
+  if (rss) out.push({ name: `airlock peak RSS <= 150 MB while ingesting ${opts.hugeMib} MiB`, value: `${fmt(rss.airlock, 0)} MB`, met: rss.airlock <= RSS_TARGET_BYTES / 1e6 });
+  return out;
+}
+
+// ---------------------------------------------------------------- main
+
+let resultDir = '';
+
+async function main(): Promise<void> {
+  const missing = [
+    existsSync(DOCKER_REGISTRY_BIN) ? undefined : `${DOCKER_REGISTRY_BIN} is not installed (apt-get install docker-registry)`,
+    existsSync(AIRLOCK_MAIN) ? undefined : `${AIRLOCK_MAIN} is missing (npm run build)`,
+    spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'curl is not installed',
+    opts.skipSkopeo ? undefined : skopeoMissing(),
+    loadToolMissing(opts.loadTool),
+  ].filter((m): m is string => m !== undefined);
+  if (missing.length > 0) throw new Error(`cannot run the benchmark:\n  ${missing.join('\n  ')}\n(BENCH_SKIP_SKOPEO=1 skips the skopeo figure)`);
+
+  workDir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
+  chmodSync(workDir, 0o755); // skopeo runs as uid 65534 and reads the fixture layout in here
+  resultDir = await mkdtemp(join(tmpdir(), 'airlock-bench-result-'));
+  const env = machine();
+  log(`airlock registry benchmark: ${JSON.stringify(opts)}`);
+  log(`machine: ${env.os}, ${env.cpus} cores (${env.cpuModel}), ${env.memGiB} GiB, node ${env.node}, docker-registry ${env.dockerRegistry}, load ${env.loadAtStart}`);
+  log(`work directory ${workDir}`);
+
+  const tf = Date.now();
+  const set = await makeFixtures(join(workDir, 'fixtures'), opts.skipSkopeo ? { smallCount: 1 } : {});
+  makeWorldReadable(join(workDir, 'fixtures'));
+  const images = pushTargets(set);
+  log(`fixtures: ${set.images.length} images in ${((Date.now() - tf) / 1000).toFixed(1)} s; ${images.length} to push from ${set.layout}`);
+
+  const th = Date.now();
+  const huge = await makeHugeFile(workDir, opts.hugeMib);
+  log(`random blob: ${opts.hugeMib} MiB ${huge.digest} in ${((Date.now() - th) / 1000).toFixed(1)} s`);
+
+  if (!opts.skipSkopeo) {
+    log(`== skopeo push of ${images.length} images, ${opts.runs} run(s) per registry`);
+    for (let i = 0; i < opts.runs; i++) {
+      for (const kind of orderFor(i)) {
+        const r = await withServer(kind, 'push', i + 1, (srv) => pushRun(srv, images));
+        results.push[kind].push(r);
+        log(`  ${kind} run ${i + 1}: ${r.wallS.toFixed(2)} s wall, server CPU ${r.serverCpuS.toFixed(2)} s, other CPU ${r.otherCpuS.toFixed(2)} s, ${r.images - r.failed}/${r.images} copied, ${r.verified}/${r.images} verified, VmHWM ${mb(r.hwmBytes)} MB`);
+        for (const e of r.errors.slice(0, 5)) log(`    ERROR ${e}`);
+      }
+    }
+  }
+
+  log(`== ${opts.hugeMib} MiB blob push + pull, ${opts.runs} run(s) per registry`);
+  for (let i = 0; i < opts.runs; i++) {
+    for (const kind of orderFor(i)) results.blob[kind].push(await withServer(kind, 'blob', i + 1, (srv) => blobRun(srv, huge)));
+  }
+
+  log(`== request rates: ${opts.connections} connections, ${opts.warmupSeconds} s warm-up + ${opts.rateSeconds} s, ${opts.loadTool === 'native' ? 'wrk (GET) / ab (HEAD)' : 'autocannon (GET) / ab (HEAD)'}, ${opts.runs} run(s)`);
+  for (let i = 0; i < opts.runs; i++) {
+    for (const kind of orderFor(i)) results.rates[kind].push(await withServer(kind, 'rates', i + 1, (srv) => ratesRun(srv, set)));
+  }
+
+  const rows = buildRows();
+  const tg = targets(rows);
+  const loadAtEnd = loadAverage();
+  const table = renderTable(rows);
+  const pushFailures = KINDS.map((k) => `${k}: ${results.push[k].filter((r) => r.failed > 0 || r.verified !== r.images).length}/${results.push[k].length} push runs incomplete`);
+
+  const out: string[] = [];
+  out.push(`airlock vs docker-registry ${env.dockerRegistry} — ${new Date().toISOString()}`);
+  out.push(`${env.os}, ${env.cpus} cores, ${env.memGiB} GiB, node ${env.node}; load average ${env.loadAtStart} at start, ${loadAtEnd} at end`);
+  out.push(`median of ${opts.runs} run(s) unless noted; the load client shares the ${env.cpus} cores with the server`);
+  out.push('');
+  out.push(table);
+  out.push('');
+  if (!opts.skipSkopeo) out.push(`push runs: ${pushFailures.join('; ')} (incomplete runs are left out of the median)`);
+  out.push('targets (not assertions):');
+  for (const t of tg) out.push(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.value}`);
+
+  const json = {
+    date: new Date().toISOString(),
+    machine: { ...env, loadAtEnd },
+    options: opts,
+    commands: {
+      airlock: `node ${AIRLOCK_MAIN} serve --insecure-http --listen 127.0.0.1:0 --data-dir DIR --log-level warn`,
+      dockerRegistry: `${DOCKER_REGISTRY_BIN} serve config.yml (filesystem, delete enabled, log warn, access log off, no auth)`,
+      push: 'setpriv --reuid=65534 --regid=65534 --clear-groups skopeo --policy P copy -q --all --dest-tls-verify=false oci:LAYOUT:REF docker://127.0.0.1:PORT/REPO(:TAG|@DIGEST)',
+      blobPush: "curl -sS -o /dev/null -T FILE -H 'Content-Type: application/octet-stream' -H 'Expect:' 'LOCATION&digest=DIGEST'",
+      blobPull: 'curl -sS -o /dev/null http://127.0.0.1:PORT/v2/bench/huge/blobs/DIGEST',
+      rates: opts.loadTool === 'native' ? `wrk -t2 -c${opts.connections} -d${opts.rateSeconds}s --latency (GET); ab -q -i -k -c${opts.connections} -t${opts.rateSeconds} (HEAD)` : `autocannon connections=${opts.connections} duration=${opts.rateSeconds} (GET); ab -q -i -k -c${opts.connections} -t${opts.rateSeconds} (HEAD)`,
+    },
+    rows,
+    targets: tg,
+    raw: results,
+  };
+  const jsonPath = join(resultDir, 'result.json');
+  await mkdir(resultDir, { recursive: true });
+  await writeFile(jsonPath, `${JSON.stringify(json, null, 1)}\n`);
+  process.stdout.write(`${out.join('\n')}\nresult file: ${jsonPath}\n`);
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s; result file ${jsonPath}`);
+}
+
+main()
+  .catch(async (e: unknown) => {
+    log(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());

@@ -1,0 +1,94 @@
+/**
+ * Retries: small requests (HEAD, mount, manifests) are retried by the
+ * transport (registry-http.ts); the whole GET → upload of a blob is retried
+ * here, because a stream cannot be replayed.
+ *
+ * Gets one blob into one destination repository with the fewest bytes and
+ * requests: already recorded this run → nothing; a holder known in the same
+ * store → cross-repository mount; otherwise HEAD, then stream it across
+ * (verified on the way, retried with backoff on transient failures).
+ */
+import { isRetryableError, backoffDelay, waitFor, type RetryPolicy } from '../transports/registry/retry.js';
+import { DigestMismatchError, type BlobInfo, type ImageDestination, type ImageSource } from '../transports/types.js';
+import { verified } from '../transports/verify-stream.js';
+import type { BlobLedger } from './blob-ledger.js';
+import type { BlobAction, EventSink } from './events.js';
+import type { StoreLimiter } from './limiter.js';
+
+export interface BlobCopyContext {
+  readonly ledger: BlobLedger;
+  readonly limiter: StoreLimiter;
+  readonly retry: RetryPolicy;
+  /** Upload even when the destination has the blob (oc's --force). */
+  readonly force: boolean;
+  /** Never cross-repository mount (oc's --skip-mount). */
+  readonly skipMount: boolean;
+  readonly emit: EventSink;
+  readonly signal?: AbortSignal;
+}
+
+/** Transient failures worth copying the blob again: network, 5xx/429, short or corrupt bodies. */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof DigestMismatchError) return true;
+  return isRetryableError(e) || (e as { retryable?: unknown } | undefined)?.retryable === true;
+}
+
+/** Runs `op` with the retry policy, reporting each retry. */
+export async function withRetry<T>(ctx: Pick<BlobCopyContext, 'retry' | 'emit' | 'signal'>, what: string, op: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (attempt >= ctx.retry.times || !isTransient(e) || ctx.signal?.aborted) throw e;
+      const delayMs = backoffDelay(attempt, ctx.retry, (e as { retryAfterMs?: number }).retryAfterMs);
+      ctx.emit({ type: 'retry', what, attempt: attempt + 1, delayMs, error: (e as Error).message });
+      await waitFor(delayMs, ctx.signal);
+    }
+  }
+}
+
+async function transfer(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<void> {
+  await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () =>
+    ctx.limiter.run([src.store, dst.store], async () => {
+      const body = await src.getBlob(blob, { signal: ctx.signal });
+      await dst.putBlob(blob, verified(body, blob, (n) => ctx.emit({ type: 'bytes', n })), ctx.signal);
+    }),
+  );
+}
+
+/** Ensures `dst` holds `blob`; returns how. Throws with the blob and both ends named. */
+export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<BlobAction> {
+  const holderKey = dst.caps.blobScope === 'store' ? '' : dst.repository;
+  try {
+    const action = await ctx.ledger.exclusive(dst.store, blob.digest, async (): Promise<{ action: BlobAction; from?: string }> => {
+      const holders = ctx.ledger.holdersOf(dst.store, blob.digest);
+      if (holders.has(holderKey)) return { action: 'deduped' };
+      const mountFrom = [...holders];
+      if (src.store === dst.store && src.repository !== dst.repository) mountFrom.unshift(src.repository);
+      const mounting = dst.caps.crossRepoMount && !ctx.skipMount && mountFrom.length > 0;
+      let result: { action: BlobAction; from?: string } | undefined;
+      if (mounting) {
+        for (const from of mountFrom.slice(0, 2)) {
+          const ok = await ctx.limiter.run([dst.store], () => dst.mountBlob(blob, from, ctx.signal));
+          if (ok) {
+            result = { action: 'mounted', from };
+            break;
+          }
+        }
+      } else if (!ctx.force) {
+        const presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
+        if (presence === 'present') result = { action: 'exists' };
+      }
+      if (result === undefined) {
+        await transfer(ctx, src, dst, blob);
+        result = { action: 'uploaded' };
+      }
+      ctx.ledger.record(dst.store, blob.digest, holderKey);
+      return result;
+    });
+    ctx.emit({ type: 'blob', dst: dst.description, digest: blob.digest, size: blob.size, action: action.action, from: action.from });
+    return action.action;
+  } catch (e) {
+    throw new Error(`copying blob ${blob.digest} from ${src.description} to ${dst.description}: ${(e as Error).message}`, { cause: e });
+  }
+}

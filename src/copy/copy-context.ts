@@ -1,0 +1,35 @@
+/** Builds the shared state of one copy run (limits, dedup ledger, retries, events). */
+import { DEFAULT_RETRY, type RetryPolicy } from '../transports/registry/retry.js';
+import { BlobLedger } from './blob-ledger.js';
+import type { ImageCopyOptions } from './copy-image.js';
+import type { EventSink } from './events.js';
+import { StoreLimiter } from './limiter.js';
+
+export interface CopyContextOptions {
+  /** Concurrent operations per store (registry host or directory); oc's --max-per-registry. */
+  readonly maxPerStore?: number;
+  readonly retry?: RetryPolicy;
+  readonly force?: boolean;
+  readonly skipMount?: boolean;
+  readonly platformFilter?: RegExp;
+  readonly keepManifestList?: boolean;
+  readonly emit?: EventSink;
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_MAX_PER_STORE = 6;
+
+export function createCopyContext(o: CopyContextOptions = {}): ImageCopyOptions {
+  const max = o.maxPerStore ?? DEFAULT_MAX_PER_STORE;
+  return {
+    ledger: new BlobLedger(),
+    limiter: new StoreLimiter(() => max),
+    retry: o.retry ?? DEFAULT_RETRY,
+    force: o.force ?? false,
+    skipMount: o.skipMount ?? false,
+    platformFilter: o.platformFilter,
+    keepManifestList: o.keepManifestList,
+    emit: o.emit ?? (() => {}),
+    signal: o.signal,
+  };
+}

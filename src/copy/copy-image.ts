@@ -1,0 +1,93 @@
+/**
+ * copyImage: one source image to one or more destinations, digest-preserving.
+ *
+ * Per destination: if the tag (or digest) already resolves to the source
+ * digest, nothing moves (one HEAD); if the manifest is there by digest, only
+ * the tag is written; otherwise every blob is ensured (ensureBlob: dedup,
+ * mount, HEAD, verified upload), then child manifests, then the top manifest,
+ * all with their original bytes.
+ */
+import type { Digest } from '../oci/digest.js';
+import type { ImageDestination, ImageSource, RawManifest } from '../transports/types.js';
+import { ensureBlob, type BlobCopyContext } from './blob-copy.js';
+import { resolveImageTree, type ImageTree, type TreeOptions } from './image-tree.js';
+
+export interface CopyTarget {
+  readonly dst: ImageDestination;
+  /** Destination tag; undefined pushes by digest only. */
+  readonly tag?: string;
+}
+
+export interface ImageCopyOptions extends BlobCopyContext {
+  readonly platformFilter?: TreeOptions['platformFilter'];
+  readonly keepManifestList?: boolean;
+}
+
+export interface TargetResult {
+  readonly dst: string;
+  readonly tag?: string;
+  /** Digest now at the destination (the source digest unless filtered). */
+  readonly digest: Digest;
+  /** True when the destination already had it all. */
+  readonly skipped: boolean;
+}
+
+export interface ImageCopyResult {
+  readonly sourceDigest: Digest;
+  readonly tree: ImageTree;
+  readonly targets: readonly TargetResult[];
+}
+
+/** Settles every promise, then throws the first failure (no stray work left running). */
+async function allOrFirstError<T>(ps: readonly Promise<T>[]): Promise<T[]> {
+  const rs = await Promise.allSettled(ps);
+  const bad = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+export function fetchManifest(ctx: BlobCopyContext, src: ImageSource, reference: string): Promise<RawManifest> {
+  return ctx.limiter.run([src.store], () => src.getManifest(reference, ctx.signal));
+}
+
+async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, t: CopyTarget): Promise<TargetResult> {
+  const { dst, tag } = t;
+  const root = tree.root;
+  const head = (ref: string): Promise<Digest | undefined> =>
+    ctx.limiter.run([dst.store], () => dst.resolveManifest(ref, ctx.signal));
+  const put = (m: RawManifest, target: { tag?: string; child?: boolean }): Promise<void> =>
+    ctx.limiter.run([dst.store], () => dst.putManifest(m, target, ctx.signal));
+  const done = (skipped: boolean): TargetResult => {
+    ctx.emit({ type: 'image', src: src.description, dst: dst.description, digest: root.digest, tag, skipped });
+    return { dst: dst.description, tag, digest: root.digest, skipped };
+  };
+
+  if (!ctx.force) {
+    if ((await head(tag ?? root.digest)) === root.digest) return done(true);
+    if (tag !== undefined && (await head(root.digest)) === root.digest) {
+      await put(root, { tag });
+      ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false });
+      return done(false);
+    }
+  }
+  await allOrFirstError(tree.blobs.map((b) => ensureBlob(ctx, src, dst, b)));
+  for (const child of tree.children) {
+    await put(child, { child: true });
+    ctx.emit({ type: 'manifest', dst: dst.description, digest: child.digest, child: true });
+  }
+  await put(root, { tag });
+  ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false });
+  return done(false);
+}
+
+/** Copies the image `reference` (tag or digest) of `src` to every target. */
+export async function copyImage(ctx: ImageCopyOptions, src: ImageSource, reference: string, targets: readonly CopyTarget[]): Promise<ImageCopyResult> {
+  const top = await fetchManifest(ctx, src, reference);
+  const tree = await resolveImageTree(src, top, {
+    platformFilter: ctx.platformFilter,
+    keepManifestList: ctx.keepManifestList,
+    fetch: (s, r) => fetchManifest(ctx, s, r),
+  });
+  const results = await allOrFirstError(targets.map((t) => copyTo(ctx, src, tree, t)));
+  return { sourceDigest: top.digest, tree, targets: results };
+}

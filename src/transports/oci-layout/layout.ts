@@ -1,0 +1,203 @@
+/**
+ * An OCI image layout directory (image-spec `image-layout.md`), the format of
+ * skopeo's `oci:` transport:
+ *
+ *   <root>/
+ *     oci-layout              {"imageLayoutVersion":"1.0.0"}
+ *     index.json              {"schemaVersion":2,"manifests":[descriptor, ...]}
+ *                             a descriptor's annotation
+ *                             org.opencontainers.image.ref.name names it
+ *     blobs/<alg>/<hex>       every blob and manifest, shared by all refs
+ *     blobs/<alg>/.tmp-*      in-progress writes (renamed into place)
+ *
+ * Blobs are written to a temp file, verified while streaming, fsynced and
+ * renamed: a blob path exists only with complete, verified content.
+ * index.json is rewritten through a temp file and rename under an
+ * in-process lock; two processes writing one layout at once can lose an
+ * index update (as with skopeo), never corrupt it.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { digestOf, parseDigest, type Digest } from '../../oci/digest.js';
+import { MediaType } from '../../oci/media-types.js';
+import { KeyedMutex } from '../../util/keyed-mutex.js';
+import { ImageNotFoundError, type BlobInfo, type RawManifest } from '../types.js';
+import { verified } from '../verify-stream.js';
+
+export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+export interface LayoutDescriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+interface IndexDoc {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests: LayoutDescriptor[];
+  [key: string]: unknown;
+}
+
+const indexLocks = new KeyedMutex();
+
+export class LayoutError extends Error {
+  readonly code = 'ERR_OCI_LAYOUT';
+}
+
+/** Media type of manifest bytes that carry none: by shape, as the image spec allows. */
+export function sniffManifestType(bytes: Buffer): string {
+  try {
+    const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
+    if (typeof doc.mediaType === 'string' && doc.mediaType !== '') return doc.mediaType;
+    return Array.isArray(doc.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+  } catch {
+    return MediaType.OciManifest;
+  }
+}
+
+export class OciLayout {
+  private constructor(readonly root: string) {}
+
+  /** Opens a layout; with `create`, makes the directory and its two files if missing. */
+  static async open(path: string, opts: { create: boolean }): Promise<OciLayout> {
+    const root = resolve(path);
+    const layout = new OciLayout(root);
+    let marker: string | undefined;
+    try {
+      marker = await readFile(join(root, 'oci-layout'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (marker === undefined) {
+      if (!opts.create) throw new ImageNotFoundError(`${root} is not an OCI image layout (no oci-layout file)`);
+      await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+      await writeFile(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    } else {
+      let version: unknown;
+      try {
+        version = (JSON.parse(marker) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+      } catch {
+        version = undefined;
+      }
+      if (typeof version !== 'string' || !version.startsWith('1.')) throw new LayoutError(`${root}/oci-layout: unsupported imageLayoutVersion ${String(version)}`);
+    }
+    return layout;
+  }
+
+  blobPath(digest: Digest | string): string {
+    const p = parseDigest(digest);
+    return join(this.root, 'blobs', p.algorithm, p.hex);
+  }
+
+  /** Size of a stored blob, or undefined. */
+  async blobSize(digest: Digest): Promise<number | undefined> {
+    try {
+      const st = await stat(this.blobPath(digest));
+      return st.isFile() ? st.size : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async openBlob(digest: Digest, offset = 0): Promise<Readable> {
+    const path = this.blobPath(digest);
+    if ((await this.blobSize(digest)) === undefined) throw new ImageNotFoundError(`${this.root}: blob ${digest} is missing`);
+    return createReadStream(path, { start: offset, highWaterMark: 1 << 20 });
+  }
+
+  /** Streams `body` into the pool (verified, fsynced, renamed). No-op when present with the right size. */
+  async writeBlob(blob: BlobInfo, body: Readable): Promise<void> {
+    const path = this.blobPath(blob.digest);
+    if ((await this.blobSize(blob.digest)) === blob.size) {
+      body.destroy();
+      return;
+    }
+    const dir = join(path, '..');
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    try {
+      await pipeline(verified(body, blob), createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }));
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async writeBlobBytes(bytes: Buffer, digest: Digest): Promise<void> {
+    if ((await this.blobSize(digest)) === bytes.length) return;
+    const path = this.blobPath(digest);
+    await mkdir(join(path, '..'), { recursive: true });
+    const tmp = join(path, '..', `.tmp-${randomBytes(8).toString('hex')}`);
+    await writeFile(tmp, bytes, { flush: true });
+    await rename(tmp, path);
+  }
+
+  async readIndex(): Promise<IndexDoc> {
+    let text: string;
+    try {
+      text = await readFile(join(this.root, 'index.json'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: 2, manifests: [] };
+      throw e;
+    }
+    const doc = JSON.parse(text) as IndexDoc;
+    if (!Array.isArray(doc.manifests)) throw new LayoutError(`${this.root}/index.json has no manifests array`);
+    return doc;
+  }
+
+  /** The descriptor named `refName`, or listed with `digest`. */
+  async resolve(ref: { refName?: string; digest?: Digest }): Promise<LayoutDescriptor | undefined> {
+    const idx = await this.readIndex();
+    if (ref.refName !== undefined) return idx.manifests.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === ref.refName);
+    return idx.manifests.find((m) => m.digest === ref.digest);
+  }
+
+  async refNames(): Promise<string[]> {
+    const idx = await this.readIndex();
+    return idx.manifests.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter((n): n is string => n !== undefined);
+  }
+
+  async readManifest(ref: { refName?: string; digest?: Digest }, mediaTypeHint?: string): Promise<RawManifest> {
+    const desc = await this.resolve(ref);
+    const digest = desc?.digest ?? ref.digest;
+    if (digest === undefined) throw new ImageNotFoundError(`${this.root}: no manifest named ${ref.refName}`);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.blobPath(digest));
+    } catch {
+      throw new ImageNotFoundError(`${this.root}: manifest ${digest} is missing`);
+    }
+    const got = digestOf(bytes, parseDigest(digest).algorithm);
+    if (got !== digest) throw new LayoutError(`${this.root}: blob ${digest} is corrupt (hashes to ${got})`);
+    return { bytes, digest, mediaType: desc?.mediaType ?? mediaTypeHint ?? sniffManifestType(bytes) };
+  }
+
+  /**
+   * Stores manifest bytes and lists them in index.json: under `refName`
+   * (replacing what had that name), or without a name if not yet listed.
+   */
+  async putManifest(m: RawManifest, refName: string | undefined, extra?: { platform?: Record<string, unknown> }): Promise<void> {
+    await this.writeBlobBytes(m.bytes, m.digest);
+    await indexLocks.run(this.root, async () => {
+      const idx = await this.readIndex();
+      if (refName === undefined && idx.manifests.some((d) => d.digest === m.digest)) return;
+      const kept = refName === undefined ? idx.manifests : idx.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== refName);
+      const desc: LayoutDescriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+      if (extra?.platform) desc.platform = extra.platform;
+      if (refName !== undefined) desc.annotations = { [REF_NAME_ANNOTATION]: refName };
+      const next: IndexDoc = { ...idx, schemaVersion: 2, manifests: [...kept, desc] };
+      const tmp = join(this.root, `.index.json.tmp-${randomBytes(6).toString('hex')}`);
+      await writeFile(tmp, JSON.stringify(next), { flush: true });
+      await rename(tmp, join(this.root, 'index.json'));
+    });
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Turns parsed references into sources and destinations (the composition
+ * point for transports; nothing registers itself at import time).
+ */
+import type { ImageReference } from '../reference/transport-ref.js';
+import { OciLayout } from './oci-layout/layout.js';
+import { OciLayoutDestination, OciLayoutSource } from './oci-layout/layout-image.js';
+import type { RegistryHub } from './registry/registry-hub.js';
+import type { ImageDestination, ImageSource } from './types.js';
+
+export interface TransportEnv {
+  readonly registries: RegistryHub;
+}
+
+export class UnsupportedTransportError extends Error {
+  readonly code = 'ERR_UNSUPPORTED_TRANSPORT';
+}
+
+/** The tag/ref name or digest the reference selects inside its repository, if any. */
+export function referenceWithin(ref: ImageReference): string | undefined {
+  switch (ref.transport) {
+    case 'docker':
+    case 'file':
+      return ref.name.digest ?? ref.name.tag;
+    case 'oci':
+      return ref.digest ?? ref.refName;
+  }
+}
+
+export async function openSource(env: TransportEnv, ref: ImageReference): Promise<ImageSource> {
+  switch (ref.transport) {
+    case 'docker':
+      return env.registries.source(ref.name);
+    case 'oci':
+      return new OciLayoutSource(await OciLayout.open(ref.path, { create: false }));
+    case 'file':
+      throw new UnsupportedTransportError('file:// sources are not supported yet');
+  }
+}
+
+export async function openDestination(env: TransportEnv, ref: ImageReference): Promise<ImageDestination> {
+  switch (ref.transport) {
+    case 'docker':
+      return env.registries.destination(ref.name);
+    case 'oci':
+      return new OciLayoutDestination(await OciLayout.open(ref.path, { create: true }));
+    case 'file':
+      throw new UnsupportedTransportError('file:// destinations are not supported yet');
+  }
+}

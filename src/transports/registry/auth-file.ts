@@ -1,0 +1,148 @@
+/**
+ * Registry credentials from the files users already have: a Red Hat pull
+ * secret, a docker config.json, a podman auth.json (all `{"auths": {KEY:
+ * {"auth": base64("user:password")}}}`), or a legacy ~/.dockercfg (the same
+ * map without `auths`).
+ *
+ * KEY is `host[:port]`, optionally with a path (`host:port/namespace/` or
+ * `host/ns/repo`), optionally with a scheme and docker's `/v1/` suffix. A
+ * lookup for `host/ns/repo` picks the most specific key: `host/ns/repo`,
+ * then `host/ns`, then `host`.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+  /** The auth-file key that matched (identifies the credential set). */
+  readonly key: string;
+}
+
+export class AuthFileError extends Error {
+  readonly code = 'ERR_AUTH_FILE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AuthFileError';
+  }
+}
+
+function normalizeKey(raw: string): string {
+  let k = raw.trim().replace(/^[a-z]+:\/\//i, '');
+  k = k.replace(/\/v[12]\/?$/, '').replace(/\/+$/, '');
+  const slash = k.indexOf('/');
+  const host = (slash < 0 ? k : k.slice(0, slash)).toLowerCase();
+  const canonical = host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+  return slash < 0 ? canonical : canonical + k.slice(slash);
+}
+
+function decodeEntry(file: string, key: string, entry: unknown): Omit<Credentials, 'key'> | undefined {
+  if (typeof entry !== 'object' || entry === null) throw new AuthFileError(`${file}: entry "${key}" must be an object`);
+  const e = entry as Record<string, unknown>;
+  if (typeof e.username === 'string' && typeof e.password === 'string' && e.username !== '') {
+    return { username: e.username, password: e.password };
+  }
+  if (e.auth === undefined || e.auth === '') return undefined;
+  if (typeof e.auth !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(e.auth.trim())) {
+    throw new AuthFileError(`${file}: entry "${key}": "auth" is not base64`);
+  }
+  const decoded = Buffer.from(e.auth.trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) throw new AuthFileError(`${file}: entry "${key}": "auth" does not decode to user:password`);
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Credentials from zero or more auth files, searched in order. */
+export class AuthStore {
+  private constructor(private readonly entries: ReadonlyMap<string, Credentials>) {}
+
+  static empty(): AuthStore {
+    return new AuthStore(new Map());
+  }
+
+  /** Parses one file's text; earlier stores win when merged. */
+  static parse(file: string, text: string): AuthStore {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new AuthFileError(`${file}: not valid JSON: ${(e as Error).message}`);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new AuthFileError(`${file}: expected a JSON object`);
+    const obj = doc as Record<string, unknown>;
+    const auths = 'auths' in obj ? obj.auths : obj;
+    if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) throw new AuthFileError(`${file}: "auths" must be an object`);
+    const map = new Map<string, Credentials>();
+    for (const [rawKey, entry] of Object.entries(auths as Record<string, unknown>)) {
+      const creds = decodeEntry(file, rawKey, entry);
+      const key = normalizeKey(rawKey);
+      if (creds !== undefined && !map.has(key)) map.set(key, { ...creds, key });
+    }
+    return new AuthStore(map);
+  }
+
+  /** Reads one file; a missing file is an error (it was named explicitly). */
+  static async load(file: string): Promise<AuthStore> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new AuthFileError(`cannot read registry config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    }
+    return AuthStore.parse(file, text);
+  }
+
+  /**
+   * The default search order (containers/image and oc): $REGISTRY_AUTH_FILE,
+   * $XDG_RUNTIME_DIR/containers/auth.json, /run/containers/$UID/auth.json,
+   * $XDG_CONFIG_HOME/containers/auth.json, $DOCKER_CONFIG/config.json,
+   * ~/.docker/config.json, ~/.dockercfg. Missing files are skipped.
+   */
+  static async loadDefault(env: NodeJS.ProcessEnv = process.env): Promise<AuthStore> {
+    const home = env.HOME ?? homedir();
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    const files = [
+      env.REGISTRY_AUTH_FILE,
+      env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'containers/auth.json') : undefined,
+      uid !== undefined ? `/run/containers/${uid}/auth.json` : undefined,
+      join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'containers/auth.json'),
+      env.DOCKER_CONFIG ? join(env.DOCKER_CONFIG, 'config.json') : undefined,
+      join(home, '.docker/config.json'),
+      join(home, '.dockercfg'),
+    ].filter((f): f is string => f !== undefined && f !== '');
+    const stores: AuthStore[] = [];
+    for (const f of files) {
+      let text: string;
+      try {
+        text = await readFile(f, 'utf8');
+      } catch {
+        continue;
+      }
+      stores.push(AuthStore.parse(f, text));
+    }
+    return AuthStore.merge(stores);
+  }
+
+  static merge(stores: readonly AuthStore[]): AuthStore {
+    const map = new Map<string, Credentials>();
+    for (const s of stores) for (const [k, v] of s.entries) if (!map.has(k)) map.set(k, v);
+    return new AuthStore(map);
+  }
+
+  /** Most specific credentials for `repository` on `registry`, if any. */
+  lookup(registry: string, repository?: string): Credentials | undefined {
+    const host = normalizeKey(registry);
+    const parts = repository === undefined ? [] : repository.split('/');
+    for (let n = parts.length; n >= 0; n--) {
+      const key = n === 0 ? host : `${host}/${parts.slice(0, n).join('/')}`;
+      const hit = this.entries.get(key);
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Authorization for one registry host, as the distribution token spec and
+ * docker's clients do it:
+ *
+ * - The registry's challenge (from `GET /v2/` or any 401) says which scheme.
+ * - Basic: credentials from the auth store on every request.
+ * - Bearer: a token from the challenge's realm for the scopes a request needs.
+ *   Tokens are cached per credential set and reused for every request they
+ *   cover; one token request can carry several scopes (those declared ahead
+ *   with declareScopes(), e.g. every destination repository of a mirror run,
+ *   plus same-registry sources for mounting) unless skipMultipleScopes.
+ * - A token is refreshed before it expires, and dropped when the registry
+ *   answers 401 to it (expired early, revoked, or insufficient scope).
+ */
+import type { AuthStore, Credentials } from './auth-file.js';
+import type { Challenge } from './challenge.js';
+
+export type Action = 'pull' | 'push';
+
+export interface Scope {
+  readonly repository: string;
+  readonly actions: readonly Action[];
+}
+
+export function scopeString(s: Scope): string {
+  return `repository:${s.repository}:${[...s.actions].sort().join(',')}`;
+}
+
+/** Fetches a token: GET `url` with optional Basic credentials; returns status and parsed JSON. */
+export type TokenFetcher = (url: string, authorization: string | undefined, signal?: AbortSignal) => Promise<{ status: number; body: unknown }>;
+
+export class RegistryAuthError extends Error {
+  readonly code = 'ERR_REGISTRY_AUTH';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryAuthError';
+  }
+}
+
+interface CachedToken {
+  readonly header: string;
+  readonly atoms: ReadonlySet<string>;
+  /** Refresh from here on: a quarter of the lifetime, at most 15 s, before expiry. */
+  readonly refreshAt: number;
+}
+/** Longest token-request URL built when bundling scopes. */
+const MAX_TOKEN_URL = 6000;
+
+const atomsOf = (s: Scope): string[] => s.actions.map((a) => `${s.repository}\u0000${a}`);
+
+/** One scope per repository, actions united. */
+function mergeScopes(scopes: readonly Scope[]): Scope[] {
+  const by = new Map<string, Set<Action>>();
+  for (const s of scopes) by.set(s.repository, new Set([...(by.get(s.repository) ?? []), ...s.actions]));
+  return [...by].map(([repository, actions]) => ({ repository, actions: [...actions] }));
+}
+
+function basic(c: Credentials): string {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
+}
+
+export class RegistryAuth {
+  private challenge: Challenge | undefined;
+  private readonly tokens = new Map<string, CachedToken[]>();
+  private readonly inflight = new Map<string, Promise<CachedToken>>();
+  private readonly declared: Scope[] = [];
+  /** Token requests made (for tests and the run summary). */
+  tokenRequests = 0;
+
+  constructor(
+    readonly registry: string,
+    private readonly store: AuthStore,
+    private readonly fetchToken: TokenFetcher,
+    private readonly opts: { skipMultipleScopes: boolean; now?: () => number },
+  ) {}
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /** Records the registry's challenge (from the ping or a 401). */
+  setChallenge(c: Challenge | undefined): void {
+    if (c !== undefined && (c.scheme === 'bearer' || c.scheme === 'basic')) this.challenge = c;
+  }
+
+  get scheme(): string | undefined {
+    return this.challenge?.scheme;
+  }
+
+  /** Scopes to bundle into token requests for this registry. */
+  declareScopes(scopes: readonly Scope[]): void {
+    for (const s of scopes) {
+      const known = this.declared.find((d) => d.repository === s.repository);
+      if (known === undefined) this.declared.push({ repository: s.repository, actions: [...s.actions] });
+      else if (s.actions.some((a) => !known.actions.includes(a))) {
+        this.declared[this.declared.indexOf(known)] = { repository: s.repository, actions: [...new Set([...known.actions, ...s.actions])] };
+      }
+    }
+  }
+
+  /** The Authorization header value for a request needing `scopes` (first = the target), if any. */
+  async authorization(scopes: readonly Scope[], signal?: AbortSignal): Promise<string | undefined> {
+    const c = this.challenge;
+    if (c === undefined) return undefined;
+    const creds = this.store.lookup(this.registry, scopes[0]?.repository);
+    if (c.scheme === 'basic') return creds ? basic(creds) : undefined;
+    const key = creds?.key ?? '';
+    const need = scopes.flatMap(atomsOf);
+    const now = this.now();
+    const list = (this.tokens.get(key) ?? []).filter((t) => t.refreshAt > now);
+    this.tokens.set(key, list);
+    const hit = list.find((t) => need.every((a) => t.atoms.has(a)));
+    if (hit) return hit.header;
+    const wanted = this.bundle(scopes, creds);
+    const flightKey = `${key}\u0001${wanted.map(scopeString).join(' ')}`;
+    let p = this.inflight.get(flightKey);
+    if (p === undefined) {
+      p = this.requestToken(c, wanted, creds, signal).finally(() => this.inflight.delete(flightKey));
+      this.inflight.set(flightKey, p);
+    }
+    const token = await p;
+    if (!(this.tokens.get(key) ?? []).includes(token)) this.tokens.set(key, [...(this.tokens.get(key) ?? []), token]);
+    return token.header;
+  }
+
+  /** Forgets `header` after a 401 and adopts the 401's challenge. */
+  unauthorized(header: string | undefined, challenge: Challenge | undefined): void {
+    this.setChallenge(challenge);
+    if (header === undefined) return;
+    for (const [k, list] of this.tokens) this.tokens.set(k, list.filter((t) => t.header !== header));
+  }
+
+  private bundle(scopes: readonly Scope[], creds: Credentials | undefined): Scope[] {
+    const out = mergeScopes(scopes);
+    if (this.opts.skipMultipleScopes) return out;
+    let length = out.reduce((n, s) => n + scopeString(s).length + 8, 0);
+    for (const d of this.declared) {
+      const i = out.findIndex((s) => s.repository === d.repository);
+      if (i >= 0) {
+        out[i] = { repository: d.repository, actions: [...new Set([...out[i]!.actions, ...d.actions])] };
+        continue;
+      }
+      if (this.store.lookup(this.registry, d.repository)?.key !== creds?.key) continue;
+      length += scopeString(d).length + 8;
+      if (length > MAX_TOKEN_URL) break;
+      out.push(d);
+    }
+    return out;
+  }
+
+  private async requestToken(c: Challenge, scopes: Scope[], creds: Credentials | undefined, signal?: AbortSignal): Promise<CachedToken> {
+    const realm = c.params.realm;
+    if (realm === undefined || !/^https?:\/\//.test(realm)) throw new RegistryAuthError(`${this.registry}: bearer challenge without a usable realm`);
+    const url = new URL(realm);
+    if (c.params.service !== undefined) url.searchParams.set('service', c.params.service);
+    for (const s of scopes) url.searchParams.append('scope', scopeString(s));
+    this.tokenRequests++;
+    let res: { status: number; body: unknown };
+    try {
+      res = await this.fetchToken(url.toString(), creds ? basic(creds) : undefined, signal);
+    } catch (e) {
+      throw new RegistryAuthError(`${this.registry}: token request to ${url.origin}${url.pathname} failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryAuthError(`${this.registry}: ${creds ? `credentials for ${creds.key} were rejected` : 'anonymous access refused (no credentials found; pass -a/--registry-config)'} by ${url.origin}${url.pathname} (HTTP ${res.status})`);
+    }
+    const body = res.body as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown } | undefined;
+    const token = typeof body?.token === 'string' && body.token !== '' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;
+    if (res.status !== 200 || token === undefined || token === '') {
+      throw new RegistryAuthError(`${this.registry}: token endpoint ${url.origin}${url.pathname} answered HTTP ${res.status} without a token`);
+    }
+    const expiresIn = typeof body?.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+    const issued = typeof body?.issued_at === 'string' ? Date.parse(body.issued_at) : NaN;
+    const start = Number.isNaN(issued) || issued > this.now() ? this.now() : issued;
+    return { header: `Bearer ${token}`, atoms: new Set(scopes.flatMap(atomsOf)), refreshAt: start + expiresIn * 1000 - Math.min(15_000, expiresIn * 250) };
+  }
+}

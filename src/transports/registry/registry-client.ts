@@ -1,0 +1,231 @@
+/**
+ * The distribution API operations airlock's copy engine needs, for one
+ * registry host (regclient-style noun+verb names). Manifests are raw bytes;
+ * blob bodies are streams. Every method throws RegistryHttpError for an
+ * unexpected answer, with the operation and the registry's OCI error code.
+ */
+import type { Readable } from 'node:stream';
+import { digestOf, isDigest, parseDigest, type Digest } from '../../oci/digest.js';
+import { MANIFEST_MEDIA_TYPES } from '../../oci/media-types.js';
+import { ImageNotFoundError } from '../types.js';
+import type { Scope } from './registry-auth.js';
+import { httpError, readLimited, RegistryHttp, RegistryHttpError, type RegistryHttpOptions, type Response } from './registry-http.js';
+
+/** Largest manifest accepted (distribution's default limit is 4 MiB). */
+export const MAX_MANIFEST_BYTES = 8 << 20;
+
+export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
+
+const pull = (repository: string): Scope => ({ repository, actions: ['pull'] });
+const push = (repository: string): Scope => ({ repository, actions: ['pull', 'push'] });
+
+function header(res: Response, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function readManifestBody(body: Readable, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > MAX_MANIFEST_BYTES) {
+      body.destroy();
+      throw new Error(`${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+export interface FetchedManifest {
+  readonly bytes: Buffer;
+  readonly mediaType: string;
+  readonly digest: Digest;
+}
+
+/** Where an upload session continues (absolute URL or path from the registry). */
+export type UploadLocation = string;
+
+export class RegistryClient {
+  readonly http: RegistryHttp;
+  /** Counters for summaries and tests. */
+  readonly counts = { blobUploads: 0, blobMounts: 0, manifestPuts: 0, bytesUploaded: 0 };
+
+  constructor(
+    readonly registry: string,
+    opts: RegistryHttpOptions,
+  ) {
+    this.http = new RegistryHttp(registry, opts);
+  }
+
+  private path(repository: string, tail: string): string {
+    return `/v2/${repository}/${tail}`;
+  }
+
+  /** Checks that the registry answers (and learns its auth scheme). */
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.http.origin(signal);
+  }
+
+  async manifestGet(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    const what = `GET ${this.registry}/${repository} manifest ${reference}`;
+    const res = await this.http.send({ method: 'GET', path: this.path(repository, `manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scope: pull(repository), signal });
+    if (res.statusCode === 404) {
+      const err = await httpError(res, what);
+      throw new ImageNotFoundError(`${this.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference} not found (${err.message})`, { cause: err });
+    }
+    if (res.statusCode !== 200) throw await httpError(res, what);
+    const bytes = await readManifestBody(res.body, what);
+    const headerDigest = header(res, 'docker-content-digest');
+    const algorithm = isDigest(reference) ? parseDigest(reference).algorithm : 'sha256';
+    const digest = digestOf(bytes, algorithm);
+    if (isDigest(reference) && digest !== reference) throw new Error(`${what}: the bytes hash to ${digest}`);
+    if (headerDigest !== undefined && isDigest(headerDigest) && parseDigest(headerDigest).algorithm === algorithm && headerDigest !== digest) {
+      throw new Error(`${what}: Docker-Content-Digest ${headerDigest} but the bytes hash to ${digest}`);
+    }
+    const mediaType = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
+    return { bytes, mediaType, digest };
+  }
+
+  /** The digest a tag or digest resolves to, or undefined when absent. */
+  async manifestHead(repository: string, reference: string, signal?: AbortSignal): Promise<Digest | undefined> {
+    const res = await this.http.send({ method: 'HEAD', path: this.path(repository, `manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scope: pull(repository), signal });
+    await res.body.dump();
+    if (res.statusCode === 404) return undefined;
+    if (res.statusCode !== 200) throw new RegistryHttpError(`HEAD ${this.registry}/${repository} manifest ${reference}: HTTP ${res.statusCode}`, res.statusCode, undefined);
+    const d = header(res, 'docker-content-digest');
+    if (d !== undefined && isDigest(d)) return d as Digest;
+    if (isDigest(reference)) return reference as Digest;
+    // No digest header: fall back to GET and hash the bytes.
+    return (await this.manifestGet(repository, reference, signal)).digest;
+  }
+
+  async manifestPut(repository: string, reference: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<void> {
+    const what = `PUT ${this.registry}/${repository} manifest ${reference}`;
+    const res = await this.http.send({ method: 'PUT', path: this.path(repository, `manifests/${reference}`), headers: { 'content-type': mediaType }, body: bytes, scope: push(repository), signal });
+    if (res.statusCode !== 201 && res.statusCode !== 200 && res.statusCode !== 202) throw await httpError(res, what);
+    await res.body.dump();
+    this.counts.manifestPuts++;
+    const got = header(res, 'docker-content-digest');
+    const want = digestOf(bytes);
+    if (got !== undefined && isDigest(got) && parseDigest(got).algorithm === 'sha256' && got !== want) {
+      throw new Error(`${what}: the registry stored it as ${got}, not ${want} (it rewrote the manifest)`);
+    }
+  }
+
+  /** Size of the blob in the repository, or undefined when absent. */
+  async blobHead(repository: string, digest: Digest, signal?: AbortSignal): Promise<number | undefined> {
+    const res = await this.http.send({ method: 'HEAD', path: this.path(repository, `blobs/${digest}`), scope: pull(repository), signal, followRedirects: true });
+    await res.body.dump();
+    if (res.statusCode === 404) return undefined;
+    if (res.statusCode !== 200) throw new RegistryHttpError(`HEAD ${this.registry}/${repository} blob ${digest}: HTTP ${res.statusCode}`, res.statusCode, undefined);
+    const len = header(res, 'content-length');
+    return len === undefined ? -1 : Number(len);
+  }
+
+  /** Streams a blob (from `offset` on with a Range request). Redirects drop Authorization. */
+  async blobGet(repository: string, digest: Digest, offset = 0, signal?: AbortSignal): Promise<Readable> {
+    const what = `GET ${this.registry}/${repository} blob ${digest}`;
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const res = await this.http.send({ method: 'GET', path: this.path(repository, `blobs/${digest}`), headers, scope: pull(repository), signal, followRedirects: true, retry: false });
+    if (res.statusCode === 404) throw new ImageNotFoundError(`${what}: blob unknown`, { cause: await httpError(res, what) });
+    const ok = offset > 0 ? res.statusCode === 206 : res.statusCode === 200;
+    if (!ok) throw await httpError(res, what);
+    return res.body;
+  }
+
+  /**
+   * Asks for a cross-repository mount. Returns 'mounted' on 201, otherwise
+   * the upload session the registry opened instead (202), usable for putBlob.
+   */
+  async blobMount(repository: string, digest: Digest, from: string, signal?: AbortSignal): Promise<'mounted' | UploadLocation> {
+    const q = `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    // A mount needs push on the target and pull on the source repository, in one token.
+    const scope = [push(repository), pull(from)];
+    const res = await this.http.send({ method: 'POST', path: this.path(repository, `blobs/uploads/${q}`), scope, signal });
+    if (res.statusCode === 201) {
+      await res.body.dump();
+      this.counts.blobMounts++;
+      return 'mounted';
+    }
+    if (res.statusCode !== 202) throw await httpError(res, `POST ${this.registry}/${repository} mount ${digest} from ${from}`);
+    await res.body.dump();
+    const loc = header(res, 'location');
+    if (loc === undefined) throw new Error(`POST ${this.registry}/${repository} upload: 202 without Location`);
+    return loc;
+  }
+
+  /** Opens an upload session; returns its Location. Not retried here: part of a blob transfer. */
+  async blobUploadStart(repository: string, signal?: AbortSignal): Promise<UploadLocation> {
+    const what = `POST ${this.registry}/${repository} blob upload`;
+    const res = await this.http.send({ method: 'POST', path: this.path(repository, 'blobs/uploads/'), scope: push(repository), signal, retry: false });
+    if (res.statusCode !== 202) throw await httpError(res, what);
+    await res.body.dump();
+    const loc = header(res, 'location');
+    if (loc === undefined) throw new Error(`${what}: 202 without Location`);
+    return loc;
+  }
+
+  /**
+   * Completes an upload session with the whole blob in one streamed PUT
+   * (Content-Length set; the registry checks `digest` before committing).
+   */
+  async blobUploadPut(repository: string, location: UploadLocation, digest: Digest, size: number, body: Readable, signal?: AbortSignal): Promise<void> {
+    const what = `PUT ${this.registry}/${repository} blob ${digest}`;
+    const url = this.withDigest(location, digest);
+    const res = await this.http.send({
+      method: 'PUT',
+      path: url,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body,
+      scope: push(repository),
+      signal,
+    });
+    if (res.statusCode !== 201 && res.statusCode !== 204) {
+      const err = await httpError(res, what);
+      if (res.statusCode === 401) Object.defineProperty(err, 'retryable', { value: true });
+      throw err;
+    }
+    await res.body.dump();
+    this.counts.blobUploads++;
+    this.counts.bytesUploaded += size;
+  }
+
+  private withDigest(location: string, digest: Digest): string {
+    const abs = /^https?:\/\//.test(location);
+    const u = new URL(location, 'http://placeholder');
+    u.searchParams.set('digest', digest);
+    return abs ? u.toString() : u.pathname + u.search;
+  }
+
+  /** Lists tags, following `Link: <...>; rel="next"` pagination. A 404 repository has none. */
+  async *tagsList(repository: string, signal?: AbortSignal): AsyncGenerator<string> {
+    let next: string | undefined = this.path(repository, 'tags/list?n=1000');
+    const seen = new Set<string>();
+    while (next !== undefined) {
+      const what: string = `GET ${this.registry}/${repository} tags`;
+      const res: Response = await this.http.send({ method: 'GET', path: next, scope: pull(repository), signal });
+      if (res.statusCode === 404) {
+        await res.body.dump();
+        return;
+      }
+      if (res.statusCode !== 200) throw await httpError(res, what);
+      const text = await readLimited(res.body, 64 << 20);
+      const doc = JSON.parse(text) as { tags?: unknown };
+      const tags = Array.isArray(doc.tags) ? doc.tags.filter((t): t is string => typeof t === 'string') : [];
+      for (const t of tags) if (!seen.has(t)) {
+        seen.add(t);
+        yield t;
+      }
+      const link = header(res, 'link');
+      const m = link === undefined ? null : /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
+      next = m && tags.length > 0 ? m[1] : undefined;
+      if (next !== undefined && /^https?:\/\//.test(next)) next = new URL(next).pathname + new URL(next).search;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * HTTP to one registry host over an undici keep-alive pool: scheme discovery
+ * (`GET /v2/` over https; plain http only with `insecure`), authorization
+ * (RegistryAuth), retries with backoff (retry.ts) for requests whose body can
+ * be replayed, and redirects that never carry the registry's Authorization.
+ */
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import type { AuthStore } from './auth-file.js';
+import { parseChallenges } from './challenge.js';
+import { RegistryAuth, type Scope } from './registry-auth.js';
+import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, waitFor, type RetryPolicy } from './retry.js';
+
+export interface RegistryHttpOptions {
+  /** Allow plain http and skip TLS verification (oc's --insecure). */
+  readonly insecure: boolean;
+  /** Extra PEM CA bundle trusted besides the system and Node roots. */
+  readonly caFile?: string;
+  readonly auth: AuthStore;
+  readonly retry: RetryPolicy;
+  readonly skipMultipleScopes: boolean;
+  /** Keep-alive connections per origin. */
+  readonly connections: number;
+  readonly userAgent: string;
+  readonly headersTimeoutMs: number;
+  /** Longest silence while a body streams. */
+  readonly bodyTimeoutMs: number;
+}
+
+export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  readonly method: Method;
+  /** A path (`/v2/...`, query included) or an absolute URL (upload Locations). */
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  /** A Buffer is replayed on retries; a stream body is sent once. */
+  readonly body?: Buffer | Readable;
+  /** What the request needs (several for a cross-repository mount). */
+  readonly scope?: Scope | readonly Scope[];
+  readonly signal?: AbortSignal;
+  /** Follow 3xx to another location WITHOUT the Authorization header (blob GETs). */
+  readonly followRedirects?: boolean;
+  /**
+   * Retry transient failures here (default true for replayable bodies). Blob
+   * transfers pass false: the copy engine retries the whole GET → PUT.
+   */
+  readonly retry?: boolean;
+}
+
+export type Response = Dispatcher.ResponseData;
+
+/** A registry answer that is not what the operation needed. */
+export class RegistryHttpError extends Error {
+  readonly code = 'ERR_REGISTRY_HTTP';
+  constructor(
+    message: string,
+    readonly status: number,
+    /** First OCI error code of the body (MANIFEST_UNKNOWN…), if any. */
+    readonly ociCode: string | undefined,
+    /** The answer's Retry-After, in ms. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'RegistryHttpError';
+  }
+  /** 5xx/429/408 are transient: the whole operation may be retried. */
+  get retryable(): boolean {
+    return isRetryableStatus(this.status);
+  }
+}
+
+/** Reads at most `limit` bytes of a body as text and discards the rest. */
+export async function readLimited(body: Readable, limit = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    if (n < limit) chunks.push(c.subarray(0, limit - n));
+    n += c.length;
+    if (n >= limit) break;
+  }
+  body.destroy();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Turns an unexpected response into a RegistryHttpError (consumes the body). */
+export async function httpError(res: Response, what: string): Promise<RegistryHttpError> {
+  let text = '';
+  try {
+    text = await readLimited(res.body);
+  } catch {
+    // the body is informative only
+  }
+  let ociCode: string | undefined;
+  let detail = text.trim().slice(0, 300);
+  try {
+    const doc = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    const first = doc.errors?.[0];
+    if (first?.code) {
+      ociCode = first.code;
+      detail = `${first.code}${first.message ? `: ${first.message}` : ''}`;
+    }
+  } catch {
+    // not an OCI error body
+  }
+  const ra = res.headers['retry-after'];
+  const retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra);
+  return new RegistryHttpError(`${what}: HTTP ${res.statusCode}${detail ? ` (${detail})` : ''}`, res.statusCode, ociCode, retryAfterMs);
+}
+
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
+
+function trustedCas(caFile: string | undefined): string[] | undefined {
+  const extra: string[] = [];
+  for (const f of SYSTEM_BUNDLES) {
+    try {
+      extra.push(readFileSync(f, 'utf8'));
+      break;
+    } catch {
+      // try the next location
+    }
+  }
+  if (caFile !== undefined) extra.push(readFileSync(caFile, 'utf8'));
+  return extra.length === 0 ? undefined : [...rootCertificates, ...extra];
+}
+
+const MAX_REDIRECTS = 5;
+
+export class RegistryHttp {
+  readonly auth: RegistryAuth;
+  private readonly agent: Agent;
+  private originP: Promise<string> | undefined;
+  /** Counters for summaries and tests. */
+  readonly stats = { requests: 0, retries: 0 };
+
+  constructor(
+    readonly registry: string,
+    private readonly opts: RegistryHttpOptions,
+  ) {
+    const ca = opts.insecure ? undefined : trustedCas(opts.caFile);
+    this.agent = new Agent({
+      connections: opts.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.headersTimeoutMs,
+      bodyTimeout: opts.bodyTimeoutMs,
+      connect: { rejectUnauthorized: !opts.insecure, ...(ca ? { ca } : {}) },
+    });
+    this.auth = new RegistryAuth(registry, opts.auth, (url, authorization, signal) => this.fetchToken(url, authorization, signal), {
+      skipMultipleScopes: opts.skipMultipleScopes,
+    });
+  }
+
+  /** `https://host` or, with insecure and no TLS there, `http://host`. Pings once. */
+  origin(signal?: AbortSignal): Promise<string> {
+    if (this.originP === undefined) {
+      this.originP = this.discover(signal);
+      this.originP.catch(() => (this.originP = undefined));
+    }
+    return this.originP;
+  }
+
+  private async discover(signal?: AbortSignal): Promise<string> {
+    const candidates = [`https://${this.registry}`, ...(this.opts.insecure ? [`http://${this.registry}`] : [])];
+    let lastError: unknown;
+    for (const origin of candidates) {
+      try {
+        const res = await this.withRetries(() => this.raw(origin, { method: 'GET', path: '/v2/', signal }, undefined), signal, true);
+        const status = res.statusCode;
+        if (status === 401) this.auth.setChallenge(parseChallenges(res.headers['www-authenticate'])[0]);
+        await res.body.dump();
+        if (status === 200 || status === 401 || status === 404) return origin;
+        lastError = new RegistryHttpError(`${this.registry}: GET ${origin}/v2/ answered HTTP ${status}`, status, undefined);
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    const hint = this.opts.insecure ? '' : ' (for plain http or an unverified certificate use --insecure; for a private CA --certificate-authority)';
+    throw new Error(`cannot reach registry ${this.registry}: ${reason}${hint}`, { cause: lastError });
+  }
+
+  private raw(origin: string, req: HttpRequest, authorization: string | undefined): Promise<Response> {
+    this.stats.requests++;
+    const abs = /^https?:\/\//.test(req.path);
+    const url = abs ? new URL(req.path) : undefined;
+    const sameOrigin = url === undefined || url.origin === origin;
+    const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...req.headers };
+    if (authorization !== undefined && sameOrigin) headers.authorization = authorization;
+    return this.agent.request({
+      origin: url?.origin ?? origin,
+      path: url ? url.pathname + url.search : req.path,
+      method: req.method,
+      headers,
+      body: req.body,
+      signal: req.signal,
+    });
+  }
+
+  private async withRetries(attempt: () => Promise<Response>, signal: AbortSignal | undefined, replayable: boolean): Promise<Response> {
+    const policy = this.opts.retry;
+    for (let n = 0; ; n++) {
+      let res: Response;
+      try {
+        res = await attempt();
+      } catch (e) {
+        if (!replayable || n >= policy.times || !isRetryableError(e) || signal?.aborted) throw e;
+        this.stats.retries++;
+        await waitFor(backoffDelay(n, policy), signal);
+        continue;
+      }
+      if (!replayable || n >= policy.times || !isRetryableStatus(res.statusCode)) return res;
+      const ra = res.headers['retry-after'];
+      await res.body.dump();
+      this.stats.retries++;
+      await waitFor(backoffDelay(n, policy, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra)), signal);
+    }
+  }
+
+  /**
+   * Sends a request with authorization, one re-authorization after a 401,
+   * retries (Buffer or no body only) and optional redirect following.
+   * The caller owns the response body.
+   */
+  async send(req: HttpRequest): Promise<Response> {
+    const origin = await this.origin(req.signal);
+    const replayable = !(req.body !== undefined && !Buffer.isBuffer(req.body));
+    const retrying = replayable && req.retry !== false;
+    for (let reauth = 0; ; reauth++) {
+      const authorization = await this.auth.authorization(req.scope === undefined ? [] : Array.isArray(req.scope) ? req.scope : [req.scope as Scope], req.signal);
+      let res = await this.withRetries(() => this.raw(origin, req, authorization), req.signal, retrying);
+      if (res.statusCode === 401 && reauth === 0 && replayable) {
+        const challenge = parseChallenges(res.headers['www-authenticate'])[0];
+        if (challenge !== undefined) {
+          await res.body.dump();
+          this.auth.unauthorized(authorization, challenge);
+          continue;
+        }
+      }
+      // A stream body cannot be replayed: drop the token so the caller's retry gets a fresh one.
+      if (res.statusCode === 401 && !replayable) this.auth.unauthorized(authorization, parseChallenges(res.headers['www-authenticate'])[0]);
+      for (let hops = 0; req.followRedirects && hops < MAX_REDIRECTS && [301, 302, 303, 307, 308].includes(res.statusCode); hops++) {
+        const loc = res.headers.location;
+        const where = Array.isArray(loc) ? loc[0] : loc;
+        if (where === undefined) break;
+        const base = /^https?:\/\//.test(req.path) ? req.path : origin + req.path;
+        const target = new URL(where, base);
+        await res.body.dump();
+        // The registry's credentials stay with the registry: no Authorization here.
+        res = await this.withRetries(
+          () => {
+            this.stats.requests++;
+            return this.agent.request({ origin: target.origin, path: target.pathname + target.search, method: 'GET', headers: { 'user-agent': this.opts.userAgent, ...req.headers }, signal: req.signal });
+          },
+          req.signal,
+          retrying,
+        );
+      }
+      return res;
+    }
+  }
+
+  private async fetchToken(url: string, authorization: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+    const u = new URL(url);
+    const res = await this.withRetries(
+      () => {
+        this.stats.requests++;
+        const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, accept: 'application/json' };
+        if (authorization !== undefined) headers.authorization = authorization;
+        return this.agent.request({ origin: u.origin, path: u.pathname + u.search, method: 'GET', headers, signal });
+      },
+      signal,
+      true,
+    );
+    const text = await readLimited(res.body, 1 << 20);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: res.statusCode, body };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

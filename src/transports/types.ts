@@ -1,0 +1,147 @@
+/**
+ * The seam between the copy engine and the places images live. Every
+ * transport (registry, OCI image layout, oc's file:// store) implements these
+ * two interfaces for ONE repository; the engine never knows which one it has.
+ *
+ * Rules every implementation follows:
+ * - Manifests are raw bytes. Nobody re-serializes them; the digest of the
+ *   bytes is the manifest's identity.
+ * - Blobs are streams. Nothing buffers a whole blob in memory.
+ * - What an implementation can do is stated in `caps`, never discovered by
+ *   probing for optional methods (wrappers would hide them).
+ */
+import type { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+
+/** A manifest exactly as stored. `digest` is the digest of `bytes`. */
+export interface RawManifest {
+  readonly bytes: Buffer;
+  readonly mediaType: string;
+  readonly digest: Digest;
+}
+
+/** What the engine knows about a blob before reading it. */
+export interface BlobInfo {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly mediaType?: string;
+}
+
+export interface SourceCaps {
+  /** listTags() works (registries, layouts, disk stores: true). */
+  readonly listTags: boolean;
+}
+
+/**
+ * One repository to read from.
+ */
+export interface ImageSource {
+  /** Human-readable location, e.g. `127.0.0.1:5000/ocp4/release`. */
+  readonly description: string;
+  /**
+   * Identity of the blob namespace: two sources or destinations with the same
+   * `store` see the same blobs (one registry host, one layout directory,
+   * one disk store root). Used to key deduplication and mounts.
+   */
+  readonly store: string;
+  /** Repository name inside `store` (the `from` of a cross-repository mount). */
+  readonly repository: string;
+  readonly caps: SourceCaps;
+  /**
+   * Fetches a manifest by tag (or layout ref name) or by digest.
+   * MUST return the stored bytes unchanged and MUST throw when `reference` is a
+   * digest that the bytes do not hash to. `accept` lists the media types the
+   * caller understands (all four schema-2/OCI types by default).
+   * MUST throw ImageNotFoundError when the tag or manifest does not exist.
+   */
+  getManifest(reference: string, signal?: AbortSignal): Promise<RawManifest>;
+  /**
+   * Opens a blob for reading. The stream yields the blob's bytes; the caller
+   * verifies size and digest (see VerifyingStream) and MUST consume or destroy it.
+   * `offset` > 0 asks for the bytes from that offset on (for resumed uploads);
+   * implementations without range support MUST throw instead of ignoring it.
+   */
+  getBlob(blob: BlobInfo, opts?: { offset?: number; signal?: AbortSignal }): Promise<Readable>;
+  /** Lists tags (order unspecified). Only when caps.listTags. */
+  listTags(signal?: AbortSignal): AsyncIterable<string>;
+  close(): Promise<void>;
+}
+
+export interface DestinationCaps {
+  /**
+   * `repository`: a blob must be present in each repository that uses it
+   * (registries, oc's disk store); `store`: one shared pool (OCI layout).
+   */
+  readonly blobScope: 'repository' | 'store';
+  /** mountBlob() can link a blob from another repository of the same store. */
+  readonly crossRepoMount: boolean;
+  /** putBlob() may run concurrently for different digests. */
+  readonly concurrentBlobWrites: boolean;
+  /** putManifest() accepts a manifest without a tag (push by digest). */
+  readonly taglessManifests: boolean;
+}
+
+export type BlobPresence = 'present' | 'absent';
+
+export interface ManifestTarget {
+  readonly tag?: string;
+  readonly child?: boolean;
+}
+
+/**
+ * One repository to write to.
+ */
+export interface ImageDestination {
+  readonly description: string;
+  /** Same meaning as ImageSource.store; equal stores can mount from each other. */
+  readonly store: string;
+  readonly repository: string;
+  readonly caps: DestinationCaps;
+  /** MUST answer 'present' only for a complete, verified blob. */
+  hasBlob(blob: BlobInfo, signal?: AbortSignal): Promise<BlobPresence>;
+  /**
+   * Links `blob` from `fromRepository` (same store) without transferring it.
+   * Returns false when the store declined (the caller then uploads).
+   * Only when caps.crossRepoMount.
+   */
+  mountBlob(blob: BlobInfo, fromRepository: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Stores a blob read from `body`. MUST NOT make any byte visible under
+   * `blob.digest` unless exactly `blob.size` bytes hashing to `blob.digest`
+   * arrived (verify while streaming; temp + rename or the registry's
+   * digest-checked commit). On error, partial data MUST be cleaned up or
+   * left only where a resumed attempt can find it. MUST NOT buffer the blob.
+   */
+  putBlob(blob: BlobInfo, body: Readable, signal?: AbortSignal): Promise<void>;
+  /**
+   * The digest `reference` (tag or digest) currently resolves to, or
+   * undefined when absent. Cheap (a HEAD or a stat): used to skip work.
+   */
+  resolveManifest(reference: string, signal?: AbortSignal): Promise<Digest | undefined>;
+  /**
+   * Stores manifest bytes unchanged, tagged `target.tag`, or by digest only
+   * when there is no tag. Every blob and child manifest it references MUST
+   * already be present (children first). `target.child` marks a manifest
+   * stored only as part of a parent index (a layout keeps just its blob).
+   */
+  putManifest(manifest: RawManifest, target: ManifestTarget, signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A tag or manifest that does not exist at the source. */
+export class ImageNotFoundError extends Error {
+  readonly code = 'ERR_IMAGE_NOT_FOUND';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImageNotFoundError';
+  }
+}
+
+/** Bytes that do not match the digest or size they were promised to have. */
+export class DigestMismatchError extends Error {
+  readonly code = 'ERR_DIGEST_MISMATCH';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DigestMismatchError';
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A pass-through stream that checks a blob's size and digest while it flows,
+ * and HOLDS BACK THE LAST CHUNK until the check passed. A consumer that commits
+ * only after the end of the body (a registry's PUT with a Content-Length, a
+ * temp file renamed at end) therefore never sees a complete wrong blob: on a
+ * mismatch the stream errors before its final bytes are delivered.
+ */
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { DigestHasher, parseDigest } from '../oci/digest.js';
+import { DigestMismatchError, type BlobInfo } from './types.js';
+
+export class VerifyingStream extends Transform {
+  private readonly hasher: DigestHasher;
+  private held: Buffer | undefined;
+  private received = 0;
+
+  /** `onBytes` is told the size of every chunk as it passes (progress). */
+  constructor(
+    readonly blob: BlobInfo,
+    private readonly onBytes?: (n: number) => void,
+  ) {
+    super();
+    this.hasher = new DigestHasher(parseDigest(blob.digest).algorithm);
+  }
+
+  /** Bytes seen so far. */
+  get bytes(): number {
+    return this.received;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.received += chunk.length;
+    if (this.received > this.blob.size) {
+      cb(new DigestMismatchError(`blob ${this.blob.digest}: more than the expected ${this.blob.size} bytes`));
+      return;
+    }
+    this.hasher.update(chunk);
+    this.onBytes?.(chunk.length);
+    if (this.held !== undefined) this.push(this.held);
+    this.held = chunk;
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.received !== this.blob.size) {
+      cb(new DigestMismatchError(`blob ${this.blob.digest}: got ${this.received} bytes, expected ${this.blob.size}`));
+      return;
+    }
+    const got = this.hasher.digest();
+    if (got !== this.blob.digest) {
+      cb(new DigestMismatchError(`blob ${this.blob.digest}: content hashes to ${got}`));
+      return;
+    }
+    if (this.held !== undefined) this.push(this.held);
+    this.held = undefined;
+    cb();
+  }
+}
+
+/**
+ * Returns `body` wrapped in a VerifyingStream for `blob`, or `body` itself
+ * when it already is one for the same digest and size (no double hashing).
+ */
+export function verified(body: Readable, blob: BlobInfo, onBytes?: (n: number) => void): Readable {
+  if (body instanceof VerifyingStream && body.blob.digest === blob.digest && body.blob.size === blob.size) return body;
+  const v = new VerifyingStream(blob, onBytes);
+  body.on('error', (e) => v.destroy(e));
+  v.on('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  return body.pipe(v);
+}

@@ -1,0 +1,32 @@
+/** Counting helpers for copy tests: unique blobs of images in a layout, uploads seen by airlock. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+interface Doc {
+  manifests?: { digest: string }[];
+  config?: { digest: string };
+  layers?: { digest: string }[];
+}
+
+/** Every config/layer digest reachable from `roots` in the OCI layout at `layout`. */
+export async function uniqueBlobs(layout: string, roots: string[]): Promise<Set<string>> {
+  const blobs = new Set<string>();
+  const visit = async (d: string): Promise<void> => {
+    const doc = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', d.replace(/^sha256:/, '')), 'utf8')) as Doc;
+    for (const c of doc.manifests ?? []) await visit(c.digest);
+    for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) blobs.add(b.digest);
+  };
+  for (const r of roots) await visit(r);
+  return blobs;
+}
+
+/** Upload sessions airlock opened (POST .../blobs/uploads/ answered 202), from /metrics. */
+export async function uploadStarts(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('airlock_http_requests_total{')) continue;
+    if (line.includes('route="upload-start"') && line.includes('status="202"')) n += Number(line.split(' ').pop());
+  }
+  return n;
+}

@@ -200,8 +200,8 @@ export class RegistryClient {
   }
 
   /** Lists tags, following `Link: <...>; rel="next"` pagination. A 404 repository has none. */
-  async *tagsList(repository: string, signal?: AbortSignal): AsyncGenerator<string> {
-    let next: string | undefined = this.path(repository, 'tags/list?n=1000');
+  async *tagsList(repository: string, signal?: AbortSignal, pageSize = 1000): AsyncGenerator<string> {
+    let next: string | undefined = this.path(repository, `tags/list?n=${pageSize}`);
     const seen = new Set<string>();
     while (next !== undefined) {
       const what: string = `GET ${this.registry}/${repository} tags`;

@@ -128,6 +128,17 @@ function trustedCas(caFile: string | undefined): string[] | undefined {
 
 const MAX_REDIRECTS = 5;
 
+const CERT_CODES = /^(UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_TLS_CERT|HOSTNAME_MISMATCH)/;
+
+/** One line saying why a registry could not be reached (OpenSSL messages are multi-line). */
+function describeConnectError(e: unknown): string {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return 'the server does not speak TLS (plain http?)';
+  if (typeof code === 'string' && CERT_CODES.test(code)) return `its TLS certificate is not trusted (${code})`;
+  const msg = e instanceof Error ? e.message : String(e);
+  return (msg.split('\n')[0] ?? msg) + (typeof code === 'string' && !msg.includes(code) ? ` (${code})` : '');
+}
+
 export class RegistryHttp {
   readonly auth: RegistryAuth;
   private readonly agent: Agent;
@@ -177,7 +188,7 @@ export class RegistryHttp {
         lastError = e;
       }
     }
-    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    const reason = describeConnectError(lastError);
     const hint = this.opts.insecure ? '' : ' (for plain http or an unverified certificate use --insecure; for a private CA --certificate-authority)';
     throw new Error(`cannot reach registry ${this.registry}: ${reason}${hint}`, { cause: lastError });
   }

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/registry-config.js';
+import { certCommand } from './commands/cert.js';
 import { gcCommand } from './commands/gc.js';
+import { robotCommand } from './commands/robot.js';
 import { serveCommand } from './commands/serve.js';
+import { userCommand } from './commands/user.js';
 import { CliError } from './cli-error.js';
 
 const program = new Command()
@@ -13,6 +16,9 @@ const program = new Command()
 
 program.addCommand(serveCommand());
 program.addCommand(gcCommand());
+program.addCommand(userCommand());
+program.addCommand(robotCommand());
+program.addCommand(certCommand());
 
 try {
   await program.parseAsync(process.argv);

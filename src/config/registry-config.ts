@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { isValidGlob } from '../auth/permissions.js';
 
 const MiB = 1024 * 1024;
 
@@ -12,6 +13,13 @@ export const RegistryConfigSchema = z
     insecureHttp: z.boolean().default(false),
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
+    /** Extra subject alternative names for the generated server certificate. */
+    tlsSans: z.array(z.string()).default([]),
+    /** Base URL clients reach the registry at (token realm); default: scheme + the request's Host header. */
+    publicUrl: z
+      .string()
+      .regex(/^https?:\/\/[^/?#\s]+\/?$/, 'expected http(s)://HOST[:PORT]')
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     manifestMaxBytes: z.number().int().positive().default(4 * MiB),
     maxPageSize: z.number().int().positive().default(10000),
@@ -27,11 +35,29 @@ export const RegistryConfigSchema = z
       })
       .strict()
       .default({}),
+    auth: z
+      .object({
+        /** Token/Basic authentication. Default: on, except with insecureHttp (plain HTTP stays open unless asked). */
+        enabled: z.boolean().optional(),
+        anonymousPull: z.array(z.string().refine(isValidGlob, 'invalid repository glob')).default([]),
+        service: z.string().regex(/^[\w.:-]{1,100}$/).default('airlock'),
+        tokenTtlSeconds: z.number().int().min(1).default(3600),
+        refreshTokenTtlSeconds: z.number().int().min(1).default(7 * 86400),
+        loginFailureLimit: z.number().int().min(1).default(10),
+        loginFailureWindowSeconds: z.number().positive().default(60),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 
 export type RegistryConfig = z.output<typeof RegistryConfigSchema>;
 export type RegistryConfigInput = z.input<typeof RegistryConfigSchema>;
+
+/** Whether the registry authenticates: explicit `auth.enabled`, else on unless serving plain HTTP. */
+export function authEnabled(c: RegistryConfig): boolean {
+  return c.auth.enabled ?? !c.insecureHttp;
+}
 
 /** Environment variables and the config keys they set. */
 export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolean' | 'number' | 'list' }> = {
@@ -40,6 +66,12 @@ export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolea
   AIRLOCK_INSECURE_HTTP: { path: ['insecureHttp'], type: 'boolean' },
   AIRLOCK_TLS_CERT: { path: ['tlsCert'], type: 'string' },
   AIRLOCK_TLS_KEY: { path: ['tlsKey'], type: 'string' },
+  AIRLOCK_TLS_SANS: { path: ['tlsSans'], type: 'list' },
+  AIRLOCK_PUBLIC_URL: { path: ['publicUrl'], type: 'string' },
+  AIRLOCK_AUTH: { path: ['auth', 'enabled'], type: 'boolean' },
+  AIRLOCK_ANONYMOUS_PULL: { path: ['auth', 'anonymousPull'], type: 'list' },
+  AIRLOCK_TOKEN_TTL_SECONDS: { path: ['auth', 'tokenTtlSeconds'], type: 'number' },
+  AIRLOCK_REFRESH_TOKEN_TTL_SECONDS: { path: ['auth', 'refreshTokenTtlSeconds'], type: 'number' },
   AIRLOCK_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   AIRLOCK_MANIFEST_MAX_BYTES: { path: ['manifestMaxBytes'], type: 'number' },
   AIRLOCK_SPARSE_INDEX_REPOS: { path: ['sparseIndexRepos'], type: 'list' },

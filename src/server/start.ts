@@ -1,13 +1,15 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
+import { setupAuth, type RegistryAuth } from '../auth/setup.js';
+import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
 import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { RegistryService } from '../registry/registry-service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { FilesystemDriver } from '../storage/fs-driver.js';
+import { ensureManagedTls, type ManagedTls } from '../tls/managed-tls.js';
 import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
@@ -20,6 +22,12 @@ export interface RunningRegistry {
   readonly service: RegistryService;
   readonly gc: GarbageCollector;
   readonly meta: MetadataStore;
+  /** TLS in use: `managed` when airlock generated it (CA in the data directory); undefined with plain HTTP. */
+  readonly tls?: { readonly managed?: ManagedTls; readonly certFile?: string };
+  /** Authentication in use (undefined when the registry is open). */
+  readonly auth?: RegistryAuth;
+  /** Re-reads the certificate and key (after `airlock cert renew` or a replaced --tls-cert) without dropping connections. */
+  reloadTls(): Promise<void>;
   /** Stops accepting, drains in-flight requests (up to shutdownTimeoutSeconds), closes stores. */
   close(): Promise<void>;
 }
@@ -37,19 +45,49 @@ export function dataPaths(dataDir: string): { storage: string; metadata: string 
   return { storage: join(dataDir, 'storage'), metadata: join(dataDir, 'metadata.db') };
 }
 
+/** The certificate to serve: --tls-cert/--tls-key when given, else the managed one in the data directory (created on first start). */
+async function loadTls(config: RegistryConfig, dataDir: string): Promise<{ key: Buffer; cert: Buffer; managed?: ManagedTls; certFile?: string }> {
+  if (config.tlsCert || config.tlsKey) {
+    if (!config.tlsCert || !config.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
+    return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), certFile: config.tlsCert };
+  }
+  const managed = await ensureManagedTls(dataDir, { sans: config.tlsSans });
+  return { cert: managed.cert, key: managed.key, managed };
+}
+
 export async function startRegistry(input: RegistryConfigInput, opts: { access?: AccessPolicy } = {}): Promise<RunningRegistry> {
   const config = validateConfig(input);
   const { host, port } = parseListen(config.listen);
-  let https: { key: Buffer; cert: Buffer } | undefined;
-  if (!config.insecureHttp) {
-    if (!config.tlsCert || !config.tlsKey) {
-      throw new ConfigError('TLS needs a certificate and key: pass --tls-cert and --tls-key, or --insecure-http to serve plain HTTP');
-    }
-    https = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
-  }
+  if (!config.insecureHttp && !config.tlsCert !== !config.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
   const dataDir = resolve(config.dataDir);
   const paths = dataPaths(dataDir);
   mkdirSync(paths.storage, { recursive: true, mode: 0o700 });
+  let tls: Awaited<ReturnType<typeof loadTls>> | undefined;
+  try {
+    if (!config.insecureHttp) tls = await loadTls(config, dataDir);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`TLS setup failed: ${(e as Error).message}`);
+  }
+  const https = tls ? { key: tls.key, cert: tls.cert } : undefined;
+  let listenedPort = port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  let auth: RegistryAuth | undefined;
+  if (!opts.access && authEnabled(config)) {
+    auth = await setupAuth(dataDir, {
+      anonymousPull: config.auth.anonymousPull,
+      tokenTtlSeconds: config.auth.tokenTtlSeconds,
+      refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+      loginFailureLimit: config.auth.loginFailureLimit,
+      loginFailureWindowSeconds: config.auth.loginFailureWindowSeconds,
+      challenge: {
+        publicUrl: config.publicUrl,
+        secure: !config.insecureHttp,
+        service: config.auth.service,
+        fallbackHost: () => `${shownHost}:${listenedPort}`,
+      },
+    });
+  }
   const meta = new SqliteMetadataStore(paths.metadata);
   const blobs = new BlobStore(new FilesystemDriver(paths.storage));
   const service = new RegistryService(meta, blobs, {
@@ -72,22 +110,25 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   let ready = true;
   const app = buildApp({
     service,
-    access: opts.access ?? new OpenAccess(),
+    access: opts.access ?? auth?.access ?? new OpenAccess(),
+    ...(auth ? { tokenEndpoint: auth.endpoint, audit: auth.audit } : {}),
     metrics,
     isReady: () => ready,
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
   });
+  auth?.audit.attach(app.log.child({ component: 'audit' }));
   try {
     await app.listen({ host, port });
   } catch (e) {
     await meta.close();
+    auth?.close();
     throw e;
   }
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  listenedPort = actualPort;
   if (config.gc.enabled) gc.start(config.gc.intervalSeconds * 1000, (e) => app.log.error({ err: e }, 'garbage collection failed'));
-  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -99,7 +140,16 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       await app.close();
       clearTimeout(force);
       await meta.close();
+      auth?.close();
     })());
+
+  const reloadTls = async (): Promise<void> => {
+    if (!tls) return;
+    const next = await loadTls(config, dataDir);
+    (app.server as import('node:https').Server).setSecureContext({ key: next.key, cert: next.cert });
+    tls = next;
+    app.log.info({ certificate: next.certFile ?? next.managed?.paths.serverCert }, 'TLS certificate reloaded');
+  };
 
   return {
     config,
@@ -109,6 +159,9 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     service,
     gc,
     meta,
+    ...(tls ? { tls: { ...(tls.managed ? { managed: tls.managed } : {}), ...(tls.certFile ? { certFile: tls.certFile } : {}) } } : {}),
+    ...(auth ? { auth } : {}),
+    reloadTls,
     close,
   };
 }

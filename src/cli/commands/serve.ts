@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { loadRegistryConfig } from '../../config/registry-config.js';
-import { startRegistry } from '../../server/start.js';
+import { authEnabled, loadRegistryConfig } from '../../config/registry-config.js';
+import { startRegistry, type RunningRegistry } from '../../server/start.js';
+import { trustInstructions } from '../../tls/managed-tls.js';
 import { CliError } from '../cli-error.js';
 import { removePidFile, runningServer, writePidFile } from '../pid-file.js';
 
@@ -12,6 +13,11 @@ interface ServeFlags {
   insecureHttp?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  san?: string[];
+  publicUrl?: string;
+  auth?: boolean;
+  anonymousPull?: string[];
+  tokenTtl?: number;
   logLevel?: string;
   sparseIndexRepo?: string[];
   manifestMaxBytes?: number;
@@ -29,6 +35,37 @@ const num = (v: string): number => {
 };
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+/** What a user needs after start: how to trust the CA, whether auth is on, and the one-time admin password. */
+function startupNotes(reg: RunningRegistry, authOn: boolean): string {
+  const lines: string[] = [];
+  const hostPort = new URL(reg.url).host;
+  const managed = reg.tls?.managed;
+  if (!reg.tls) {
+    lines.push('  WARNING: plain HTTP (--insecure-http): clients need --tls-verify=false or an insecure-registry entry');
+  } else if (managed) {
+    lines.push(`  TLS: server certificate for ${managed.names.join(', ')}, valid until ${managed.notAfter.toISOString().slice(0, 10)}${managed.issued ? ` (issued now: ${managed.issued})` : ''}`);
+    lines.push(`  CA certificate${managed.caCreated ? ' (created now)' : ''}: ${managed.paths.caCert}`);
+    lines.push('  Trust it on every host that pulls or pushes:');
+    for (const l of trustInstructions(managed.paths.caCert, hostPort)) lines.push(`    ${l}`);
+    lines.push('  More names (FQDN, other IPs): restart with --san NAME; `airlock cert renew` re-issues from the same CA.');
+  } else {
+    lines.push(`  TLS: certificate ${reg.tls.certFile}`);
+  }
+  if (!authOn) {
+    lines.push('  WARNING: no authentication: anyone who can connect may push and delete (add --auth to require logins)');
+  } else {
+    const anon = reg.config.auth.anonymousPull;
+    lines.push(`  authentication: on (tokens at ${reg.config.publicUrl ?? reg.url}/token); anonymous pull: ${anon.length ? anon.join(', ') : 'off'}`);
+    const pw = reg.auth?.adminPassword;
+    if (pw !== undefined) {
+      lines.push('  Created account "admin". Its password is shown only this once; store it now:');
+      lines.push(`    ${pw}`);
+      lines.push(`  Then: podman login ${hostPort} -u admin   |   airlock robot add NAME --pull 'ocp4/**'   (see airlock robot --help)`);
+    }
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('Run the mirror registry (OCI Distribution v1.1 / Docker Registry V2)')
@@ -38,6 +75,12 @@ export function serveCommand(): Command {
     .option('--insecure-http', 'serve plain HTTP instead of TLS [env AIRLOCK_INSECURE_HTTP]')
     .option('--tls-cert <file>', 'PEM server certificate (chain) [env AIRLOCK_TLS_CERT]')
     .option('--tls-key <file>', 'PEM private key of the certificate [env AIRLOCK_TLS_KEY]')
+    .option('--san <name>', 'extra DNS name or IP for the generated server certificate (repeatable) [env AIRLOCK_TLS_SANS, comma-separated]', collect)
+    .option('--public-url <url>', 'URL clients use to reach the registry, for the token realm (default: from the Host header) [env AIRLOCK_PUBLIC_URL]')
+    .option('--auth', 'require authentication (the default, except with --insecure-http) [env AIRLOCK_AUTH=true]')
+    .option('--no-auth', 'serve without authentication: anyone who can connect may push and delete [env AIRLOCK_AUTH=false]')
+    .option('--anonymous-pull <glob>', 'let anyone pull repositories matching the glob, e.g. "public/**" (repeatable) [env AIRLOCK_ANONYMOUS_PULL]', collect)
+    .option('--token-ttl <seconds>', 'lifetime of access tokens [env AIRLOCK_TOKEN_TTL_SECONDS] (default 3600)', num)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env AIRLOCK_LOG_LEVEL] (default info)')
     .option('--sparse-index-repo <glob>', 'repositories whose indexes may omit children, e.g. "ocp4/**" (repeatable) [env AIRLOCK_SPARSE_INDEX_REPOS, comma-separated]', collect)
     .option('--manifest-max-bytes <n>', 'largest manifest accepted [env AIRLOCK_MANIFEST_MAX_BYTES] (default 4194304)', num)
@@ -54,6 +97,10 @@ export function serveCommand(): Command {
       if (f.gcGrace !== undefined) gc.graceSeconds = f.gcGrace;
       if (f.uploadTtl !== undefined) gc.uploadTtlSeconds = f.uploadTtl;
       if (f.gcDeleteUntagged) gc.deleteUntagged = true;
+      const auth: Record<string, unknown> = {};
+      if (f.auth !== undefined) auth.enabled = f.auth;
+      if (f.anonymousPull !== undefined) auth.anonymousPull = f.anonymousPull;
+      if (f.tokenTtl !== undefined) auth.tokenTtlSeconds = f.tokenTtl;
       const config = loadRegistryConfig({
         ...(f.config ? { file: f.config } : {}),
         env: process.env,
@@ -63,10 +110,13 @@ export function serveCommand(): Command {
           insecureHttp: f.insecureHttp,
           tlsCert: f.tlsCert,
           tlsKey: f.tlsKey,
+          tlsSans: f.san,
+          publicUrl: f.publicUrl,
           logLevel: f.logLevel,
           sparseIndexRepos: f.sparseIndexRepo,
           manifestMaxBytes: f.manifestMaxBytes,
           ...(Object.keys(gc).length ? { gc } : {}),
+          ...(Object.keys(auth).length ? { auth } : {}),
         },
       });
       const dataDir = resolve(config.dataDir);
@@ -77,9 +127,7 @@ export function serveCommand(): Command {
       const reg = await startRegistry(config);
       writePidFile(dataDir);
       process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n`);
-      if (config.insecureHttp) {
-        process.stdout.write('  WARNING: plain HTTP (--insecure-http): clients need --tls-verify=false or an insecure-registry entry\n');
-      }
+      process.stdout.write(startupNotes(reg, authEnabled(config)));
       const stop = (sig: string) => {
         reg.app.log.info({ signal: sig }, 'shutting down: draining in-flight requests');
         void reg.close().then(
@@ -93,6 +141,9 @@ export function serveCommand(): Command {
           },
         );
       };
+      process.on('SIGHUP', () => {
+        reg.reloadTls().catch((e: unknown) => reg.app.log.error({ err: e }, 'TLS reload failed; still serving the previous certificate'));
+      });
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });

@@ -1,0 +1,90 @@
+/**
+ * Builds the authenticated registry's pieces from the data directory:
+ *
+ *   <dataDir>/auth/auth.db     accounts (SQLite, 0600)
+ *   <dataDir>/auth/token.key   ES256 token signing key (0600)
+ *
+ * On first start (no accounts at all) an `admin` account is created with a
+ * random password, which is returned once for printing and stored only as a
+ * bcrypt hash.
+ */
+import { join } from 'node:path';
+import { AuditLog } from './audit.js';
+import { Authenticator } from './authenticator.js';
+import type { ChallengeOptions } from './challenge.js';
+import { hashSecret, randomPassword } from './passwords.js';
+import { LoginLimiter } from './rate-limit.js';
+import { loadOrCreateSigningKey } from './signing-key.js';
+import { SqliteAuthStore } from './sqlite-auth-store.js';
+import type { AuthStore, Grants } from './store.js';
+import { TokenAccess } from './token-access.js';
+import { TokenEndpoint } from './token-endpoint.js';
+import { TokenIssuer } from './tokens.js';
+
+export const ADMIN = 'admin';
+
+export function authPaths(dataDir: string): { dir: string; db: string; signingKey: string } {
+  const dir = join(dataDir, 'auth');
+  return { dir, db: join(dir, 'auth.db'), signingKey: join(dir, 'token.key') };
+}
+
+export function openAuthStore(dataDir: string): AuthStore {
+  return new SqliteAuthStore(authPaths(dataDir).db);
+}
+
+/** Creates `admin` with a random password when there is no account at all; returns that password. */
+export async function bootstrapAdmin(store: AuthStore): Promise<string | undefined> {
+  if (store.count() > 0) return undefined;
+  const password = randomPassword();
+  store.add({ name: ADMIN, kind: 'user', secretHash: await hashSecret(password), admin: true, pull: [], push: [] });
+  return password;
+}
+
+export interface AuthSettings {
+  readonly anonymousPull: readonly string[];
+  readonly tokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly loginFailureLimit: number;
+  readonly loginFailureWindowSeconds: number;
+  readonly challenge: ChallengeOptions;
+}
+
+export interface RegistryAuth {
+  readonly access: TokenAccess;
+  readonly endpoint: TokenEndpoint;
+  readonly audit: AuditLog;
+  readonly store: AuthStore;
+  /** Set only on the start that created the admin account. */
+  readonly adminPassword?: string;
+  close(): void;
+}
+
+export async function setupAuth(dataDir: string, s: AuthSettings): Promise<RegistryAuth> {
+  const paths = authPaths(dataDir);
+  const store = new SqliteAuthStore(paths.db);
+  try {
+    const adminPassword = await bootstrapAdmin(store);
+    const key = await loadOrCreateSigningKey(paths.signingKey);
+    const tokens = new TokenIssuer(key, {
+      issuer: 'airlock',
+      service: s.challenge.service,
+      ttlSeconds: s.tokenTtlSeconds,
+      refreshTtlSeconds: s.refreshTokenTtlSeconds,
+    });
+    const audit = new AuditLog();
+    const limiter = new LoginLimiter({ limit: s.loginFailureLimit, windowMs: s.loginFailureWindowSeconds * 1000 });
+    const authn = new Authenticator(store, limiter, audit);
+    const anonymous: Grants = { admin: false, pull: [...s.anonymousPull], push: [] };
+    return {
+      access: new TokenAccess({ store, authn, tokens, anonymous, challenge: s.challenge }),
+      endpoint: new TokenEndpoint({ store, authn, tokens, anonymous, audit }),
+      audit,
+      store,
+      ...(adminPassword !== undefined ? { adminPassword } : {}),
+      close: () => store.close(),
+    };
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}

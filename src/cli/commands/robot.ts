@@ -1,0 +1,106 @@
+/**
+ * `airlock robot add|rotate|rm|list` — token accounts for machines, named
+ * `robot+NAME`. `add` and `rotate` print the token once, with a ready-made
+ * `auths` entry for a pull secret. A pull-only robot is what a cluster
+ * should get; mirroring uses a push robot or user — never put that one in a
+ * cluster's pull secret (every node would get write access to the mirror).
+ */
+import { Command, Option } from 'commander';
+import { hashSecret, randomToken } from '../../auth/passwords.js';
+import { isValidUserName, robotAccountName, type Grants } from '../../auth/store.js';
+import { localHostNames } from '../../tls/host-names.js';
+import { CliError } from '../cli-error.js';
+import { collect, dataDirOption, describeGrants, grantsFrom, printAccounts, withStore } from './user.js';
+
+/** Default registry for the printed auths entry: this host's FQDN (or name) on port 5000. */
+function defaultRegistry(): string {
+  const names = localHostNames();
+  return `${names.find((n) => n.includes('.')) ?? names[0] ?? 'localhost'}:5000`;
+}
+
+function printCredentials(user: string, token: string, registry: string, grants: Grants): void {
+  const auth = Buffer.from(`${user}:${token}`).toString('base64');
+  process.stdout.write(
+    [
+      `robot ${user} (${describeGrants(grants)})`,
+      `  username: ${user}`,
+      `  token:    ${token}`,
+      '  The token is shown only now. Pull-secret entry (merge into "auths" of the pull secret):',
+      JSON.stringify({ auths: { [registry]: { auth } } }),
+      '',
+    ].join('\n'),
+  );
+}
+
+function robotName(name: string): string {
+  const bare = name.startsWith('robot+') ? name.slice('robot+'.length) : name;
+  if (!isValidUserName(bare)) throw new CliError(`invalid robot name "${name.slice(0, 64)}": lowercase letters, digits, '.', '_', '-' (at most 64)`);
+  return robotAccountName(bare);
+}
+
+const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: this host\'s FQDN:5000)');
+
+export function robotCommand(): Command {
+  const cmd = new Command('robot').description('Manage robot accounts (token logins for clusters and pipelines)');
+  cmd.addCommand(
+    new Command('add')
+      .description("Create robot+NAME and print its token and a pull-secret entry, e.g. robot add cluster --pull 'ocp4/**'")
+      .argument('<name>')
+      .addOption(dataDirOption())
+      .option('--pull <glob>', 'read repositories matching the glob ("*" one level, "**" any depth; repeatable)', collect)
+      .option('--push <glob>', 'also write and delete repositories matching the glob (repeatable)', collect)
+      .addOption(registryOption())
+      .action(async (name: string, f: { dataDir: string; pull?: string[]; push?: string[]; registry?: string }) => {
+        const user = robotName(name);
+        if (!f.pull?.length && !f.push?.length) throw new CliError('a robot needs --pull and/or --push globs');
+        const grants = grantsFrom({ pull: f.pull ?? [], push: f.push ?? [] });
+        await withStore(f.dataDir, async (s) => {
+          if (s.get(user)) throw new CliError(`robot ${user} already exists (use \`airlock robot rotate ${name}\` for a new token)`);
+          const token = randomToken();
+          s.add({ name: user, kind: 'robot', secretHash: await hashSecret(token), ...grants });
+          printCredentials(user, token, f.registry ?? defaultRegistry(), grants);
+        });
+      }),
+  );
+  cmd.addCommand(
+    new Command('rotate')
+      .description('Give a robot a new token; the old token and its sessions stop working')
+      .argument('<name>')
+      .addOption(dataDirOption())
+      .addOption(registryOption())
+      .action(async (name: string, f: { dataDir: string; registry?: string }) => {
+        const user = robotName(name);
+        await withStore(f.dataDir, async (s) => {
+          const a = s.get(user);
+          if (!a || a.kind !== 'robot') throw new CliError(`no robot named ${user}`);
+          const token = randomToken();
+          s.setSecret(user, await hashSecret(token));
+          printCredentials(user, token, f.registry ?? defaultRegistry(), a);
+        });
+      }),
+  );
+  cmd.addCommand(
+    new Command('rm')
+      .description('Remove a robot (its tokens stop working at once)')
+      .argument('<name>')
+      .addOption(dataDirOption())
+      .action(async (name: string, f: { dataDir: string }) => {
+        const user = robotName(name);
+        await withStore(f.dataDir, (s) => {
+          if (s.get(user)?.kind !== 'robot') throw new CliError(`no robot named ${user}`);
+          s.remove(user);
+          process.stdout.write(`robot ${user} removed\n`);
+        });
+      }),
+  );
+  cmd.addCommand(
+    new Command('list')
+      .description('List robots and their permissions')
+      .addOption(dataDirOption())
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+      .action(async (f: { dataDir: string; output: string }) => {
+        await withStore(f.dataDir, (s) => printAccounts(s.list().filter((a) => a.kind === 'robot'), f.output));
+      }),
+  );
+  return cmd;
+}

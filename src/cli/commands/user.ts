@@ -1,0 +1,219 @@
+/**
+ * `airlock user add|passwd|set|rm|list|import` — accounts in <dataDir>/auth/auth.db.
+ * Passwords come from stdin (first line) or an echo-less prompt, never from a
+ * flag. Works while `airlock serve` runs: the server reads accounts per login.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { parseHtpasswd } from '../../auth/htpasswd.js';
+import { hashSecret, passwordProblem } from '../../auth/passwords.js';
+import { globHint, isValidGlob } from '../../auth/permissions.js';
+import { ADMIN, openAuthStore } from '../../auth/setup.js';
+import { AccountError, isValidUserName, type Account, type AuthStore, type Grants } from '../../auth/store.js';
+import { CliError } from '../cli-error.js';
+
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+export const dataDirOption = (): Option =>
+  new Option('--data-dir <dir>', 'the registry data directory [env AIRLOCK_DATA_DIR]').default(process.env.AIRLOCK_DATA_DIR ?? './airlock-data');
+
+/** Opens the accounts of an existing data directory, runs `fn`, closes; AccountError becomes a CLI error. */
+export async function withStore<T>(dataDir: string, fn: (s: AuthStore) => Promise<T> | T): Promise<T> {
+  const dir = resolve(dataDir);
+  if (!existsSync(dir)) throw new CliError(`no registry data directory at ${dir}; start \`airlock serve\` once or pass --data-dir`);
+  const store = openAuthStore(dir);
+  try {
+    return await fn(store);
+  } catch (e) {
+    if (e instanceof AccountError) throw new CliError(e.message);
+    throw e;
+  } finally {
+    store.close();
+  }
+}
+
+/** Validated grants from flags; prints a hint for one-level globs. */
+export function grantsFrom(f: { admin?: boolean; push?: string[]; pull?: string[] }): Grants {
+  for (const g of [...(f.push ?? []), ...(f.pull ?? [])]) {
+    if (!isValidGlob(g)) throw new CliError(`invalid repository glob "${g}": use lowercase name characters, '/', '*' (one level) and '**' (any depth)`);
+    const hint = globHint(g);
+    if (hint) process.stderr.write(`${hint}\n`);
+  }
+  return { admin: !!f.admin, push: f.push ?? [], pull: f.pull ?? [] };
+}
+
+async function readStdinLine(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolvePw, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let pw = '';
+    const done = (err?: Error): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolvePw(pw);
+    };
+    const onData = (d: Buffer): void => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003' || ch === '\u0004') return done(new CliError('aborted'));
+        if (ch === '\u007f' || ch === '\b') pw = pw.slice(0, -1);
+        else pw += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** A new password: prompted twice on a terminal, else the first line of stdin. */
+export async function readNewPassword(who: string): Promise<string> {
+  let pw: string;
+  if (process.stdin.isTTY) {
+    pw = await promptHidden(`New password for ${who}: `);
+    if ((await promptHidden('Repeat it: ')) !== pw) throw new CliError('the passwords differ');
+  } else {
+    pw = await readStdinLine();
+  }
+  const problem = passwordProblem(pw);
+  if (problem) throw new CliError(problem);
+  return pw;
+}
+
+export function describeGrants(a: Grants): string {
+  if (a.admin) return 'admin';
+  const parts = [...(a.push.length ? [`push ${a.push.join(',')}`] : []), ...(a.pull.length ? [`pull ${a.pull.join(',')}`] : [])];
+  return parts.join('; ') || 'no permissions';
+}
+
+export function printAccounts(list: Account[], format: string): void {
+  if (format === 'json') {
+    const out = list.map((a) => ({ name: a.name, kind: a.kind, admin: a.admin, push: a.push, pull: a.pull, created: new Date(a.createdAt).toISOString() }));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  for (const a of list) process.stdout.write(`${a.name.padEnd(24)} ${describeGrants(a)}\n`);
+}
+
+function assertUserName(name: string): void {
+  if (!isValidUserName(name)) throw new CliError(`invalid user name "${name.slice(0, 64)}": lowercase letters, digits, '.', '_', '-' (at most 64)`);
+}
+
+function assertNotLastAdmin(s: AuthStore, name: string): void {
+  const admins = s.list().filter((a) => a.admin);
+  if (admins.length === 1 && admins[0]!.name === name) throw new CliError(`${name} is the last admin account; make another admin first`);
+}
+
+interface GrantFlags {
+  dataDir: string;
+  admin?: boolean;
+  push?: string[];
+  pull?: string[];
+}
+
+export function userCommand(): Command {
+  const cmd = new Command('user').description('Manage user accounts (passwords from stdin or a prompt, never flags)');
+  const grantOpts = (c: Command): Command =>
+    c
+      .addOption(dataDirOption())
+      .option('--admin', 'may do everything, on every repository')
+      .option('--push <glob>', 'read, write and delete repositories matching the glob ("*" one level, "**" any depth; repeatable)', collect)
+      .option('--pull <glob>', 'read repositories matching the glob (repeatable)', collect);
+
+  cmd.addCommand(
+    grantOpts(new Command('add').description('Create a user; the password is read from stdin or prompted').argument('<name>')).action(async (name: string, f: GrantFlags) => {
+      assertUserName(name);
+      const grants = grantsFrom(f);
+      await withStore(f.dataDir, async (s) => {
+        if (s.get(name)) throw new CliError(`account ${name} already exists`);
+        const hash = await hashSecret(await readNewPassword(name));
+        s.add({ name, kind: 'user', secretHash: hash, ...grants });
+        process.stdout.write(`user ${name} created (${describeGrants(grants)})\n`);
+      });
+    }),
+  );
+  cmd.addCommand(
+    grantOpts(new Command('set').description("Replace a user's permissions (its tokens stop working)").argument('<name>')).action(async (name: string, f: GrantFlags) => {
+      const grants = grantsFrom(f);
+      await withStore(f.dataDir, (s) => {
+        if (!grants.admin) assertNotLastAdmin(s, name);
+        s.setGrants(name, grants);
+        process.stdout.write(`user ${name}: ${describeGrants(grants)}\n`);
+      });
+    }),
+  );
+  cmd.addCommand(
+    new Command('passwd')
+      .description("Set a user's password (stdin or prompt); its tokens stop working")
+      .argument('<name>')
+      .addOption(dataDirOption())
+      .action(async (name: string, f: { dataDir: string }) => {
+        await withStore(f.dataDir, async (s) => {
+          const a = s.get(name);
+          if (!a || a.kind !== 'user') throw new CliError(`no user named ${name}`);
+          s.setSecret(name, await hashSecret(await readNewPassword(name)));
+          process.stdout.write(`password of ${name} changed\n`);
+        });
+      }),
+  );
+  cmd.addCommand(
+    new Command('rm')
+      .description('Remove a user (its tokens stop working at once)')
+      .argument('<name>')
+      .addOption(dataDirOption())
+      .action(async (name: string, f: { dataDir: string }) => {
+        await withStore(f.dataDir, (s) => {
+          if (s.get(name)?.kind !== 'user') throw new CliError(`no user named ${name}`);
+          assertNotLastAdmin(s, name);
+          s.remove(name);
+          process.stdout.write(`user ${name} removed\n`);
+        });
+      }),
+  );
+  cmd.addCommand(
+    new Command('list')
+      .description('List users and their permissions')
+      .addOption(dataDirOption())
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+      .action(async (f: { dataDir: string; output: string }) => {
+        await withStore(f.dataDir, (s) => printAccounts(s.list().filter((a) => a.kind === 'user'), f.output));
+      }),
+  );
+  cmd.addCommand(
+    grantOpts(new Command('import').description('Import users from an htpasswd file (bcrypt entries, htpasswd -B) with the given permissions').argument('<file>')).action(
+      async (file: string, f: GrantFlags) => {
+        const grants = grantsFrom(f);
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (e) {
+          throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
+        }
+        const parsed = parseHtpasswd(text);
+        for (const sk of parsed.skipped) process.stderr.write(`${file}:${sk.line}: skipped ${sk.name || '(no name)'}: ${sk.reason}\n`);
+        await withStore(f.dataDir, (s) => {
+          let added = 0;
+          for (const e of parsed.entries) {
+            if (e.name === ADMIN || s.get(e.name)) {
+              process.stderr.write(`skipped ${e.name}: the account already exists\n`);
+              continue;
+            }
+            s.add({ name: e.name, kind: 'user', secretHash: e.hash, ...grants });
+            added++;
+          }
+          process.stdout.write(`imported ${added} user(s) (${describeGrants(grants)})\n`);
+        });
+      },
+    ),
+  );
+  return cmd;
+}

@@ -2,7 +2,8 @@
  * Black-box OCI Distribution v1.1 / Docker Registry V2 workflow suite.
  *
  * `describeDistributionSpec(target)` registers node:test suites that talk to
- * a registry only over HTTP (loopback). Every test has a stable id such as
+ * a registry only over HTTP or verified HTTPS (loopback; Docker token auth
+ * when the target gives credentials). Every test has a stable id such as
  * `push.single-post-digest`; ids listed in `target.knownGaps` still run but
  * are reported as TODO, so the suite can prove itself against a peer
  * registry (docker-registry 2.8) that does not implement everything.
@@ -12,6 +13,7 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
@@ -24,6 +26,8 @@ export interface ConformanceTarget {
   knownGaps?: ReadonlySet<string>;
   setup?: () => Promise<void>;
   teardown?: () => Promise<void>;
+  /** TLS trust and credentials for the client; read only after `setup()` has run. */
+  client?: ClientAuth;
 }
 
 // ---------------------------------------------------------------------------
@@ -68,35 +72,96 @@ export interface RequestOptions {
   body?: RequestBody;
 }
 
+/** Verified TLS and Docker token auth for an authenticated target. */
+export interface ClientAuth {
+  /** PEM CA certificate an https:// target's certificate must chain to. */
+  caCertPath?: string;
+  /** Account used to get tokens (GET /token with Basic auth) for each request's scope. */
+  credentials?: { username: string; password: string };
+}
+
+/** The token scopes a request needs: its repository (pull / pull,push / delete), a mount source, or the catalog. */
+export function scopesFor(method: string, pathAndQuery: string): string[] {
+  const q = pathAndQuery.indexOf('?');
+  const path = q < 0 ? pathAndQuery : pathAndQuery.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : pathAndQuery.slice(q + 1));
+  if (path === '/v2/_catalog') return ['registry:catalog:*'];
+  const m = path.match(/^\/v2\/(.+)\/(?:manifests\/[^/]+|blobs\/uploads(?:\/[^/]*)?|blobs\/[^/]+|tags\/list|referrers\/[^/]+)$/);
+  if (!m) return [];
+  const upload = path.includes('/blobs/uploads');
+  const actions = method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' && !upload ? 'delete' : 'pull,push';
+  const scopes = [`repository:${m[1]}:${actions}`];
+  const from = query.get('from');
+  if (from) scopes.push(`repository:${from}:pull`);
+  return scopes;
+}
+
 /**
  * Thin client over an undici Agent. Paths are sent verbatim (no URL
  * normalization), so `..` and percent-escapes reach the server as written.
  */
 export class RegistryClient {
-  private readonly agent = new Agent({ keepAliveTimeout: 2000, connections: 32 });
+  private readonly agent: Agent;
   readonly origin: string;
+  private readonly tokens = new Map<string, { token: string; until: number }>();
 
-  constructor(baseUrl: string) {
+  /** http:// targets, or https:// with `auth.caCertPath` (verified TLS); with `auth.credentials`, token auth. */
+  constructor(baseUrl: string, private readonly auth: ClientAuth = {}) {
     const u = new URL(baseUrl);
-    if (u.protocol !== 'http:') throw new Error(`only http:// targets are supported: ${baseUrl}`);
+    if (u.protocol !== 'http:' && !(u.protocol === 'https:' && auth.caCertPath)) {
+      throw new Error(`only http:// targets, or https:// with a CA certificate, are supported: ${baseUrl}`);
+    }
     if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost' && u.hostname !== '[::1]') {
       throw new Error(`only loopback targets are allowed: ${baseUrl}`);
     }
     this.origin = u.origin;
+    const ca = auth.caCertPath ? { connect: { ca: readFileSync(auth.caCertPath), rejectUnauthorized: true } } : {};
+    this.agent = new Agent({ keepAliveTimeout: 2000, connections: 32, ...ca });
+  }
+
+  /** A token for `scopes` from the target's /token endpoint (cached until shortly before it expires). */
+  private async token(scopes: string[], fresh: boolean): Promise<string> {
+    const creds = this.auth.credentials!;
+    const key = scopes.join(' ');
+    const hit = this.tokens.get(key);
+    if (!fresh && hit && hit.until > Date.now()) return hit.token;
+    const q = new URLSearchParams({ service: 'airlock' });
+    for (const sc of scopes) q.append('scope', sc);
+    const res = await this.agent.request({
+      origin: this.origin,
+      path: `/token?${q.toString()}`,
+      method: 'GET',
+      headers: { authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` },
+    });
+    const text = await res.body.text();
+    assert.equal(res.statusCode, 200, `GET /token for ${key}: ${res.statusCode} ${text}`);
+    const body = JSON.parse(text) as { token: string; expires_in?: number };
+    this.tokens.set(key, { token: body.token, until: Date.now() + ((body.expires_in ?? 60) - 10) * 1000 });
+    return body.token;
   }
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
-    const res = await this.agent.request({
-      origin: this.origin,
-      path,
-      method: method as Dispatcher.HttpMethod,
-      headers: opts.headers ?? {},
-      body: opts.body ?? null,
-      headersTimeout: 60_000,
-      bodyTimeout: 60_000,
-    });
-    const body = Buffer.from(await res.body.arrayBuffer());
-    return { status: res.statusCode, headers: res.headers, body, what: `${method} ${path}` };
+    const send = async (fresh: boolean): Promise<HttpResponse> => {
+      const headers = { ...(opts.headers ?? {}) };
+      if (this.auth.credentials && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+        headers.authorization = `Bearer ${await this.token(scopesFor(method, path), fresh)}`;
+      }
+      const res = await this.agent.request({
+        origin: this.origin,
+        path,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: opts.body ?? null,
+        headersTimeout: 60_000,
+        bodyTimeout: 60_000,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, body, what: `${method} ${path}` };
+    };
+    const first = await send(false);
+    // An expired token: retry once with a fresh one when the body can be sent again.
+    if (first.status === 401 && this.auth.credentials && !(opts.body instanceof Readable)) return send(true);
+    return first;
   }
 
   /**
@@ -352,7 +417,7 @@ export function describeDistributionSpec(target: ConformanceTarget): void {
   describe(`distribution-spec workflows against ${target.name}`, () => {
     before(async () => {
       if (target.setup) await target.setup();
-      client = new RegistryClient(target.url);
+      client = new RegistryClient(target.url, target.client);
     });
     after(async () => {
       try {

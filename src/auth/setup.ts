@@ -4,9 +4,10 @@
  *   <dataDir>/auth/auth.db     accounts (SQLite, 0600)
  *   <dataDir>/auth/token.key   ES256 token signing key (0600)
  *
- * On first start (no accounts at all) an `admin` account is created with a
- * random password, which is returned once for printing and stored only as a
- * bcrypt hash.
+ * On first start (no accounts at all) `bootstrapAdmin` creates an `admin`
+ * account with a random password, returned once for printing and stored only
+ * as a bcrypt hash. The server calls it after it is listening, so a start that
+ * fails (port in use…) never swallows the only copy of the password.
  */
 import { join } from 'node:path';
 import { AuditLog } from './audit.js';
@@ -54,7 +55,7 @@ export interface RegistryAuth {
   readonly endpoint: TokenEndpoint;
   readonly audit: AuditLog;
   readonly store: AuthStore;
-  /** Set only on the start that created the admin account. */
+  /** Set only on the start that created the admin account (by the server, after listening). */
   readonly adminPassword?: string;
   close(): void;
 }
@@ -63,7 +64,6 @@ export async function setupAuth(dataDir: string, s: AuthSettings): Promise<Regis
   const paths = authPaths(dataDir);
   const store = new SqliteAuthStore(paths.db);
   try {
-    const adminPassword = await bootstrapAdmin(store);
     const key = await loadOrCreateSigningKey(paths.signingKey);
     const tokens = new TokenIssuer(key, {
       issuer: 'airlock',
@@ -80,7 +80,6 @@ export async function setupAuth(dataDir: string, s: AuthSettings): Promise<Regis
       endpoint: new TokenEndpoint({ store, authn, tokens, anonymous, audit }),
       audit,
       store,
-      ...(adminPassword !== undefined ? { adminPassword } : {}),
       close: () => store.close(),
     };
   } catch (e) {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { setupAuth, type RegistryAuth } from '../auth/setup.js';
+import { bootstrapAdmin, setupAuth, type RegistryAuth } from '../auth/setup.js';
 import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
 import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -128,6 +128,10 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   listenedPort = actualPort;
+  if (auth) {
+    const adminPassword = await bootstrapAdmin(auth.store);
+    if (adminPassword !== undefined) auth = { ...auth, adminPassword };
+  }
   if (config.gc.enabled) gc.start(config.gc.intervalSeconds * 1000, (e) => app.log.error({ err: e }, 'garbage collection failed'));
 
   let closing: Promise<void> | undefined;

@@ -12,6 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
+import { openAuthStore } from '../../src/auth/setup.js';
+import { startRegistry } from '../../src/server/start.js';
 import { SecureClient, basic, decodeJwt, type TokenBody } from './support/secure-client.js';
 import { runCli, startServe, type ServeProcess } from './support/cli.js';
 
@@ -134,6 +136,17 @@ describe('security CLI (serve, user, robot, cert)', { timeout: 180_000 }, () => 
     assert.equal(served, after.serialNumber);
     const show = await runCli(['cert', 'show', ...dd()]);
     assert.match(show.stdout, /new\.example\.test/);
+  });
+
+  it('a start that cannot listen creates no admin (its password would be lost)', async () => {
+    const other = join(dir, 'busy');
+    await assert.rejects(startRegistry({ logLevel: 'silent', listen: `127.0.0.1:${srv.port}`, dataDir: other }), /EADDRINUSE/);
+    const store = openAuthStore(other);
+    try {
+      assert.equal(store.count(), 0);
+    } finally {
+      store.close();
+    }
   });
 
   it('a second start prints no password and keeps the accounts', async () => {

@@ -38,8 +38,13 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 /** What a user needs after start: how to trust the CA, whether auth is on, and the one-time admin password. */
 function startupNotes(reg: RunningRegistry, authOn: boolean): string {
   const lines: string[] = [];
-  const hostPort = new URL(reg.url).host;
   const managed = reg.tls?.managed;
+  const url = new URL(reg.url);
+  // Listening on every interface: name the host by its (fully qualified) name, as clients on other hosts will.
+  const wildcard = /^(0\.0\.0\.0|\[?::\]?)?:/.test(reg.config.listen);
+  const hostName = managed?.names.find((n) => n.includes('.') && !/^[\d.]+$/.test(n)) ?? managed?.names[0];
+  const hostPort = wildcard && hostName ? `${hostName}:${url.port}` : url.host;
+  if (hostPort !== url.host) lines.push(`  clients reach it as ${url.protocol}//${hostPort}`);
   if (!reg.tls) {
     lines.push('  WARNING: plain HTTP (--insecure-http): clients need --tls-verify=false or an insecure-registry entry');
   } else if (managed) {

@@ -9,7 +9,8 @@
  *   nothing                      — anonymous: only pulls matching the
  *       anonymous-pull globs (off by default).
  *
- * Refusals: 401 UNAUTHORIZED with a Bearer challenge when a (better) token
+ * Refusals (detail as distribution writes it: [{Type, Name, Action}]):
+ * 401 UNAUTHORIZED with a Bearer challenge when a (better) token
  * could help — no credentials, bad token, or a token lacking a scope the
  * account holds; 403 DENIED when the account itself lacks the permission.
  * The principal's `canRead` reflects the account's current grants (mount
@@ -55,12 +56,12 @@ export class TokenAccess implements AccessPolicy {
   constructor(private readonly d: TokenAccessDeps) {}
 
   private unauthorized(req: IncomingMessage, need: AccessNeed, error?: 'invalid_token' | 'insufficient_scope'): RegistryError {
-    const scope = 'repo' in need && isValidRepositoryName(need.repo) ? [{ type: 'repository', name: need.repo, Action: need.actions.join(',') }] : undefined;
+    const scope = 'repo' in need && isValidRepositoryName(need.repo) ? [{ Type: 'repository', Name: need.repo, Action: need.actions.join(',') }] : undefined;
     return new RegistryError('UNAUTHORIZED', 'authentication required', scope, 401, bearerChallenge(req, this.d.challenge, need, error));
   }
 
   private denied(need: AccessNeed): RegistryError {
-    const detail = 'repo' in need ? [{ type: 'repository', name: need.repo.slice(0, 255), Action: need.actions.join(',') }] : undefined;
+    const detail = 'repo' in need && isValidRepositoryName(need.repo) ? [{ Type: 'repository', Name: need.repo, Action: need.actions.join(',') }] : undefined;
     return new RegistryError('DENIED', 'requested access to the resource is denied', detail, 403);
   }
 

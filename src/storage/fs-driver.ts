@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, open as openFd } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -38,12 +38,14 @@ export class FilesystemDriver implements StorageDriver {
 
   async read(path: string, range?: ByteRange): Promise<Readable> {
     const full = this.full(path);
-    const fh = await open(full, 'r').catch((e: unknown) => {
-      throw isNotFound(e) ? new PathNotFoundError(path) : e;
-    });
+    // A numeric fd (not a FileHandle): the fd-based stream reads with plain
+    // callbacks, about twice as fast as the promise-based FileHandle path.
+    const fd = await new Promise<number>((res, rej) =>
+      openFd(full, 'r', (err, n) => (err ? rej(isNotFound(err) ? new PathNotFoundError(path) : err) : res(n))),
+    );
     return createReadStream('', {
-      fd: fh,
-      highWaterMark: 1 << 20,
+      fd,
+      highWaterMark: 2 << 20,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
   }
@@ -53,14 +55,29 @@ export class FilesystemDriver implements StorageDriver {
     await mkdir(dirname(full), { recursive: true });
     const fh = await open(full, 'a');
     const stream = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 8 << 20 });
+    // Flush in the background while bytes keep arriving, so the fsync at
+    // commit finds little left to write instead of the whole blob.
+    let synced = 0;
+    let syncing: Promise<void> | undefined;
+    const flusher = setInterval(() => {
+      if (syncing || stream.bytesWritten - synced < FLUSH_EVERY) return;
+      const upTo = stream.bytesWritten;
+      syncing = fh.datasync().then(
+        () => void (synced = upTo),
+        () => undefined,
+      ).finally(() => (syncing = undefined));
+    }, 100);
+    flusher.unref();
     let closed = false;
     const finish = async (sync: boolean): Promise<void> => {
       if (closed) return;
       closed = true;
+      clearInterval(flusher);
       if (!stream.writableFinished && !stream.destroyed) {
         await new Promise<void>((res) => stream.end(res));
       }
       try {
+        await syncing;
         if (sync) await fh.sync();
       } finally {
         await fh.close();
@@ -108,6 +125,9 @@ async function fsyncDir(dir: string): Promise<void> {
     await fh.close();
   }
 }
+
+/** Background data sync granularity for large writes. */
+const FLUSH_EVERY = 64 << 20;
 
 function isNotFound(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'ENOENT';

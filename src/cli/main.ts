@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/registry-config.js';
 import { certCommand } from './commands/cert.js';
 import { gcCommand } from './commands/gc.js';
+import { imageCommand } from './commands/image-command.js';
 import { robotCommand } from './commands/robot.js';
 import { serveCommand } from './commands/serve.js';
 import { userCommand } from './commands/user.js';
@@ -16,6 +17,7 @@ const program = new Command()
 
 program.addCommand(serveCommand());
 program.addCommand(gcCommand());
+program.addCommand(imageCommand());
 program.addCommand(userCommand());
 program.addCommand(robotCommand());
 program.addCommand(certCommand());

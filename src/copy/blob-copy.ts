@@ -23,6 +23,8 @@ export interface BlobCopyContext {
   readonly force: boolean;
   /** Never cross-repository mount (oc's --skip-mount). */
   readonly skipMount: boolean;
+  /** Plan only: read and check, never write (mounts and uploads are reported as they would happen). */
+  readonly dryRun?: boolean;
   readonly emit: EventSink;
   readonly signal?: AbortSignal;
 }
@@ -69,6 +71,10 @@ export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: Im
       let result: { action: BlobAction; from?: string } | undefined;
       if (mounting) {
         for (const from of mountFrom.slice(0, 2)) {
+          if (ctx.dryRun) {
+            result = { action: 'mounted', from };
+            break;
+          }
           const ok = await ctx.limiter.run([dst.store], () => dst.mountBlob(blob, from, ctx.signal));
           if (ok) {
             result = { action: 'mounted', from };
@@ -80,13 +86,13 @@ export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: Im
         if (presence === 'present') result = { action: 'exists' };
       }
       if (result === undefined) {
-        await transfer(ctx, src, dst, blob);
+        if (!ctx.dryRun) await transfer(ctx, src, dst, blob);
         result = { action: 'uploaded' };
       }
       ctx.ledger.record(dst.store, blob.digest, holderKey);
       return result;
     });
-    ctx.emit({ type: 'blob', dst: dst.description, digest: blob.digest, size: blob.size, action: action.action, from: action.from });
+    ctx.emit({ type: 'blob', src: src.description, dst: dst.description, digest: blob.digest, size: blob.size, action: action.action, from: action.from });
     return action.action;
   } catch (e) {
     throw new Error(`copying blob ${blob.digest} from ${src.description} to ${dst.description}: ${(e as Error).message}`, { cause: e });

@@ -13,6 +13,7 @@ export interface CopyContextOptions {
   readonly skipMount?: boolean;
   readonly platformFilter?: RegExp;
   readonly keepManifestList?: boolean;
+  readonly dryRun?: boolean;
   readonly emit?: EventSink;
   readonly signal?: AbortSignal;
 }
@@ -29,6 +30,7 @@ export function createCopyContext(o: CopyContextOptions = {}): ImageCopyOptions 
     skipMount: o.skipMount ?? false,
     platformFilter: o.platformFilter,
     keepManifestList: o.keepManifestList,
+    dryRun: o.dryRun ?? false,
     emit: o.emit ?? (() => {}),
     signal: o.signal,
   };

@@ -30,6 +30,8 @@ export interface TargetResult {
   readonly digest: Digest;
   /** True when the destination already had it all. */
   readonly skipped: boolean;
+  /** Filtering made a new manifest list (its digest differs from the source's). */
+  readonly rewrittenFrom?: Digest;
 }
 
 export interface ImageCopyResult {
@@ -55,11 +57,11 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
   const root = tree.root;
   const head = (ref: string): Promise<Digest | undefined> =>
     ctx.limiter.run([dst.store], () => dst.resolveManifest(ref, ctx.signal));
-  const put = (m: RawManifest, target: { tag?: string; child?: boolean }): Promise<void> =>
-    ctx.limiter.run([dst.store], () => dst.putManifest(m, target, ctx.signal));
+  const put = async (m: RawManifest, target: { tag?: string; child?: boolean }): Promise<void> =>
+    ctx.dryRun ? undefined : ctx.limiter.run([dst.store], () => dst.putManifest(m, target, ctx.signal));
   const done = (skipped: boolean): TargetResult => {
     ctx.emit({ type: 'image', src: src.description, dst: dst.description, digest: root.digest, tag, skipped });
-    return { dst: dst.description, tag, digest: root.digest, skipped };
+    return { dst: dst.description, tag, digest: root.digest, skipped, rewrittenFrom: tree.rewrittenFrom };
   };
 
   if (!ctx.force) {

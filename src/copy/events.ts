@@ -11,7 +11,7 @@ import type { Digest } from '../oci/digest.js';
 export type BlobAction = 'uploaded' | 'mounted' | 'exists' | 'deduped';
 
 export type CopyEvent =
-  | { readonly type: 'blob'; readonly dst: string; readonly digest: Digest; readonly size: number; readonly action: BlobAction; readonly from?: string }
+  | { readonly type: 'blob'; readonly src: string; readonly dst: string; readonly digest: Digest; readonly size: number; readonly action: BlobAction; readonly from?: string }
   /** Bytes of a blob that crossed (emitted while streaming, for progress). */
   | { readonly type: 'bytes'; readonly n: number }
   | { readonly type: 'manifest'; readonly dst: string; readonly digest: Digest; readonly tag?: string; readonly child: boolean }

@@ -9,7 +9,8 @@ import { digestOf, isDigest, parseDigest, type Digest } from '../../oci/digest.j
 import { MANIFEST_MEDIA_TYPES } from '../../oci/media-types.js';
 import { ImageNotFoundError } from '../types.js';
 import type { Scope } from './registry-auth.js';
-import { httpError, readLimited, RegistryHttp, RegistryHttpError, type RegistryHttpOptions, type Response } from './registry-http.js';
+import { httpError, readLimited, RegistryHttpError } from './http-errors.js';
+import { RegistryHttp, type RegistryHttpOptions, type Response } from './registry-http.js';
 
 /** Largest manifest accepted (distribution's default limit is 4 MiB). */
 export const MAX_MANIFEST_BYTES = 8 << 20;

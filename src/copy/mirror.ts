@@ -1,0 +1,182 @@
+/**
+ * A mirror run: mappings → expanded jobs (tag globs listed, destination tags
+ * inherited) → one copyImage per source image, several at once, sharing one
+ * copy context (dedup ledger, per-store limits) so every unique blob crosses
+ * to each destination store at most once per run.
+ */
+import type { Digest } from '../oci/digest.js';
+import { tagGlobMatcher } from '../reference/image-name.js';
+import { formatImageReference, type ImageReference } from '../reference/transport-ref.js';
+import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
+import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
+import { copyImage, type ImageCopyOptions } from './copy-image.js';
+import { MappingError, type Mapping } from './mappings.js';
+
+export interface MirrorTarget {
+  readonly ref: ImageReference;
+  /** Tag (layout ref name) to write; undefined pushes by digest only. */
+  readonly tag: string | undefined;
+}
+
+export interface MirrorJob {
+  readonly source: ImageReference;
+  /** Tag, ref name or digest inside the source repository. */
+  readonly within: string;
+  readonly targets: readonly MirrorTarget[];
+}
+
+export interface ImageOutcome {
+  readonly source: string;
+  /** `<destination repository>[:tag]`, as printed after the digest. */
+  readonly destination: string;
+  readonly digest: Digest;
+  readonly skipped: boolean;
+  readonly rewrittenFrom?: Digest;
+}
+
+export interface MirrorResult {
+  readonly images: readonly ImageOutcome[];
+  /** Sources not found (only with skipMissing). */
+  readonly missing: readonly string[];
+  readonly errors: readonly { readonly source: string; readonly message: string }[];
+}
+
+export interface MirrorOptions {
+  readonly env: TransportEnv;
+  readonly copy: ImageCopyOptions;
+  readonly skipMissing?: boolean;
+  readonly continueOnError?: boolean;
+  /** Source images copied at once (each is further limited per store). */
+  readonly parallelImages?: number;
+  /** Called as each destination is done (for `<digest> <dst>` lines). */
+  readonly onImage?: (o: ImageOutcome) => void;
+}
+
+/** The repository part of a reference, for output lines. */
+export function destinationName(ref: ImageReference, tag: string | undefined): string {
+  switch (ref.transport) {
+    case 'oci':
+      return `oci:${ref.path}${tag !== undefined ? `:${tag}` : ''}`;
+    case 'docker':
+    case 'file': {
+      const repo = formatImageReference({ ...ref, name: { ...ref.name, tag: undefined, digest: undefined } } as ImageReference);
+      return tag !== undefined ? `${repo}:${tag}` : repo;
+    }
+  }
+}
+
+function targetTag(dst: ImageReference, sourceTag: string | undefined): string | undefined {
+  if (dst.transport === 'oci') return dst.refName ?? sourceTag;
+  return dst.name.tag ?? sourceTag;
+}
+
+function withTag(ref: ImageReference, tag: string): ImageReference {
+  if (ref.transport === 'oci') return { ...ref, refName: tag, digest: undefined };
+  return { ...ref, name: { ...ref.name, tag } } as ImageReference;
+}
+
+/** Expands tag globs (listing source tags) and resolves destination tags; checks tag uniqueness. */
+export async function expandMappings(env: TransportEnv, mappings: readonly Mapping[], signal?: AbortSignal): Promise<MirrorJob[]> {
+  const jobs = new Map<string, { source: ImageReference; within: string; targets: MirrorTarget[] }>();
+  const claimed = new Map<string, string>();
+  const add = (source: ImageReference, sourceTag: string | undefined, within: string, m: Mapping): void => {
+    const key = `${destinationName(source, undefined)}@${within}`;
+    let job = jobs.get(key);
+    if (job === undefined) {
+      job = { source, within, targets: [] };
+      jobs.set(key, job);
+    }
+    for (const d of m.destinations) {
+      const tag = targetTag(d, sourceTag);
+      const name = destinationName(d, tag);
+      if (tag !== undefined) {
+        const prev = claimed.get(name);
+        if (prev !== undefined && prev !== key) throw new MappingError(`${m.origin}: each destination tag may only be specified once: ${name}`);
+        claimed.set(name, key);
+      }
+      if (!job.targets.some((t) => destinationName(t.ref, t.tag) === name)) job.targets.push({ ref: d, tag });
+    }
+  };
+  for (const m of mappings) {
+    const src = m.source;
+    const tag = src.transport === 'oci' ? src.refName : src.name.tag;
+    if (tag !== undefined && tag.includes('*')) {
+      const source = await openSource(env, src);
+      const match = tagGlobMatcher(tag);
+      const tags: string[] = [];
+      for await (const t of source.listTags(signal)) if (match(t)) tags.push(t);
+      await source.close();
+      for (const t of tags.sort()) add(withTag(src, t), t, t, m);
+      continue;
+    }
+    const within = referenceWithin(src);
+    if (within === undefined) throw new MappingError(`${m.origin}: source ${formatImageReference(src)} needs a tag or a digest`);
+    add(src, tag, within, m);
+  }
+  return [...jobs.values()];
+}
+
+/** Tells registries which repositories a run will touch, for multi-scope tokens. */
+export function declareScopes(env: TransportEnv, jobs: readonly MirrorJob[]): void {
+  const destHosts = new Set<string>();
+  for (const j of jobs) {
+    for (const t of j.targets) {
+      if (t.ref.transport !== 'docker') continue;
+      destHosts.add(t.ref.name.registry);
+      env.registries.declareScopes(t.ref.name.registry, [{ repository: t.ref.name.repository, actions: ['pull', 'push'] }]);
+    }
+  }
+  for (const j of jobs) {
+    if (j.source.transport === 'docker' && destHosts.has(j.source.name.registry)) {
+      env.registries.declareScopes(j.source.name.registry, [{ repository: j.source.name.repository, actions: ['pull'] }]);
+    }
+  }
+}
+
+export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): Promise<MirrorResult> {
+  const images: ImageOutcome[] = [];
+  const missing: string[] = [];
+  const errors: { source: string; message: string }[] = [];
+  const sources = new Map<string, Promise<ImageSource>>();
+  const dests = new Map<string, Promise<ImageDestination>>();
+  const cached = <T>(m: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> => {
+    let p = m.get(key);
+    if (p === undefined) {
+      p = open();
+      m.set(key, p);
+    }
+    return p;
+  };
+  let stop = false;
+  let next = 0;
+  const one = async (job: MirrorJob): Promise<void> => {
+    const label = `${destinationName(job.source, undefined)}${job.within.includes(':') ? '@' : ':'}${job.within}`;
+    try {
+      const src = await cached(sources, destinationName(job.source, undefined), () => openSource(o.env, job.source));
+      const targets = await Promise.all(
+        job.targets.map(async (t) => ({ dst: await cached(dests, destinationName(t.ref, undefined), () => openDestination(o.env, t.ref)), tag: t.tag, ref: t.ref })),
+      );
+      const r = await copyImage(o.copy, src, job.within, targets);
+      r.targets.forEach((res, i) => {
+        const t = targets[i]!;
+        const outcome: ImageOutcome = { source: label, destination: destinationName(t.ref, t.tag), digest: res.digest, skipped: res.skipped, rewrittenFrom: res.rewrittenFrom };
+        images.push(outcome);
+        o.onImage?.(outcome);
+      });
+    } catch (e) {
+      if (e instanceof ImageNotFoundError && o.skipMissing) {
+        missing.push(label);
+        o.copy.emit({ type: 'warning', message: `Image ${label} does not exist and will not be mirrored` });
+        return;
+      }
+      errors.push({ source: label, message: (e as Error).message });
+      if (!o.continueOnError) stop = true;
+    }
+  };
+  const worker = async (): Promise<void> => {
+    while (!stop && next < jobs.length) await one(jobs[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
+  for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
+  return { images, missing, errors };
+}

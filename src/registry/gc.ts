@@ -77,8 +77,10 @@ export class GarbageCollector {
     // Upload directories without a session row (e.g. left by a crash).
     for (const id of await this.blobs.listUploads()) {
       if (await this.meta.getUpload(id)) continue;
-      const info = await this.blobs.driver.stat(`uploads/${id}/data`);
-      if (!info || info.modifiedAt.getTime() < opts.uploadsIdleBefore) {
+      // Judge by the session directory's own age: a brand-new upload has its
+      // directory before its data file and its metadata row.
+      const info = await this.blobs.driver.stat(`uploads/${id}`);
+      if (info && info.modifiedAt.getTime() < opts.uploadsIdleBefore) {
         await this.blobs.deleteUpload(id);
         uploads++;
       }

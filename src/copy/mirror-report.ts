@@ -83,9 +83,11 @@ export class MirrorReport {
   planText(): string {
     const byHost = new Map<string, [string, RepoPlan][]>();
     for (const [dst, p] of [...this.plan].sort(([a], [b]) => a.localeCompare(b))) {
-      const slash = dst.indexOf('/');
-      const host = dst.startsWith('oci:') ? dst : dst.slice(0, slash);
-      const repo = dst.startsWith('oci:') ? '' : dst.slice(slash + 1);
+      const scheme = dst.startsWith('file://') ? 'file://' : '';
+      const rest = dst.slice(scheme.length);
+      const slash = rest.indexOf('/');
+      const host = dst.startsWith('oci:') ? dst : scheme !== '' ? 'file:/' : rest.slice(0, slash);
+      const repo = dst.startsWith('oci:') ? '' : scheme !== '' ? rest : rest.slice(slash + 1);
       byHost.set(host, [...(byHost.get(host) ?? []), [repo, p]]);
     }
     const lines: string[] = [];

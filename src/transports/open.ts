@@ -3,6 +3,7 @@
  * point for transports; nothing registers itself at import time).
  */
 import type { ImageReference } from '../reference/transport-ref.js';
+import { FileDestination, FileSource } from './file-store/file-image.js';
 import { OciLayout } from './oci-layout/layout.js';
 import { OciLayoutDestination, OciLayoutSource } from './oci-layout/layout-image.js';
 import type { RegistryHub } from './registry/registry-hub.js';
@@ -10,10 +11,10 @@ import type { ImageDestination, ImageSource } from './types.js';
 
 export interface TransportEnv {
   readonly registries: RegistryHub;
-}
-
-export class UnsupportedTransportError extends Error {
-  readonly code = 'ERR_UNSUPPORTED_TRANSPORT';
+  /** Root of the file:// store for writes, and for reads without fromDir (oc's --dir; default: cwd). */
+  readonly dir?: string;
+  /** Root of the file:// store for reads (oc's --from-dir). */
+  readonly fromDir?: string;
 }
 
 /** The tag/ref name or digest the reference selects inside its repository, if any. */
@@ -34,7 +35,7 @@ export async function openSource(env: TransportEnv, ref: ImageReference): Promis
     case 'oci':
       return new OciLayoutSource(await OciLayout.open(ref.path, { create: false }));
     case 'file':
-      throw new UnsupportedTransportError('file:// sources are not supported yet');
+      return new FileSource(env.fromDir ?? env.dir ?? process.cwd(), ref.name.repository);
   }
 }
 
@@ -45,6 +46,6 @@ export async function openDestination(env: TransportEnv, ref: ImageReference): P
     case 'oci':
       return new OciLayoutDestination(await OciLayout.open(ref.path, { create: true }));
     case 'file':
-      throw new UnsupportedTransportError('file:// destinations are not supported yet');
+      return new FileDestination(env.dir ?? process.cwd(), ref.name.repository);
   }
 }

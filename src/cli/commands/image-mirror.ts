@@ -33,6 +33,8 @@ interface MirrorFlags {
   retryTimes: number;
   retryDelay: number;
   output: 'text' | 'json';
+  dir?: string;
+  fromDir?: string;
 }
 
 const positiveInt = (name: string) => (v: string): number => {
@@ -107,7 +109,7 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
     skipMultipleScopes: f.skipMultipleScopes,
     connections: f.maxPerRegistry + 2,
   });
-  const env = { registries };
+  const env = { registries, dir: f.dir, fromDir: f.fromDir };
   const report = new MirrorReport();
   const json = f.output === 'json';
   const tty = !json && process.stderr.isTTY === true;
@@ -172,6 +174,8 @@ export function imageMirrorCommand(): Command {
     .argument('[mappings...]', 'SRC DST [DST...], or SRC=DST pairs')
     .option('-f, --filename <file>', 'mapping file (SRC DST... or SRC=DST per line, # comments; - for stdin); repeatable', (v, acc: string[]) => [...acc, v], [])
     .option('-a, --registry-config <file>', 'credentials: pull secret, docker config.json or podman auth.json (default: the standard search)')
+    .option('--dir <dir>', 'root of the file:// disk store for writes (and reads without --from-dir); default: the current directory')
+    .option('--from-dir <dir>', 'root of the file:// disk store to read from')
     .option('--insecure', 'allow plain http and unverified TLS for every registry')
     .option('--certificate-authority <file>', 'extra PEM CA bundle to trust (ignored with --insecure)')
     .option('--dry-run', 'print the plan (blobs to transfer, mount or skip, total bytes) and change nothing')

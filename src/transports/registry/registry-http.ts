@@ -55,6 +55,11 @@ export type Response = Dispatcher.ResponseData;
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
 
+/**
+ * Node's bundled roots + the system bundle + NODE_EXTRA_CA_CERTS/SSL_CERT_FILE
+ * (an explicit `ca` list replaces Node's defaults, so they are added back)
+ * + --certificate-authority.
+ */
 function trustedCas(caFile: string | undefined): string[] | undefined {
   const extra: string[] = [];
   for (const f of SYSTEM_BUNDLES) {
@@ -63,6 +68,14 @@ function trustedCas(caFile: string | undefined): string[] | undefined {
       break;
     } catch {
       // try the next location
+    }
+  }
+  for (const f of [process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE]) {
+    if (f === undefined || f === '') continue;
+    try {
+      extra.push(readFileSync(f, 'utf8'));
+    } catch {
+      // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS
     }
   }
   if (caFile !== undefined) extra.push(readFileSync(caFile, 'utf8'));

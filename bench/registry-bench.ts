@@ -80,10 +80,16 @@ function log(msg: string): void {
 
 // ---------------------------------------------------------------- results
 
-interface PushRun {
+/** CPU (seconds) of the load client(s) and of everything else on the machine during a measurement */
+interface Contention {
+  clientCpuS: number;
+  foreignCpuS: number;
+  /** wall seconds of the measured section */
   wallS: number;
+}
+
+interface PushRun extends Contention {
   serverCpuS: number;
-  otherCpuS: number;
   images: number;
   failed: number;
   verified: number;
@@ -92,27 +98,24 @@ interface PushRun {
 }
 
 interface BlobRun {
-  ingest: {
+  ingest: Contention & {
     mibps: number;
     curlS: number;
     serverCpuS: number;
-    otherCpuS: number;
     peakRssBytes: number;
     rssSamples: number;
     /** server CPU by thread name (e.g. node main thread vs libuv-worker) */
     threads: { thread: string; cpuS: number }[];
   };
-  pull: { mibps: number; curlS: number; serverCpuS: number; otherCpuS: number };
+  pull: Contention & { mibps: number; curlS: number; serverCpuS: number };
   hwmBytes: number;
   startRssBytes: number;
 }
 
-interface RateRun {
+interface RateRun extends Contention {
   endpoint: string;
   result: LoadResult;
   serverCpuS: number;
-  otherCpuS: number;
-  wallS: number;
 }
 
 interface RatesRun {
@@ -251,7 +254,8 @@ async function pushRun(srv: ServerHandle, images: FixtureImage[]): Promise<PushR
   return {
     wallS: s.wallS,
     serverCpuS: s.serverCpuS,
-    otherCpuS: s.otherCpuS,
+    clientCpuS: s.clientCpuS,
+    foreignCpuS: s.foreignCpuS,
     images: images.length,
     failed,
     verified: v.ok,
@@ -315,12 +319,14 @@ async function blobRun(srv: ServerHandle, f: HugeFile): Promise<BlobRun> {
     mibps: f.size / MiB / u.timeS,
     curlS: u.timeS,
     serverCpuS: s.serverCpuS,
-    otherCpuS: s.otherCpuS,
+    clientCpuS: s.clientCpuS,
+    foreignCpuS: s.foreignCpuS,
+    wallS: s.wallS,
     peakRssBytes: rss.peakBytes,
     rssSamples: rss.samples,
     threads: byThread,
   };
-  log(`  ${srv.kind}: PUT ${(f.size / MiB).toFixed(0)} MiB in ${u.timeS.toFixed(2)} s = ${ingest.mibps.toFixed(0)} MiB/s, server CPU ${s.serverCpuS.toFixed(2)} s, peak RSS ${mb(rss.peakBytes)} MB (${rss.samples} samples)`);
+  log(`  ${srv.kind}: PUT ${(f.size / MiB).toFixed(0)} MiB in ${u.timeS.toFixed(2)} s = ${ingest.mibps.toFixed(0)} MiB/s, CPU: server ${s.serverCpuS.toFixed(2)} s, curl ${s.clientCpuS.toFixed(2)} s, others ${s.foreignCpuS.toFixed(2)} s; peak RSS ${mb(rss.peakBytes)} MB (${rss.samples} samples)`);
   log(`    CPU by thread: ${byThread.slice(0, 5).map((t) => `${t.thread} ${t.cpuS.toFixed(2)} s`).join(', ')}`);
 
   const span2 = startSpan(srv.pid);
@@ -328,8 +334,8 @@ async function blobRun(srv: ServerHandle, f: HugeFile): Promise<BlobRun> {
   const s2 = span2();
   const d = parseCurl(down.stdout);
   if (down.code !== 0 || d.code !== 200 || d.bytes !== f.size) throw new Error(`${srv.kind}: blob GET failed: curl exit ${down.code}, HTTP ${d.code}, ${d.bytes} bytes: ${down.stderr}`);
-  const pull = { mibps: f.size / MiB / d.timeS, curlS: d.timeS, serverCpuS: s2.serverCpuS, otherCpuS: s2.otherCpuS };
-  log(`  ${srv.kind}: GET ${(f.size / MiB).toFixed(0)} MiB in ${d.timeS.toFixed(2)} s = ${pull.mibps.toFixed(0)} MiB/s, server CPU ${s2.serverCpuS.toFixed(2)} s`);
+  const pull = { mibps: f.size / MiB / d.timeS, curlS: d.timeS, serverCpuS: s2.serverCpuS, clientCpuS: s2.clientCpuS, foreignCpuS: s2.foreignCpuS, wallS: s2.wallS };
+  log(`  ${srv.kind}: GET ${(f.size / MiB).toFixed(0)} MiB in ${d.timeS.toFixed(2)} s = ${pull.mibps.toFixed(0)} MiB/s, CPU: server ${s2.serverCpuS.toFixed(2)} s, curl ${s2.clientCpuS.toFixed(2)} s, others ${s2.foreignCpuS.toFixed(2)} s`);
   return { ingest, pull, hwmBytes: statusBytes(srv.pid, 'VmHWM') ?? 0, startRssBytes: srv.startRssBytes };
 }
 
@@ -377,8 +383,8 @@ async function ratesRun(srv: ServerHandle, set: FixtureSet): Promise<RatesRun> {
     const span = startSpan(srv.pid);
     const result = await runLoad(opts.loadTool, { ...spec, durationS: opts.rateSeconds });
     const s = span();
-    rates.push({ endpoint: e.endpoint, result, serverCpuS: s.serverCpuS, otherCpuS: s.otherCpuS, wallS: s.wallS });
-    log(`  ${srv.kind}: ${e.endpoint}: ${result.rps.toFixed(0)} req/s (${result.tool}), avg ${result.latAvgMs.toFixed(2)} ms, p99 ${result.latP99Ms.toFixed(1)} ms, server CPU ${(s.serverCpuS / s.wallS).toFixed(2)} cores, client+other ${(s.otherCpuS / s.wallS).toFixed(2)} cores${result.bad > 0 ? `, ${result.bad} BAD responses` : ''}`);
+    rates.push({ endpoint: e.endpoint, result, serverCpuS: s.serverCpuS, clientCpuS: s.clientCpuS, foreignCpuS: s.foreignCpuS, wallS: s.wallS });
+    log(`  ${srv.kind}: ${e.endpoint}: ${result.rps.toFixed(0)} req/s (${result.tool}), avg ${result.latAvgMs.toFixed(2)} ms, p99 ${result.latP99Ms.toFixed(1)} ms, CPU: server ${(s.serverCpuS / s.wallS).toFixed(2)}, client ${(s.clientCpuS / s.wallS).toFixed(2)}, others ${(s.foreignCpuS / s.wallS).toFixed(2)} cores${result.bad > 0 ? `, ${result.bad} BAD responses` : ''}`);
   }
   return { rates, hwmBytes: statusBytes(srv.pid, 'VmHWM') ?? 0 };
 }
@@ -420,63 +426,109 @@ const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
 interface Row {
   figure: string;
   unit: string;
+  /** median (or the stated aggregate) */
   airlock: number;
   dockerRegistry: number;
   /** true when larger is better */
   higherBetter: boolean;
-  /** airlock better / docker-registry, so > 1 means airlock is better */
+  /** airlock / docker-registry for higher-is-better figures, the inverse otherwise: > 1 means airlock is better */
   ratio: number;
+  /** best run of each side (NaN when not meaningful) and their ratio */
+  airlockBest: number;
+  dockerRegistryBest: number;
+  ratioBest: number;
   digits: number;
 }
 
-function row(figure: string, unit: string, a: number, d: number, higherBetter: boolean, digits = 2): Row {
-  const ratio = higherBetter ? a / d : d / a;
-  return { figure, unit, airlock: a, dockerRegistry: d, higherBetter, ratio, digits };
+type Agg = (v: number[]) => number;
+const maxOf: Agg = (v) => (v.length === 0 ? NaN : Math.max(...v));
+const minOf: Agg = (v) => (v.length === 0 ? NaN : Math.min(...v));
+
+function row(figure: string, unit: string, a: number[], d: number[], higherBetter: boolean, digits = 2, agg: Agg = median, withBest = true): Row {
+  const betterRatio = (x: number, y: number): number => (higherBetter ? x / y : y / x);
+  const best = higherBetter ? maxOf : minOf;
+  const aBest = withBest ? best(a) : NaN;
+  const dBest = withBest ? best(d) : NaN;
+  return {
+    figure,
+    unit,
+    airlock: agg(a),
+    dockerRegistry: agg(d),
+    higherBetter,
+    ratio: betterRatio(agg(a), agg(d)),
+    airlockBest: aBest,
+    dockerRegistryBest: dBest,
+    ratioBest: betterRatio(aBest, dBest),
+    digits,
+  };
 }
 
 function buildRows(): Row[] {
   const rows: Row[] = [];
-  const pick = <T>(k: ServerKind, xs: PerKind<T>, f: (x: T) => number, agg: (v: number[]) => number = median): number => agg(xs[k].map(f));
-  const both = <T>(xs: PerKind<T>, f: (x: T) => number, agg: (v: number[]) => number = median): [number, number] => [
-    pick('airlock', xs, f, agg),
-    pick('docker-registry', xs, f, agg),
-  ];
-  const max = (v: number[]): number => (v.length === 0 ? NaN : Math.max(...v));
+  const vals = <T>(xs: PerKind<T>, f: (x: T) => number): [number[], number[]] => [xs.airlock.map(f), xs['docker-registry'].map(f)];
   if (!opts.skipSkopeo) {
     const ok = perKind<PushRun>();
     for (const k of KINDS) ok[k] = results.push[k].filter((r) => r.failed === 0 && r.verified === r.images);
     const n = results.push.airlock[0]?.images ?? 53;
-    rows.push(row(`skopeo push of ${n} images (wall)`, 's', ...both(ok, (r) => r.wallS), false));
-    rows.push(row('  server CPU during that push', 's', ...both(ok, (r) => r.serverCpuS), false));
+    rows.push(row(`skopeo push of ${n} images (wall)`, 's', ...vals(ok, (r) => r.wallS), false));
+    rows.push(row('  server CPU during that push', 's', ...vals(ok, (r) => r.serverCpuS), false));
   }
   const hm = `${opts.hugeMib} MiB`;
-  rows.push(row(`blob push ${hm} (POST + PUT, curl -T)`, 'MiB/s', ...both(results.blob, (r) => r.ingest.mibps), true, 0));
-  rows.push(row('  server CPU for that ingest', 's', ...both(results.blob, (r) => r.ingest.serverCpuS), false));
-  rows.push(row(`blob pull ${hm} (GET to /dev/null)`, 'MiB/s', ...both(results.blob, (r) => r.pull.mibps), true, 0));
-  rows.push(row('  server CPU for that pull', 's', ...both(results.blob, (r) => r.pull.serverCpuS), false));
+  rows.push(row(`blob push ${hm} (POST, then PUT like curl -T)`, 'MiB/s', ...vals(results.blob, (r) => r.ingest.mibps), true, 0));
+  rows.push(row('  server CPU for that ingest', 's', ...vals(results.blob, (r) => r.ingest.serverCpuS), false));
+  rows.push(row(`blob pull ${hm} (GET to /dev/null)`, 'MiB/s', ...vals(results.blob, (r) => r.pull.mibps), true, 0));
+  rows.push(row('  server CPU for that pull', 's', ...vals(results.blob, (r) => r.pull.serverCpuS), false));
   for (const ep of ['GET manifest by tag', 'HEAD manifest by tag', 'HEAD blob (8 KiB)']) {
     const get = (r: RatesRun): number => r.rates.find((x) => x.endpoint === ep)?.result.rps ?? NaN;
-    rows.push(row(`${ep} (${opts.connections} conns)`, 'req/s', ...both(results.rates, get), true, 0));
+    rows.push(row(`${ep}, ${opts.connections} connections`, 'req/s', ...vals(results.rates, get), true, 0));
   }
-  rows.push(row(`peak RSS while ingesting ${hm} (VmRSS / 50 ms, max)`, 'MB', ...both(results.blob, (r) => r.ingest.peakRssBytes / 1e6, max), false, 0));
+  rows.push(row(`peak RSS while ingesting ${hm} (max of VmRSS every 50 ms)`, 'MB', ...vals(results.blob, (r) => r.ingest.peakRssBytes / 1e6), false, 0, maxOf, false));
   const hwm = perKind<number>();
   for (const k of KINDS) hwm[k] = [...results.push[k].map((r) => r.hwmBytes), ...results.blob[k].map((r) => r.hwmBytes), ...results.rates[k].map((r) => r.hwmBytes)];
-  rows.push(row('peak RSS of any server process (VmHWM, max)', 'MB', ...both(hwm, (b) => b / 1e6, max), false, 0));
-  rows.push(row('RSS right after start (median)', 'MB', ...both(results.startup, (s) => s.startRssBytes / 1e6), false, 0));
-  rows.push(row('start-up until /v2/ answers (median)', 's', ...both(results.startup, (s) => s.startupS), false, 2));
+  rows.push(row('peak RSS of any server process (VmHWM, max)', 'MB', ...vals(hwm, (b) => b / 1e6), false, 0, maxOf, false));
+  rows.push(row('RSS right after start', 'MB', ...vals(results.startup, (x) => x.startRssBytes / 1e6), false, 0));
+  rows.push(row('start-up until /v2/ answers', 's', ...vals(results.startup, (x) => x.startupS), false, 2));
   return rows;
 }
 
 function fmt(v: number, digits: number): string {
-  return Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
+  return Number.isFinite(v) ? v.toFixed(digits) : '-';
 }
 
 function renderTable(rows: Row[]): string {
-  const head = ['figure', 'unit', 'airlock', 'docker-registry', 'ratio (>1: airlock better)'];
-  const body = rows.map((r) => [r.figure, r.unit, fmt(r.airlock, r.digits), fmt(r.dockerRegistry, r.digits), `${fmt(r.ratio, 2)}x`]);
+  const head = ['figure', 'unit', 'airlock', 'docker-registry', 'ratio', 'airlock best', 'docker-registry best', 'ratio best'];
+  const body = rows.map((r) => [
+    r.figure,
+    r.unit,
+    fmt(r.airlock, r.digits),
+    fmt(r.dockerRegistry, r.digits),
+    `${fmt(r.ratio, 2)}x`,
+    fmt(r.airlockBest, r.digits),
+    fmt(r.dockerRegistryBest, r.digits),
+    Number.isFinite(r.ratioBest) ? `${fmt(r.ratioBest, 2)}x` : '-',
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i >= 2 ? c.padStart(w[i] as number) : c.padEnd(w[i] as number))).join(' | ')} |`;
   return [line(head), `|${w.map((n, i) => (i >= 2 ? `${'-'.repeat(n + 1)}:` : '-'.repeat(n + 2))).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** Median CPU (in cores) that other tenants / kernel threads used during each phase's measurements. */
+function contentionLines(): string[] {
+  const cores = (xs: Contention[]): string => {
+    const v = xs.map((x) => x.foreignCpuS / x.wallS).filter(Number.isFinite);
+    return v.length === 0 ? '-' : `${median(v).toFixed(2)} (max ${maxOf(v).toFixed(2)})`;
+  };
+  const lines: string[] = [];
+  for (const k of KINDS) {
+    const parts = [
+      ...(opts.skipSkopeo ? [] : [`push ${cores(results.push[k])}`]),
+      `ingest ${cores(results.blob[k].map((r) => r.ingest))}`,
+      `pull ${cores(results.blob[k].map((r) => r.pull))}`,
+      `rates ${cores(results.rates[k].flatMap((r) => r.rates))}`,
+    ];
+    lines.push(`  during ${k} runs: ${parts.join(', ')}`);
+  }
+  return lines;
 }
 
 interface Target {
@@ -490,8 +542,8 @@ function targets(rows: Row[]): Target[] {
   const get = rows.find((r) => r.figure.startsWith('GET manifest by tag'));
   const rss = rows.find((r) => r.figure.startsWith('peak RSS while ingesting'));
   const out: Target[] = [];
-  if (ingest) out.push({ name: 'blob ingest >= 3x docker-registry', value: `${fmt(ingest.ratio, 2)}x`, met: ingest.ratio >= 3 });
-  if (get) out.push({ name: 'manifest GET >= 2x docker-registry req/s', value: `${fmt(get.ratio, 2)}x`, met: get.ratio >= 2 });
+  if (ingest) out.push({ name: 'blob ingest >= 3x docker-registry', value: `${fmt(ingest.ratio, 2)}x (best runs: ${fmt(ingest.ratioBest, 2)}x)`, met: ingest.ratio >= 3 });
+  if (get) out.push({ name: 'manifest GET >= 2x docker-registry req/s', value: `${fmt(get.ratio, 2)}x (best runs: ${fmt(get.ratioBest, 2)}x)`, met: get.ratio >= 2 });
   if (rss) out.push({ name: `airlock peak RSS <= 150 MB while ingesting ${opts.hugeMib} MiB`, value: `${fmt(rss.airlock, 0)} MB`, met: rss.airlock <= RSS_TARGET_BYTES / 1e6 });
   return out;
 }
@@ -534,7 +586,7 @@ async function main(): Promise<void> {
       for (const kind of orderFor(i)) {
         const r = await withServer(kind, 'push', i + 1, (srv) => pushRun(srv, images));
         results.push[kind].push(r);
-        log(`  ${kind} run ${i + 1}: ${r.wallS.toFixed(2)} s wall, server CPU ${r.serverCpuS.toFixed(2)} s, other CPU ${r.otherCpuS.toFixed(2)} s, ${r.images - r.failed}/${r.images} copied, ${r.verified}/${r.images} verified, VmHWM ${mb(r.hwmBytes)} MB`);
+        log(`  ${kind} run ${i + 1}: ${r.wallS.toFixed(2)} s wall, CPU: server ${r.serverCpuS.toFixed(2)} s, skopeo ${r.clientCpuS.toFixed(2)} s, others ${r.foreignCpuS.toFixed(2)} s, ${r.images - r.failed}/${r.images} copied, ${r.verified}/${r.images} verified, VmHWM ${mb(r.hwmBytes)} MB`);
         for (const e of r.errors.slice(0, 5)) log(`    ERROR ${e}`);
       }
     }
@@ -559,10 +611,13 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`airlock vs docker-registry ${env.dockerRegistry} — ${new Date().toISOString()}`);
   out.push(`${env.os}, ${env.cpus} cores, ${env.memGiB} GiB, node ${env.node}; load average ${env.loadAtStart} at start, ${loadAtEnd} at end`);
-  out.push(`median of ${opts.runs} run(s) unless noted; the load client shares the ${env.cpus} cores with the server`);
+  out.push(`median of ${opts.runs} run(s) unless noted ("best": best single run of each side); ratio > 1 means airlock is better;`);
+  out.push(`the load clients (skopeo, curl, wrk, ab) share the ${env.cpus} cores with the server`);
   out.push('');
   out.push(table);
   out.push('');
+  out.push('CPU cores used by other processes on the machine during the measurements (median, max):');
+  out.push(...contentionLines());
   if (!opts.skipSkopeo) out.push(`push runs: ${pushFailures.join('; ')} (incomplete runs are left out of the median)`);
   out.push('targets (not assertions):');
   for (const t of tg) out.push(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.value}`);

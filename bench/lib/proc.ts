@@ -95,23 +95,38 @@ export class RssSampler {
   }
 }
 
+/**
+ * CPU time of this process plus its waited-for children (utime, stime,
+ * cutime, cstime): the benchmark's own clients (skopeo, curl, wrk, ab run as
+ * children; autocannon runs in this process).
+ */
+export function selfAndChildrenCpuSeconds(): number {
+  const rest = readFileSync('/proc/self/stat', 'utf8');
+  const f = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / clockTicks();
+}
+
 /** CPU and wall clock around a measured section, for one server process. */
 export interface CpuSpan {
   serverCpuS: number;
-  /** machine busy CPU during the span minus the server's */
-  otherCpuS: number;
+  /** the benchmark's clients (this process and the children it waited for) */
+  clientCpuS: number;
+  /** everything else on the machine: other tenants, kernel threads (e.g. writeback) */
+  foreignCpuS: number;
   wallS: number;
 }
 
 export function startSpan(pid: number): () => CpuSpan {
   const c0 = cpuSeconds(pid) ?? 0;
   const b0 = machineBusySeconds();
+  const s0 = selfAndChildrenCpuSeconds();
   const t0 = process.hrtime.bigint();
   return () => {
     const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
     const serverCpuS = (cpuSeconds(pid) ?? c0) - c0;
-    const otherCpuS = Math.max(0, machineBusySeconds() - b0 - serverCpuS);
-    return { serverCpuS, otherCpuS, wallS };
+    const clientCpuS = selfAndChildrenCpuSeconds() - s0;
+    const foreignCpuS = Math.max(0, machineBusySeconds() - b0 - serverCpuS - clientCpuS);
+    return { serverCpuS, clientCpuS, foreignCpuS, wallS };
   };
 }
 

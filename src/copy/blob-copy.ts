@@ -58,42 +58,47 @@ async function transfer(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestin
   );
 }
 
-/** Ensures `dst` holds `blob`; returns how. Throws with the blob and both ends named. */
+type Outcome = { action: BlobAction; from?: string };
+
+/** Mounts from the first willing holder; undefined when none took it. */
+async function tryMount(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo, holders: readonly string[]): Promise<Outcome | undefined> {
+  const from = [...holders];
+  if (src.store === dst.store && src.repository !== dst.repository && !from.includes(src.repository)) from.unshift(src.repository);
+  if (!dst.caps.crossRepoMount || ctx.skipMount) return undefined;
+  for (const f of from.slice(0, 2)) {
+    if (ctx.dryRun) return { action: 'mounted', from: f };
+    if (await ctx.limiter.run([dst.store], () => dst.mountBlob(blob, f, ctx.signal))) return { action: 'mounted', from: f };
+  }
+  return undefined;
+}
+
+/**
+ * Ensures `dst` holds `blob`; returns how. Mounts from known holders run
+ * concurrently; finding and uploading a blob no one holds yet is exclusive
+ * per (store, digest), so it happens once. Throws with both ends named.
+ */
 export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<BlobAction> {
   const holderKey = dst.caps.blobScope === 'store' ? '' : dst.repository;
+  const known = (): string[] => [...ctx.ledger.holdersOf(dst.store, blob.digest)];
   try {
-    const action = await ctx.ledger.exclusive(dst.store, blob.digest, async (): Promise<{ action: BlobAction; from?: string }> => {
-      const holders = ctx.ledger.holdersOf(dst.store, blob.digest);
-      if (holders.has(holderKey)) return { action: 'deduped' };
-      const mountFrom = [...holders];
-      if (src.store === dst.store && src.repository !== dst.repository) mountFrom.unshift(src.repository);
-      const mounting = dst.caps.crossRepoMount && !ctx.skipMount && mountFrom.length > 0;
-      let result: { action: BlobAction; from?: string } | undefined;
-      if (mounting) {
-        for (const from of mountFrom.slice(0, 2)) {
-          if (ctx.dryRun) {
-            result = { action: 'mounted', from };
-            break;
-          }
-          const ok = await ctx.limiter.run([dst.store], () => dst.mountBlob(blob, from, ctx.signal));
-          if (ok) {
-            result = { action: 'mounted', from };
-            break;
-          }
-        }
-      } else if (!ctx.force) {
+    let outcome: Outcome | undefined;
+    if (known().includes(holderKey)) outcome = { action: 'deduped' };
+    else if (known().length > 0) outcome = await tryMount(ctx, src, dst, blob, known());
+    outcome ??= await ctx.ledger.exclusive(dst.store, blob.digest, async (): Promise<Outcome> => {
+      // Re-check: an upload may have finished while this task waited.
+      if (known().includes(holderKey)) return { action: 'deduped' };
+      const mounted = await tryMount(ctx, src, dst, blob, known());
+      if (mounted) return mounted;
+      if (!ctx.force) {
         const presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
-        if (presence === 'present') result = { action: 'exists' };
+        if (presence === 'present') return { action: 'exists' };
       }
-      if (result === undefined) {
-        if (!ctx.dryRun) await transfer(ctx, src, dst, blob);
-        result = { action: 'uploaded' };
-      }
-      ctx.ledger.record(dst.store, blob.digest, holderKey);
-      return result;
+      if (!ctx.dryRun) await transfer(ctx, src, dst, blob);
+      return { action: 'uploaded' };
     });
-    ctx.emit({ type: 'blob', src: src.description, dst: dst.description, digest: blob.digest, size: blob.size, action: action.action, from: action.from });
-    return action.action;
+    ctx.ledger.record(dst.store, blob.digest, holderKey);
+    ctx.emit({ type: 'blob', src: src.description, dst: dst.description, digest: blob.digest, size: blob.size, action: outcome.action, from: outcome.from });
+    return outcome.action;
   } catch (e) {
     throw new Error(`copying blob ${blob.digest} from ${src.description} to ${dst.description}: ${(e as Error).message}`, { cause: e });
   }

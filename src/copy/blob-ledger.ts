@@ -1,9 +1,9 @@
 /**
  * Which repositories of which destination store hold which blobs, for one run.
- * It makes every unique blob cross to a store at most once per run:
- * operations on one (store, digest) run one at a time, and the first that
- * uploads records its repository so the others mount from it (or, for a
- * store with one shared pool, skip it).
+ * It makes every unique blob cross to a store at most once per run: the first
+ * task that needs a blob in a store becomes its single uploader; the others
+ * wait for it, then mount from a repository it recorded (or, for a store with
+ * one shared pool, find it there).
  */
 import type { Digest } from '../oci/digest.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -16,7 +16,7 @@ export class BlobLedger {
     return `${store}\u0000${digest}`;
   }
 
-  /** Runs `fn` exclusively for (store, digest). */
+  /** Runs `fn` exclusively for (store, digest): the single-flight section for uploads. */
   exclusive<T>(store: string, digest: Digest, fn: () => Promise<T>): Promise<T> {
     return this.locks.run(this.key(store, digest), fn);
   }

@@ -65,8 +65,10 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
   };
 
   if (!ctx.force) {
-    if ((await head(tag ?? root.digest)) === root.digest) return done(true);
-    if (tag !== undefined && (await head(root.digest)) === root.digest) {
+    const current = await head(tag ?? root.digest);
+    if (current === root.digest) return done(true);
+    // The tag points elsewhere: the manifest may already be there by digest (re-tag only).
+    if (tag !== undefined && current !== undefined && (await head(root.digest)) === root.digest) {
       await put(root, { tag });
       ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false });
       return done(false);

@@ -146,6 +146,9 @@ export class RegistryHttp {
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...req.headers };
     if (authorization !== undefined && sameOrigin) headers.authorization = authorization;
     return this.agent.request({
+      // undici closes the connection after every HEAD unless told not to;
+      // registries answer HEAD correctly, and reconnecting costs more than the request.
+      reset: false,
       origin: url?.origin ?? origin,
       path: url ? url.pathname + url.search : req.path,
       method: req.method,

@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface Fault {
   match: (method: string, path: string) => boolean;
-  /** an HTTP status to answer, 'reset' to destroy the socket, 'truncate' to forward but cut the body */
-  action: number | 'reset' | 'truncate';
+  /** `path` includes the query. An HTTP status to answer, 'reset' to destroy the socket, 'truncate' to forward but cut the body, 'stall' to never answer */
+  action: number | 'reset' | 'truncate' | 'stall';
   retryAfter?: string;
   times: number;
 }
@@ -148,8 +148,12 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: ttl }));
       return;
     }
-    const fault = gate.faults.find((f) => f.times > 0 && f.match(method, url.pathname));
+    const fault = gate.faults.find((f) => f.times > 0 && f.match(method, url.pathname + url.search));
     if (fault) fault.times--;
+    if (fault && fault.action === 'stall') {
+      record(0);
+      return;
+    }
     if (fault && fault.action === 'reset') {
       record(0);
       req.socket.destroy();

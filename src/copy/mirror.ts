@@ -9,7 +9,8 @@ import { tagGlobMatcher } from '../reference/image-name.js';
 import { formatImageReference, type ImageReference } from '../reference/transport-ref.js';
 import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
-import { copyImage, type ImageCopyOptions } from './copy-image.js';
+import { AttachmentFinder } from './attachments.js';
+import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
 import { MappingError, type Mapping } from './mappings.js';
 
 export interface MirrorTarget {
@@ -39,6 +40,8 @@ export interface MirrorResult {
   /** Sources not found (only with skipMissing). */
   readonly missing: readonly string[];
   readonly errors: readonly { readonly source: string; readonly message: string }[];
+  /** Signatures, attestations and referrers copied along. */
+  readonly attachments: number;
 }
 
 export interface MirrorOptions {
@@ -46,6 +49,8 @@ export interface MirrorOptions {
   readonly copy: ImageCopyOptions;
   readonly skipMissing?: boolean;
   readonly continueOnError?: boolean;
+  /** Do not copy signatures, attestations, SBOMs and referrers along (oc-mirror's --remove-signatures). */
+  readonly skipSignatures?: boolean;
   /** Source images copied at once (each is further limited per store). */
   readonly parallelImages?: number;
   /** Called as each destination is done (for `<digest> <dst>` lines). */
@@ -149,6 +154,27 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   };
   let stop = false;
   let next = 0;
+  let attachments = 0;
+  const finder = new AttachmentFinder();
+  /** Copies what is attached to `digests` (recursively: signatures of attestations…). */
+  const copyAttachments = async (src: ImageSource, digests: Digest[], targets: readonly CopyTarget[], depth: number, seen: Set<string>): Promise<void> => {
+    if (depth > 3 || digests.length === 0) return;
+    const found = await finder.find(src, digests, o.copy.signal);
+    for (const tag of found.tags) {
+      if (seen.has(tag)) continue;
+      seen.add(tag);
+      const r = await copyImage(o.copy, src, tag, targets.map((t) => ({ dst: t.dst, tag })));
+      attachments++;
+      await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
+    }
+    for (const ref of found.referrers) {
+      if (seen.has(ref.digest)) continue;
+      seen.add(ref.digest);
+      const r = await copyImage(o.copy, src, ref.digest, targets.map((t) => ({ dst: t.dst })));
+      attachments++;
+      await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
+    }
+  };
   const one = async (job: MirrorJob): Promise<void> => {
     const label = `${destinationName(job.source, undefined)}${job.within.includes(':') ? '@' : ':'}${job.within}`;
     try {
@@ -157,6 +183,10 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
         job.targets.map(async (t) => ({ dst: await cached(dests, destinationName(t.ref, undefined), () => openDestination(o.env, t.ref)), tag: t.tag, ref: t.ref })),
       );
       const r = await copyImage(o.copy, src, job.within, targets);
+      if (!o.skipSignatures) {
+        const digests = [r.sourceDigest, r.tree.root.digest, ...r.tree.children.map((c) => c.digest)];
+        await copyAttachments(src, digests, targets, 0, new Set());
+      }
       r.targets.forEach((res, i) => {
         const t = targets[i]!;
         const outcome: ImageOutcome = { source: label, destination: destinationName(t.ref, t.tag), digest: res.digest, skipped: res.skipped, rewrittenFrom: res.rewrittenFrom };
@@ -178,5 +208,5 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
   for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
-  return { images, missing, errors };
+  return { images, missing, errors, attachments };
 }

@@ -30,6 +30,8 @@ export interface BlobInfo {
 export interface SourceCaps {
   /** listTags() works (registries, layouts, disk stores: true). */
   readonly listTags: boolean;
+  /** listReferrers() asks the store (the OCI referrers API); false: it always yields nothing. */
+  readonly referrers: boolean;
 }
 
 /**
@@ -64,6 +66,11 @@ export interface ImageSource {
   getBlob(blob: BlobInfo, opts?: { offset?: number; signal?: AbortSignal }): Promise<Readable>;
   /** Lists tags (order unspecified). Only when caps.listTags. */
   listTags(signal?: AbortSignal): AsyncIterable<string>;
+  /**
+   * Manifests whose `subject` is `digest` (OCI referrers API), as descriptors.
+   * MUST yield nothing (not throw) when the store has no referrers support.
+   */
+  listReferrers(digest: Digest, signal?: AbortSignal): Promise<readonly BlobInfo[]>;
   close(): Promise<void>;
 }
 

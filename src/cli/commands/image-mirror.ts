@@ -26,6 +26,7 @@ interface MirrorFlags {
   force?: boolean;
   skipMount?: boolean;
   skipMultipleScopes?: boolean;
+  skipSignatures?: boolean;
   filterByOs?: string;
   keepManifestList?: boolean;
   maxPerRegistry: number;
@@ -137,6 +138,7 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
       copy,
       skipMissing: f.skipMissing,
       continueOnError: f.continueOnError,
+      skipSignatures: f.skipSignatures,
       parallelImages: f.maxPerRegistry * f.maxRegistry,
       onImage: (o) => {
         if (json || f.dryRun) return;
@@ -150,11 +152,12 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
     const wall = Date.now() - started;
     if (result.missing.length > 0) await writeFile(f.missingFile, `${result.missing.join('\n')}\n`);
     if (json) {
-      const doc = { dryRun: f.dryRun === true, images: result.images, missing: result.missing, errors: result.errors, stats: report.stats, wallSeconds: wall / 1000, requests: registries.totals() };
+      const doc = { dryRun: f.dryRun === true, images: result.images, attachments: result.attachments, missing: result.missing, errors: result.errors, stats: report.stats, wallSeconds: wall / 1000, requests: registries.totals() };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       if (f.dryRun) process.stderr.write(`${report.planText()}\n`);
       for (const e of result.errors) process.stderr.write(`error: ${e.source}: ${e.message}\n`);
+      if (result.attachments > 0) process.stderr.write(`info: ${result.attachments} signatures, attestations and referrers copied along\n`);
       if (result.missing.length > 0) process.stderr.write(`info: ${result.missing.length} missing images listed in ${f.missingFile}\n`);
       process.stderr.write(`info: ${f.dryRun ? 'Dry run complete' : 'Mirroring completed'}: ${report.summary(wall, f.dryRun === true)}\n`);
     }
@@ -184,6 +187,7 @@ export function imageMirrorCommand(): Command {
     .option('--continue-on-error', 'keep mirroring other images after an error (exit status 1 remains)')
     .option('--force', 'upload blobs and manifests even when the destination has them')
     .option('--skip-mount', 'never cross-repository mount; always upload')
+    .option('--skip-signatures', 'do not copy cosign signatures/attestations/SBOMs (sha256-<hex>.sig tags) and OCI referrers along')
     .option('--skip-multiple-scopes', 'request one token scope at a time (for registries that refuse several)')
     .option('--filter-by-os <regex>', 'keep only manifest-list entries whose os/arch[/variant] matches (default: keep the whole list)')
     .option('--keep-manifest-list', 'with --filter-by-os: push a filtered manifest list (new digest) instead of the single match')

@@ -4,7 +4,7 @@ import type { Digest } from '../../oci/digest.js';
 import type { BlobInfo, BlobPresence, DestinationCaps, ImageDestination, ImageSource, ManifestTarget, RawManifest, SourceCaps } from '../types.js';
 import { FileRepository } from './file-store.js';
 
-const SOURCE_CAPS: SourceCaps = { listTags: true };
+const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: false };
 const DESTINATION_CAPS: DestinationCaps = { blobScope: 'repository', crossRepoMount: true, concurrentBlobWrites: true, taglessManifests: true };
 
 export class FileSource implements ImageSource {
@@ -29,6 +29,10 @@ export class FileSource implements ImageSource {
 
   async *listTags(): AsyncIterable<string> {
     yield* await this.repo.tags();
+  }
+
+  async listReferrers(): Promise<readonly BlobInfo[]> {
+    return [];
   }
 
   async close(): Promise<void> {}

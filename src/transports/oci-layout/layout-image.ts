@@ -4,7 +4,7 @@ import { isDigest, type Digest } from '../../oci/digest.js';
 import type { BlobInfo, BlobPresence, DestinationCaps, ImageDestination, ImageSource, ManifestTarget, RawManifest, SourceCaps } from '../types.js';
 import type { OciLayout } from './layout.js';
 
-const SOURCE_CAPS: SourceCaps = { listTags: true };
+const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: false };
 const DESTINATION_CAPS: DestinationCaps = { blobScope: 'store', crossRepoMount: false, concurrentBlobWrites: true, taglessManifests: true };
 
 /** `reference` is a ref name, or a digest (listed in index.json or stored as a blob). */
@@ -31,6 +31,10 @@ export class OciLayoutSource implements ImageSource {
 
   async *listTags(): AsyncIterable<string> {
     yield* await this.layout.refNames();
+  }
+
+  async listReferrers(): Promise<readonly BlobInfo[]> {
+    return [];
   }
 
   async close(): Promise<void> {}

@@ -200,6 +200,29 @@ export class RegistryClient {
     return abs ? u.toString() : u.pathname + u.search;
   }
 
+  /**
+   * Referrers of `digest` (OCI distribution 1.1). Registries without the API
+   * (404, 405, or a non-index answer) have none to report.
+   */
+  async referrersList(repository: string, digest: Digest, signal?: AbortSignal): Promise<{ digest: Digest; size: number; mediaType: string }[]> {
+    const res = await this.http.send({ method: 'GET', path: this.path(repository, `referrers/${digest}`), headers: { accept: 'application/vnd.oci.image.index.v1+json' }, scope: pull(repository), signal });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      if (res.statusCode === 404 || res.statusCode === 405 || res.statusCode === 400) return [];
+      throw new RegistryHttpError(`GET ${this.registry}/${repository} referrers of ${digest}: HTTP ${res.statusCode}`, res.statusCode, undefined);
+    }
+    let doc: { manifests?: unknown };
+    try {
+      doc = JSON.parse(await readLimited(res.body, MAX_MANIFEST_BYTES)) as { manifests?: unknown };
+    } catch {
+      return [];
+    }
+    if (!Array.isArray(doc.manifests)) return [];
+    return doc.manifests
+      .filter((m): m is { digest: string; size: number; mediaType?: string } => typeof m === 'object' && m !== null && isDigest(String((m as { digest?: unknown }).digest)) && Number.isSafeInteger((m as { size?: unknown }).size))
+      .map((m) => ({ digest: m.digest as Digest, size: m.size, mediaType: typeof m.mediaType === 'string' ? m.mediaType : '' }));
+  }
+
   /** Lists tags, following `Link: <...>; rel="next"` pagination. A 404 repository has none. */
   async *tagsList(repository: string, signal?: AbortSignal, pageSize = 1000): AsyncGenerator<string> {
     let next: string | undefined = this.path(repository, `tags/list?n=${pageSize}`);

@@ -5,7 +5,7 @@ import type { BlobInfo, BlobPresence, DestinationCaps, ImageDestination, ImageSo
 import { verified } from '../verify-stream.js';
 import type { RegistryClient, UploadLocation } from './registry-client.js';
 
-const SOURCE_CAPS: SourceCaps = { listTags: true };
+const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: true };
 const DESTINATION_CAPS: DestinationCaps = { blobScope: 'repository', crossRepoMount: true, concurrentBlobWrites: true, taglessManifests: true };
 
 export class RegistrySource implements ImageSource {
@@ -31,6 +31,10 @@ export class RegistrySource implements ImageSource {
 
   listTags(signal?: AbortSignal): AsyncIterable<string> {
     return this.client.tagsList(this.repository, signal);
+  }
+
+  listReferrers(digest: Digest, signal?: AbortSignal): Promise<readonly BlobInfo[]> {
+    return this.client.referrersList(this.repository, digest, signal);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
-/** `airlock image …`: commands that work on images (mirror; info and extract later). */
+/** `airlock image …`: commands that work on images (mirror, info). */
 import { Command } from 'commander';
+import { imageInfoCommand } from './image-info.js';
 import { imageMirrorCommand } from './image-mirror.js';
 
 export function imageCommand(): Command {
-  return new Command('image').description('Copy and inspect container images').addCommand(imageMirrorCommand());
+  return new Command('image').description('Copy and inspect container images').addCommand(imageMirrorCommand()).addCommand(imageInfoCommand());
 }

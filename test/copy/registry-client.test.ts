@@ -8,7 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { headManifest } from '../interop/support/registry-api.js';
+import { checkImageTree, headManifest } from '../interop/support/registry-api.js';
+import { dockerRegistryUnavailableReason, startDockerRegistry } from '../helpers/docker-registry.js';
+import { peerGate } from '../interop/support/peers.js';
 import { createCopyContext } from '../../src/copy/copy-context.js';
 import { copyImage } from '../../src/copy/copy-image.js';
 import type { CopyEvent } from '../../src/copy/events.js';
@@ -19,6 +21,7 @@ import { OciLayoutSource } from '../../src/transports/oci-layout/layout-image.js
 import { startGateProxy, type GateOptions, type GateProxy } from './support/gate-proxy.js';
 import { writeTinyImages, type TinyImage } from './support/tiny-images.js';
 
+const dockerGate = peerGate([dockerRegistryUnavailableReason()]);
 const FAST_RETRY = { times: 4, delayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 2000 };
 
 function authFor(host: string, user: string, password: string): AuthStore {
@@ -179,5 +182,72 @@ describe('registry client', () => {
     const h = new RegistryHub({ retry: { ...FAST_RETRY, times: 0 } });
     hubs.push(h);
     await assert.rejects(h.source({ registry: upstream.hostPort, repository: 'x' }).getManifest('v1'), /cannot reach registry .*--insecure/);
+  });
+});
+
+describe('resumable uploads', () => {
+  it('resumes a chunked upload where the registry confirmed it, re-sending only the lost chunk', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'airlock-resume-'));
+    const target = await startAirlock();
+    const g = await startGateProxy({ upstream: target.url });
+    const hub = new RegistryHub({ insecure: () => true, retry: FAST_RETRY, chunking: { threshold: 2 << 20, chunkSize: 3 << 20 } });
+    try {
+      const [img] = await writeTinyImages(join(work, 'layout'), 1, { layerSize: 10 << 20, seed: 'resume' });
+      const layout = new OciLayoutSource(await OciLayout.open(join(work, 'layout'), { create: false }));
+      // The third PATCH of the first layer dies after 1 MiB.
+      let patches = 0;
+      g.faults.push({ match: (m) => m === 'PATCH' && ++patches === 3, action: 'cut', times: 1 });
+      const received = async (): Promise<number> => {
+        const line = (await (await fetch(`${target.url}/metrics`)).text()).split('\n').find((l) => l.startsWith('airlock_http_received_bytes_total '));
+        return Number(line?.split(' ')[1] ?? 0);
+      };
+      const before = await received();
+      const events: CopyEvent[] = [];
+      const r = await copyImage(createCopyContext({ retry: FAST_RETRY, emit: (e) => events.push(e), maxPerStore: 1 }), layout, img!.ref, [{ dst: hub.destination({ registry: g.hostPort, repository: 'resume/x' }), tag: 'v1' }]);
+      assert.equal(r.targets[0]?.digest, img!.digest);
+      assert.equal((await headManifest(target.url, 'resume/x', 'v1')).digest, img!.digest);
+      assert.equal(events.filter((e) => e.type === 'retry').length, 1);
+      // The session of the cut PATCH went on from where airlock said it stood, never from 0.
+      const session = (path: string): string => /\/blobs\/uploads\/([^/?]+)/.exec(path)?.[1] ?? '';
+      const cut = g.log.find((l) => l.method === 'PATCH' && l.status === 0)!;
+      const same = g.log.filter((l) => session(l.path) === session(cut.path) && (l.method === 'PATCH' || l.method === 'PUT'));
+      const starts = same.filter((l) => l.method === 'PATCH').map((l) => Number(l.contentRange!.split('-')[0]));
+      const cutAt = Number(cut.contentRange!.split('-')[0]);
+      assert.deepEqual(starts.slice(0, 3), [0, 3 << 20, cutAt]);
+      assert.ok(starts.slice(3).every((x) => x >= cutAt), `resumed at or after ${cutAt}: ${starts}`);
+      assert.equal(same.at(-1)?.method, 'PUT');
+      assert.equal(same.at(-1)?.status, 201);
+      const total = 2 * (10 << 20) + (1 << 20); // base + own layer + config, roughly
+      assert.ok((await received()) - before < total + (2 << 20), 'only the lost chunk was re-sent');
+    } finally {
+      await hub.close();
+      await g.close();
+      await target.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('resumable uploads against docker-registry', { skip: dockerGate.skip }, () => {
+  it('completes after a cut chunk (resuming or restarting the session, as the registry allows)', async () => {
+    if (dockerGate.failure !== undefined) assert.fail(dockerGate.failure);
+    const work = await mkdtemp(join(tmpdir(), 'airlock-resume-dr-'));
+    const target = await startDockerRegistry();
+    const g = await startGateProxy({ upstream: target.url });
+    const hub = new RegistryHub({ insecure: () => true, retry: FAST_RETRY, chunking: { threshold: 2 << 20, chunkSize: 3 << 20 } });
+    try {
+      const [img] = await writeTinyImages(join(work, 'layout'), 1, { layerSize: 10 << 20, seed: 'resume-dr' });
+      const layout = new OciLayoutSource(await OciLayout.open(join(work, 'layout'), { create: false }));
+      let patches = 0;
+      g.faults.push({ match: (m) => m === 'PATCH' && ++patches === 3, action: 'cut', times: 1 });
+      const r = await copyImage(createCopyContext({ retry: FAST_RETRY, maxPerStore: 1 }), layout, img!.ref, [{ dst: hub.destination({ registry: g.hostPort, repository: 'resume/x' }), tag: 'v1' }]);
+      assert.equal(r.targets[0]?.digest, img!.digest);
+      assert.deepEqual(await checkImageTree(target.url, 'resume/x', img!.digest), []);
+    } finally {
+      await hub.close();
+      await g.close();
+      await target.close();
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

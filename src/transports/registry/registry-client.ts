@@ -17,6 +17,9 @@ export const MAX_MANIFEST_BYTES = 8 << 20;
 
 export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 
+/** Up to 64 MiB: one streamed PUT. Larger: resumable 128 MiB PATCH chunks. */
+export const DEFAULT_CHUNKING = { threshold: 64 << 20, chunkSize: 128 << 20 } as const;
+
 const pull = (repository: string): Scope => ({ repository, actions: ['pull'] });
 const push = (repository: string): Scope => ({ repository, actions: ['pull', 'push'] });
 
@@ -56,6 +59,8 @@ export class RegistryClient {
   constructor(
     readonly registry: string,
     opts: RegistryHttpOptions,
+    /** Blobs above `threshold` bytes go up in resumable `chunkSize` PATCHes. */
+    readonly chunking: { readonly threshold: number; readonly chunkSize: number } = DEFAULT_CHUNKING,
   ) {
     this.http = new RegistryHttp(registry, opts);
   }

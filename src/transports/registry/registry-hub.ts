@@ -21,6 +21,8 @@ export interface RegistryHubOptions {
   readonly userAgent?: string;
   readonly headersTimeoutMs?: number;
   readonly bodyTimeoutMs?: number;
+  /** Blob size above which uploads are chunked and resumable, and the chunk size. */
+  readonly chunking?: { readonly threshold: number; readonly chunkSize: number };
 }
 
 export class RegistryHub {
@@ -41,7 +43,7 @@ export class RegistryHub {
         userAgent: this.opts.userAgent ?? 'airlock/0.1',
         headersTimeoutMs: this.opts.headersTimeoutMs ?? 120_000,
         bodyTimeoutMs: this.opts.bodyTimeoutMs ?? 120_000,
-      });
+      }, this.opts.chunking);
       this.clients.set(registry, c);
     }
     return c;

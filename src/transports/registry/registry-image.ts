@@ -1,8 +1,9 @@
 /** ImageSource and ImageDestination for one repository of a registry. */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
-import type { BlobInfo, BlobPresence, DestinationCaps, ImageDestination, ImageSource, ManifestTarget, RawManifest, SourceCaps } from '../types.js';
+import { DigestMismatchError, type BlobInfo, type BlobPresence, type DestinationCaps, type ImageDestination, type ImageSource, type ManifestTarget, type RawManifest, type SourceCaps } from '../types.js';
 import { verified } from '../verify-stream.js';
+import { ByteReader, ChunkedUploader, type UploadSession } from './chunked-upload.js';
 import type { RegistryClient, UploadLocation } from './registry-client.js';
 
 const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: true };
@@ -48,6 +49,8 @@ export class RegistryDestination implements ImageDestination {
   readonly description: string;
   /** Upload sessions a declined mount opened, reused by putBlob. */
   private readonly openSessions = new Map<Digest, UploadLocation>();
+  /** Chunked uploads that failed part-way, resumed by the next putBlob of the digest. */
+  private readonly resumable = new Map<Digest, UploadSession>();
 
   constructor(
     private readonly client: RegistryClient,
@@ -69,6 +72,11 @@ export class RegistryDestination implements ImageDestination {
   }
 
   async putBlob(blob: BlobInfo, body: Readable, signal?: AbortSignal): Promise<void> {
+    const resumable = this.resumable.get(blob.digest);
+    if (resumable !== undefined || blob.size > this.client.chunking.threshold) {
+      await this.putChunked(blob, body, resumable, signal);
+      return;
+    }
     let location = this.openSessions.get(blob.digest);
     this.openSessions.delete(blob.digest);
     try {
@@ -78,6 +86,36 @@ export class RegistryDestination implements ImageDestination {
       throw e;
     }
     await this.client.blobUploadPut(this.repository, location, blob.digest, blob.size, verified(body, blob), signal);
+  }
+
+  /** POST (or a kept session) → PATCH chunks → PUT; a failed attempt leaves its session for the next one. */
+  private async putChunked(blob: BlobInfo, body: Readable, kept: UploadSession | undefined, signal?: AbortSignal): Promise<void> {
+    const up = new ChunkedUploader(this.client.http, `${this.description} blob ${blob.digest}`, { repository: this.repository, actions: ['pull', 'push'] });
+    const reader = new ByteReader(verified(body, blob));
+    try {
+      let session = kept === undefined ? undefined : await up.status(kept, signal);
+      if (session === undefined || session.offset > blob.size) {
+        const location = this.openSessions.get(blob.digest) ?? (await this.client.blobUploadStart(this.repository, signal));
+        this.openSessions.delete(blob.digest);
+        session = { location, offset: 0 };
+      }
+      this.resumable.set(blob.digest, session);
+      await reader.skip(session.offset);
+      while (session.offset < blob.size) {
+        const n = Math.min(this.client.chunking.chunkSize, blob.size - session.offset);
+        const before = session.offset;
+        await up.patch(session, reader.take(n), n, signal);
+        this.client.counts.bytesUploaded += session.offset - before;
+      }
+      await reader.finish();
+      await up.finish(session, blob.digest, signal);
+      this.resumable.delete(blob.digest);
+      this.client.counts.blobUploads++;
+    } catch (e) {
+      if (e instanceof DigestMismatchError) this.resumable.delete(blob.digest);
+      body.destroy();
+      throw e;
+    }
   }
 
   resolveManifest(reference: string, signal?: AbortSignal): Promise<Digest | undefined> {

@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface Fault {
   match: (method: string, path: string) => boolean;
-  /** `path` includes the query. An HTTP status to answer, 'reset' to destroy the socket, 'truncate' to forward but cut the body, 'stall' to never answer */
-  action: number | 'reset' | 'truncate' | 'stall';
+  /** `path` includes the query. An HTTP status to answer, 'reset' to destroy the socket, 'truncate' to forward but cut the body, 'stall' to never answer, 'cut' to forward 1 MiB of the request body then drop both connections */
+  action: number | 'reset' | 'truncate' | 'stall' | 'cut';
   retryAfter?: string;
   times: number;
 }
@@ -33,7 +33,7 @@ export interface GateOptions {
 export interface GateProxy {
   readonly url: string;
   readonly hostPort: string;
-  readonly log: { method: string; path: string; status: number }[];
+  readonly log: { method: string; path: string; status: number; contentRange?: string }[];
   readonly tokenRequests: { scopes: string[]; user: string | undefined }[];
   readonly faults: Fault[];
   /** Requests that reached the object store carrying an Authorization header. */
@@ -77,7 +77,7 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
   let selfOrigin = '';
   let objectOrigin = '';
 
-  const forward = (req: IncomingMessage, res: ServerResponse, path: string, truncate: boolean, record: (s: number) => void): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, path: string, truncate: boolean, record: (s: number) => void, cut = false): void => {
     const headers = { ...req.headers, host: up.host };
     delete headers.authorization;
     const preq = httpRequest({ host: up.hostname, port: up.port, method: req.method, path, headers }, (pres) => {
@@ -101,7 +101,21 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       pres.on('end', () => res.end());
     });
     preq.on('error', () => res.socket?.destroy());
-    req.pipe(preq);
+    if (!cut) {
+      req.pipe(preq);
+      return;
+    }
+    let sent = 0;
+    req.on('data', (c: Buffer) => {
+      if (sent >= 1 << 20) return;
+      sent += c.length;
+      preq.write(c);
+      if (sent >= 1 << 20) {
+        record(0);
+        preq.destroy();
+        req.socket.destroy();
+      }
+    });
   };
 
   const challenge = (res: ServerResponse, scope: string | undefined): void => {
@@ -125,7 +139,8 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
-    const record = (status: number): void => void gate.log.push({ method, path: url.pathname + url.search, status });
+    const contentRange = req.headers['content-range'];
+    const record = (status: number): void => void gate.log.push({ method, path: url.pathname + url.search, status, ...(contentRange ? { contentRange } : {}) });
     if (url.pathname === '/token') {
       const scopes = url.searchParams.getAll('scope');
       const user = basicUser(req.headers.authorization, users);
@@ -190,7 +205,7 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       res.writeHead(307, { location: `${objectOrigin}${url.pathname}` }).end();
       return;
     }
-    forward(req, res, url.pathname + url.search, fault?.action === 'truncate', record);
+    forward(req, res, url.pathname + url.search, fault?.action === 'truncate', record, fault?.action === 'cut');
   });
 
   const objectStore = createServer((req, res) => {

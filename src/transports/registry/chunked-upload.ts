@@ -76,11 +76,11 @@ export class ByteReader {
   /** A stream of the next `n` bytes. */
   take(n: number): Readable {
     let left = n;
-    const self = this;
+    const read = (max: number): Promise<Buffer | undefined> => this.next(max);
     return Readable.from(
       (async function* pieces() {
         while (left > 0) {
-          const b = await self.next(left);
+          const b = await read(left);
           if (b === undefined) throw new Error(`stream ended ${left} bytes early`);
           left -= b.length;
           yield b;

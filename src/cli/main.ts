@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/registry-config.js';
-import { certCommand } from './commands/cert.js';
-import { gcCommand } from './commands/gc.js';
-import { imageCommand } from './commands/image-command.js';
-import { robotCommand } from './commands/robot.js';
-import { serveCommand } from './commands/serve.js';
-import { userCommand } from './commands/user.js';
 import { CliError } from './cli-error.js';
+
+/**
+ * Commands are imported lazily: `airlock image mirror` does not load the
+ * registry server, SQLite or the TLS code. `airlock --help` (or an unknown
+ * command) loads them all so the help lists every one.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand(),
+  gc: async () => (await import('./commands/gc.js')).gcCommand(),
+  image: async () => (await import('./commands/image-command.js')).imageCommand(),
+  user: async () => (await import('./commands/user.js')).userCommand(),
+  robot: async () => (await import('./commands/robot.js')).robotCommand(),
+  cert: async () => (await import('./commands/cert.js')).certCommand(),
+};
 
 const program = new Command()
   .name('airlock')
@@ -15,14 +23,10 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-program.addCommand(serveCommand());
-program.addCommand(gcCommand());
-program.addCommand(imageCommand());
-program.addCommand(userCommand());
-program.addCommand(robotCommand());
-program.addCommand(certCommand());
-
 try {
+  const first = process.argv[2];
+  const names = first !== undefined && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  for (const name of names) program.addCommand(await COMMANDS[name]!());
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import('./commands/user.js')).userCommand(),
   robot: async () => (await import('./commands/robot.js')).robotCommand(),
   cert: async () => (await import('./commands/cert.js')).certCommand(),
+  release: async () => (await import('./commands/release-command.js')).releaseCommand(),
 };
 
 const program = new Command()

@@ -65,7 +65,7 @@ describe('release mirror: removable media (seed mode 2)', () => {
 
   it('the printed image mirror command uploads it into a fresh airlock with the same digests and cosign tags', async () => {
     const r1 = await airlock(['release', 'mirror', '-a', secret, '--insecure', `--to-dir=${media}/mirror`, rel.ref], work);
-    const cmd = /    airlock image mirror (--from-dir=\S+) '([^']+)' REGISTRY\/REPOSITORY/.exec(r1.stdout)!;
+    const cmd = / {4}airlock image mirror (--from-dir=\S+) '([^']+)' REGISTRY\/REPOSITORY/.exec(r1.stdout)!;
     const repo = `${fresh.hostPort}/ocp4/openshift4`;
     const r = await airlock(['image', 'mirror', '-a', secret, '--insecure', cmd[1]!, cmd[2]!, repo], work);
     assert.equal(r.code, 0, r.stderr);

@@ -10,7 +10,11 @@ import { sortVersions } from '../../src/release/release-metadata.js';
 import { parseCommandOs, selectTargets } from '../../src/release/extract-targets.js';
 import { componentsOf, buildImageStream, parseImageReferences } from '../../src/release/image-references.js';
 import { formatImageName, parseRegistryRef } from '../../src/reference/image-name.js';
-import { signatureConfigMapJson, signatureFileName } from '../../src/release/signatures.js';
+import { fetchSignatures, signatureConfigMapJson, signatureFileName, verificationStores } from '../../src/release/signatures.js';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 async function patchInChunks(data: Buffer, size: number, value: string): Promise<{ out: Buffer; missing: string[] }> {
   const chunks: Buffer[] = [];
@@ -107,5 +111,25 @@ spec:
     assert.throws(() => parseImageReferences('{"kind":"ImageStream","apiVersion":"v1"}'), /^Error: unrecognized image-references in release payload$/);
     const is = buildImageStream('4.12.0', [{ name: 'etcd', pullSpec: 'quay.io/a/b' }]);
     assert.throws(() => componentsOf(is), /image-references should only contain pointers to images by digest: quay\.io\/a\/b/);
+  });
+
+  it('signature stores: a local directory in the sigstore layout (path or file:// URL), first store with signatures wins', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-sigdir-'));
+    try {
+      const d = `sha256:${'ab'.repeat(32)}`;
+      await mkdir(join(dir, `sha256=${'ab'.repeat(32)}`), { recursive: true });
+      await writeFile(join(dir, `sha256=${'ab'.repeat(32)}`, 'signature-1'), 'one');
+      await writeFile(join(dir, `sha256=${'ab'.repeat(32)}`, 'signature-2'), 'two');
+      const empty = join(dir, 'empty');
+      await mkdir(empty);
+      const got = await fetchSignatures([empty, pathToFileURL(dir).href], d);
+      assert.deepEqual(got.signatures.map(String), ['one', 'two']);
+      assert.equal(got.store, pathToFileURL(dir).href);
+      assert.deepEqual(got.warnings, [`no release image signatures for ${d} in ${empty}`]);
+      const stores = verificationStores(new Map([['a.yaml', Buffer.from('kind: ConfigMap\nmetadata:\n  annotations:\n    release.openshift.io/verification-config-map: ""\ndata:\n  store-b: https://b\n  store-a: https://a\n  verifier-public-key-x: k\n')]]));
+      assert.deepEqual(stores, ['https://a', 'https://b']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -82,7 +82,7 @@ export async function releaseMirror(o: ReleaseMirrorOptions): Promise<ReleaseMir
   const components = componentsOf(release.imageStream);
   if (components.length === 0) o.err('warning: Release image contains no image references - is this a valid release?\n');
   const local = await localDigests(o.env, o.from, components.map((c) => c.image.digest));
-  const mappings = planMappings({ from: o.from, fromWithin: within, to: o.to, toRelease: o.toRelease, skipRelease: o.skipRelease === true, version, suffix, components, localDigests: local });
+  const mappings = planMappings({ from: o.from, fromWithin: release.topDigest, to: o.to, toRelease: o.toRelease, skipRelease: o.skipRelease === true, version, suffix, components, localDigests: local });
   if (o.toMirror) {
     o.out(mappingLines(mappings));
     return { images: [], errors: [], releaseDigest: release.topDigest, cosignCopied: 0 };

@@ -60,8 +60,8 @@ export class RegistryService {
     return { digest: d, size };
   }
 
-  async readBlob(repo: string, digest: string, range?: ByteRange): Promise<BlobRead> {
-    const stat = await this.statBlob(repo, digest);
+  /** Opens a blob found by `statBlob` (the caller needs its size to parse Range first). */
+  async readBlob(stat: BlobRead, range?: ByteRange): Promise<BlobRead> {
     if (range && (range.start > range.end || range.end >= stat.size)) {
       throw new RegistryError('SIZE_INVALID', 'requested range not satisfiable', { size: stat.size }, 416, {
         'Content-Range': `bytes */${stat.size}`,

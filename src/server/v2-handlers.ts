@@ -115,7 +115,7 @@ async function blob(ctx: V2Context, name: string, digest: string, req: Req, rep:
     rep.header('content-type', 'application/octet-stream');
     if (m === 'HEAD') return rep.header('content-length', stat.size).send();
     const range = parseRange(header(req.raw, 'range'), stat.size);
-    const r = await ctx.service.readBlob(name, digest, range);
+    const r = await ctx.service.readBlob(stat, range);
     if (r.range) {
       rep.code(206).header('content-range', `bytes ${r.range.start}-${r.range.end}/${r.size}`);
       rep.header('content-length', r.range.end - r.range.start + 1);

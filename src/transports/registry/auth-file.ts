@@ -28,7 +28,8 @@ export class AuthFileError extends Error {
   }
 }
 
-function normalizeKey(raw: string): string {
+/** The form keys are compared in: no scheme, no `/v1/` or trailing `/`, host lowercased, docker.io aliases folded. */
+export function normalizeKey(raw: string): string {
   let k = raw.trim().replace(/^[a-z]+:\/\//i, '');
   k = k.replace(/\/v[12]\/?$/, '').replace(/\/+$/, '');
   const slash = k.indexOf('/');
@@ -37,7 +38,11 @@ function normalizeKey(raw: string): string {
   return slash < 0 ? canonical : canonical + k.slice(slash);
 }
 
-function decodeEntry(file: string, key: string, entry: unknown): Omit<Credentials, 'key'> | undefined {
+/**
+ * The credentials of one `auths` entry, or undefined when it has none (no or empty `auth`).
+ * Throws AuthFileError naming `file` and `key` (never the secret) when the entry is malformed.
+ */
+export function decodeEntry(file: string, key: string, entry: unknown): Omit<Credentials, 'key'> | undefined {
   if (typeof entry !== 'object' || entry === null) throw new AuthFileError(`${file}: entry "${key}" must be an object`);
   const e = entry as Record<string, unknown>;
   if (typeof e.username === 'string' && typeof e.password === 'string' && e.username !== '') {

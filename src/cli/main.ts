@@ -16,6 +16,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   robot: async () => (await import('./commands/robot.js')).robotCommand(),
   cert: async () => (await import('./commands/cert.js')).certCommand(),
   release: async () => (await import('./commands/release-command.js')).releaseCommand(),
+  login: async () => (await import('./commands/login.js')).loginCommand(),
+  logout: async () => (await import('./commands/logout.js')).logoutCommand(),
+  'pull-secret': async () => (await import('./commands/pull-secret.js')).pullSecretCommand(),
 };
 
 const program = new Command()

@@ -11,7 +11,8 @@ import type { BlobInfo, ImageSource, RawManifest } from '../transports/types.js'
 import { verified } from '../transports/verify-stream.js';
 import { hostGoArch } from './arch.js';
 import { parseImageReferences, ReleasePayloadError, type ImageStream } from './image-references.js';
-import { readEntry, walkLayer, Whiteouts } from './layer-tar.js';
+import { readEntry, walkLayer } from '../extract/layer-tar.js';
+import { Whiteouts } from '../extract/whiteouts.js';
 import { parseReleaseMetadata, type ReleaseMetadata } from './release-metadata.js';
 
 export const MANIFESTS_DIR = 'release-manifests';

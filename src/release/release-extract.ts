@@ -23,7 +23,8 @@ import { PlaceholderPatcher, RELEASE_ARCHITECTURE_MARKER, RELEASE_IMAGE_MARKER, 
 import { openWithMirrors } from './component-source.js';
 import { ExtractError, parseCommandOs, selectTargets, type ExtractTarget } from './extract-targets.js';
 import { componentsOf } from './image-references.js';
-import { walkLayer, Whiteouts, type LayerEntry } from './layer-tar.js';
+import { walkLayer, type LayerEntry } from '../extract/layer-tar.js';
+import { Whiteouts } from '../extract/whiteouts.js';
 import { repoText } from './mirror-plan.js';
 import type { DigestMirrors } from './mirror-policy.js';
 import { readConfig, readRelease, releaseName, releasePlatform, selectPlatform, type ImageConfig } from './payload-reader.js';

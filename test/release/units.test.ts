@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { PlaceholderPatcher, patchBuffer, RELEASE_IMAGE_MARKER, RELEASE_VERSION_MARKER } from '../../src/release/binary-patch.js';
-import { linkEscapes, safeEntryPath } from '../../src/release/layer-tar.js';
+import { linkEscapes, safeEntryPath } from '../../src/extract/layer-tar.js';
 import { parseMirrorPolicy, pullCandidates } from '../../src/release/mirror-policy.js';
 import { mirrorSets, installConfigSnippet, yamlScalar } from '../../src/release/mirror-instructions.js';
 import { sortVersions } from '../../src/release/release-metadata.js';

@@ -11,7 +11,7 @@
  */
 import { AuthFileError, decodeEntry, normalizeKey } from '../transports/registry/auth-file.js';
 import { CredentialsError } from './errors.js';
-import { memberOf, parseJsonSpans, JsonSyntaxError, type JsonMember, type JsonObjectNode } from './json-spans.js';
+import { memberOf, parseJsonSpans, JsonSyntaxError, type JsonMember, type JsonObjectNode } from '../util/json-spans.js';
 
 export interface AuthEntry {
   /** The key as written in the file. */

@@ -19,7 +19,7 @@ import { OciLayout } from '../../src/transports/oci-layout/layout.js';
 import { OciLayoutSource } from '../../src/transports/oci-layout/layout-image.js';
 import { AuthStore } from '../../src/transports/registry/auth-file.js';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
-import { b64, leaks, runCli } from './support/run-cli.js';
+import { b64, leaks, ptyAvailable, runCli, runInPty } from './support/run-cli.js';
 
 const USER = 'mirror';
 const PASSWORD = 'mirror-pass:word-1';
@@ -221,6 +221,17 @@ describe('airlock login / logout', { timeout: 180_000 }, () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /wrong user name or password/);
     assert.equal(readFileSync(file, 'utf8'), before);
+  });
+
+  it('on a terminal: prompts for the user name (visible) and the password (no echo)', { skip: ptyAvailable() ? false : 'no util-linux script for a pseudo-terminal' }, async () => {
+    const h = home();
+    const file = join(h, 'auth.json');
+    const r = await runInPty(['login', host, '-a', file, ...tls()], { home: h, answers: [[/Username: /, `${USER}\r`], [/Password: /, `${PASSWORD}\r`]] });
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /Username: .*mirror/, "the user name is echoed");
+    assert.match(r.output, /Login Succeeded!/);
+    assert.ok(!r.output.includes(PASSWORD), 'the password is not echoed');
+    assert.ok(readFileSync(file, 'utf8').includes(b64(USER, PASSWORD)));
   });
 
   it('refuses bad input with exit 2: no registry, a tag in the registry, both password flags, a malformed auth file (never quoting it)', async () => {

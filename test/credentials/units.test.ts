@@ -9,9 +9,10 @@ import { AuthDocument } from '../../src/credentials/auth-document.js';
 import { caBundle } from '../../src/credentials/certs-d.js';
 import { defaultAuthFile } from '../../src/credentials/default-auth-file.js';
 import { CredentialsError } from '../../src/credentials/errors.js';
-import { JsonSyntaxError, parseJsonSpans } from '../../src/credentials/json-spans.js';
+import { JsonSyntaxError, parseJsonSpans } from '../../src/util/json-spans.js';
 import { parseRegistryKey } from '../../src/credentials/registry-key.js';
 import { withFileLock, writeCredentialsFile } from '../../src/credentials/secret-file.js';
+import { AuthStore } from '../../src/transports/registry/auth-file.js';
 
 const entry = (u: string, p: string): Record<string, unknown> => AuthDocument.entryValue(undefined, u, p);
 
@@ -44,6 +45,12 @@ describe('json-spans', () => {
       assert.ok(!e.message.includes('c2VjcmV0') && !e.message.includes('oops'));
     }
     assert.throws(() => parseJsonSpans('['.repeat(1000) + ']'.repeat(1000)), /nesting deeper/);
+  });
+
+  it('auth-file errors of the registry client say where, not what (JSON.parse would quote the secret)', () => {
+    const text = '{"auths":{"quay.io":{"auth":c2VjcmV0OnBhc3N3b3Jk}}}';
+    assert.throws(() => JSON.parse(text), /c2VjcmV0/, 'V8 quotes the text');
+    assert.throws(() => AuthStore.parse('ps.json', text), (e: unknown) => e instanceof Error && /^ps\.json: not valid JSON \(line 1, column 29: expected a value/.test(e.message) && !e.message.includes('c2VjcmV0'));
   });
 });
 

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { jsonProblem } from '../../util/json-spans.js';
 
 export interface Credentials {
   readonly username: string;
@@ -71,8 +72,9 @@ export class AuthStore {
     let doc: unknown;
     try {
       doc = JSON.parse(text);
-    } catch (e) {
-      throw new AuthFileError(`${file}: not valid JSON: ${(e as Error).message}`);
+    } catch {
+      // JSON.parse's message can quote the file (a secret): say where instead
+      throw new AuthFileError(`${file}: not valid JSON (${jsonProblem(text) ?? 'unreadable'})`);
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new AuthFileError(`${file}: expected a JSON object`);
     const obj = doc as Record<string, unknown>;

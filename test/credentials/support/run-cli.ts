@@ -5,7 +5,7 @@
  * removed unless given, so no real credentials file is read or written.
  * stdin is a pipe (never a terminal) fed with `stdin`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { airlockCliArgs, childEnv, repoRoot } from '../../helpers/airlock-process.js';
 
 export interface Run {
@@ -47,4 +47,44 @@ export function leaks(r: Run, secret: string, user = ''): string | undefined {
   const out = r.stdout + r.stderr;
   for (const s of [secret, Buffer.from(secret).toString('base64'), user ? b64(user, secret) : '']) if (s !== '' && out.includes(s)) return s;
   return undefined;
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** True when util-linux `script` can give the CLI a terminal. */
+export function ptyAvailable(): boolean {
+  return spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing each
+ * answer once its prompt has appeared in the output. `output` is everything
+ * the terminal showed (echoed input included).
+ */
+export function runInPty(args: readonly string[], opts: { home: string; answers: readonly [RegExp, string][]; timeoutMs?: number }): Promise<{ code: number | null; output: string }> {
+  const env = childEnv();
+  for (const k of AUTH_VARS) delete env[k];
+  env.HOME = opts.home;
+  const cmd = [process.execPath, ...airlockCliArgs(), ...args].map(shellQuote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: repoRoot(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let next = 0;
+    const onData = (d: string): void => {
+      output += d;
+      const a = opts.answers[next];
+      if (a !== undefined && a[0].test(output)) {
+        next++;
+        child.stdin.write(a[1]);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
 }

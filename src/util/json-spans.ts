@@ -162,3 +162,17 @@ export function memberOf(obj: JsonObjectNode, key: string): JsonMember | undefin
   for (let k = obj.members.length - 1; k >= 0; k--) if (obj.members[k]!.key === key) return obj.members[k];
   return undefined;
 }
+
+/**
+ * Where and why `text` is not valid JSON ("line 3, column 9: expected …"),
+ * for messages about secret files: JSON.parse's own message may quote the text.
+ */
+export function jsonProblem(text: string): string | undefined {
+  try {
+    parseJsonSpans(text);
+    return undefined;
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) return e.message;
+    throw e;
+  }
+}

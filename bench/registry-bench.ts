@@ -33,23 +33,19 @@ import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeFixtures, type FixtureImage, type FixtureSet } from '../test/fixtures/make-fixtures.js';
-import { run, stopAllChildren } from './lib/children.js';
+import { BenchScope } from './lib/bench-scope.js';
+import { run } from './lib/children.js';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile.js';
+import { envInt } from './lib/env.js';
 import { loadToolMissing, runLoad, type LoadResult, type LoadTool } from './lib/load.js';
+import { progressLog } from './lib/log.js';
 import { loadAverage, machineBusySeconds, RssSampler, startSpan, startThreadSpan, statusBytes } from './lib/proc.js';
 import { getStatus, head, putManifest, putUrl, startUpload, uploadBlob } from './lib/registry-client.js';
-import { AIRLOCK_MAIN, DOCKER_REGISTRY_BIN, KINDS, startServer, type ServerHandle, type ServerKind } from './lib/servers.js';
+import { AIRLOCK_MAIN, DOCKER_REGISTRY_BIN, KINDS, type ServerHandle, type ServerKind } from './lib/servers.js';
 import { makeWorldReadable, newSkopeoHome, skopeoCopy, skopeoMissing, skopeoVersion } from './lib/skopeo.js';
+import { median } from './lib/stats.js';
 
 // ---------------------------------------------------------------- options
-
-function envInt(name: string, dflt: number, min: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
-  return n;
-}
 
 const opts = {
   runs: envInt('BENCH_RUNS', 3, 1),
@@ -73,10 +69,7 @@ const RSS_TARGET_BYTES = 150e6;
 const QUIET_CORES = 0.15;
 
 const t0 = Date.now();
-function log(msg: string): void {
-  const s = ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
-  process.stderr.write(`[${s}s] ${msg}\n`);
-}
+const log = progressLog(t0);
 
 // ---------------------------------------------------------------- results
 
@@ -136,37 +129,9 @@ const results = {
 
 // ---------------------------------------------------------------- state for cleanup
 
-let workDir: string | undefined;
-const liveServers = new Set<ServerHandle>();
-let cleaning: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const s of liveServers) await s.stop().catch(() => undefined);
-    liveServers.clear();
-    await stopAllChildren();
-    if (workDir !== undefined && !opts.keep) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
-    // the result directory is kept unless nothing was written into it
-    if (resultDir !== '' && existsSync(resultDir) && readdirSync(resultDir).length === 0) await rm(resultDir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: stopping servers and removing ${workDir ?? 'temp files'}`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const scope = new BenchScope(opts.keep, log);
 
 // ---------------------------------------------------------------- helpers
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /**
  * Flushes dirty pages left by earlier runs (so that writeback does not land in
@@ -195,15 +160,13 @@ function orderFor(run: number): ServerKind[] {
 }
 
 async function withServer<T>(kind: ServerKind, phase: string, runNo: number, fn: (s: ServerHandle) => Promise<T>): Promise<T> {
-  const cpuProfDir = opts.cpuProf && kind === 'airlock' ? join(resultDir, 'cpuprof', `${phase}-run${runNo}`) : undefined;
-  const srv = await startServer(kind, { parent: workDir as string, ...(cpuProfDir !== undefined ? { cpuProfDir } : {}) });
-  liveServers.add(srv);
+  const cpuProfDir = opts.cpuProf && kind === 'airlock' ? join(scope.resultDir, 'cpuprof', `${phase}-run${runNo}`) : undefined;
+  const srv = await scope.startServer(kind, cpuProfDir !== undefined ? { cpuProfDir } : {});
   results.startup[kind].push({ startupS: srv.startupS, startRssBytes: srv.startRssBytes });
   try {
     return await fn(srv);
   } finally {
-    liveServers.delete(srv);
-    await srv.stop();
+    await scope.stopServer(srv);
     if (cpuProfDir !== undefined && existsSync(cpuProfDir)) {
       for (const f of readdirSync(cpuProfDir).filter((x) => x.endsWith('.cpuprofile'))) {
         const summary = summarizeProfile(join(cpuProfDir, f), 20);
@@ -235,7 +198,7 @@ async function verifyManifests(srv: ServerHandle, images: FixtureImage[]): Promi
 }
 
 async function pushRun(srv: ServerHandle, images: FixtureImage[]): Promise<PushRun> {
-  const home = await newSkopeoHome(workDir as string);
+  const home = await newSkopeoHome(scope.work);
   const errors: string[] = [];
   let failed = 0;
   await settle();
@@ -550,8 +513,6 @@ function targets(rows: Row[]): Target[] {
 
 // ---------------------------------------------------------------- main
 
-let resultDir = '';
-
 async function main(): Promise<void> {
   const missing = [
     existsSync(DOCKER_REGISTRY_BIN) ? undefined : `${DOCKER_REGISTRY_BIN} is not installed (apt-get install docker-registry)`,
@@ -562,9 +523,11 @@ async function main(): Promise<void> {
   ].filter((m): m is string => m !== undefined);
   if (missing.length > 0) throw new Error(`cannot run the benchmark:\n  ${missing.join('\n  ')}\n(BENCH_SKIP_SKOPEO=1 skips the skopeo figure)`);
 
-  workDir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
+  const workDir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
+  scope.workDir = workDir;
   chmodSync(workDir, 0o755); // skopeo runs as uid 65534 and reads the fixture layout in here
-  resultDir = await mkdtemp(join(tmpdir(), 'airlock-bench-result-'));
+  const resultDir = await mkdtemp(join(tmpdir(), 'airlock-bench-result-'));
+  scope.resultDir = resultDir;
   const env = machine();
   log(`airlock registry benchmark: ${JSON.stringify(opts)}`);
   log(`machine: ${env.os}, ${env.cpus} cores (${env.cpuModel}), ${env.memGiB} GiB, node ${env.node}, docker-registry ${env.dockerRegistry}, load ${env.loadAtStart}`);
@@ -650,4 +613,4 @@ main()
     log(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exitCode = 1;
   })
-  .finally(() => cleanup());
+  .finally(() => scope.cleanup());

@@ -166,3 +166,21 @@ export function startThreadSpan(pid: number): () => { thread: string; cpuS: numb
       .sort((a, b) => b.cpuS - a.cpuS);
   };
 }
+
+/**
+ * `rchar` and `wchar` of /proc/PID/io: bytes the process passed through
+ * read()/write()-family syscalls and sendfile(), sockets and files alike
+ * (HTTP headers included). undefined when the process is gone.
+ */
+export function ioBytes(pid: number): { rchar: number; wchar: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/io`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const r = /^rchar:\s+(\d+)/m.exec(text)?.[1];
+  const w = /^wchar:\s+(\d+)/m.exec(text)?.[1];
+  if (r === undefined || w === undefined) return undefined;
+  return { rchar: Number(r), wchar: Number(w) };
+}

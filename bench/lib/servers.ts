@@ -4,9 +4,11 @@
  *   - airlock: `node dist/src/cli/main.js serve --insecure-http --listen 127.0.0.1:0 …`
  *   - docker-registry 2.8.2 (Debian): `docker-registry serve config.yml` with a
  *     generated config (filesystem storage, delete enabled, log level warn,
- *     access log off, no auth) on a free port.
+ *     access log off unless `accessLog`, no auth) on a free port.
+ * stdout and stderr of docker-registry (and stderr of airlock) go to the
+ * handle's `logFile`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -31,6 +33,8 @@ export interface ServerHandle {
   /** http://127.0.0.1:PORT */
   url: string;
   dir: string;
+  /** where the server's output goes (docker-registry: also its access log, when enabled) */
+  logFile: string;
   /** VmRSS right after the server answered /v2/ */
   startRssBytes: number;
   startupS: number;
@@ -43,6 +47,8 @@ export interface StartOptions {
   parent: string;
   /** airlock only: write a V8 CPU profile into this directory at exit */
   cpuProfDir?: string;
+  /** docker-registry only: write one access-log line per request to the log file */
+  accessLog?: boolean;
 }
 
 const LOOPBACK_URL = /^http:\/\/127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
@@ -69,14 +75,14 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-function dockerRegistryConfig(port: number, root: string): string {
+function dockerRegistryConfig(port: number, root: string, accessLog: boolean): string {
   // Paths are JSON-quoted, which YAML accepts as double-quoted scalars.
   return [
     'version: 0.1',
     'log:',
     '  level: warn',
     '  accesslog:',
-    '    disabled: true',
+    `    disabled: ${String(!accessLog)}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${JSON.stringify(root)}`,
@@ -121,6 +127,25 @@ function tail(file: string): string {
 
 export async function startServer(kind: ServerKind, opts: StartOptions): Promise<ServerHandle> {
   return kind === 'airlock' ? startAirlock(opts) : startDockerRegistry(opts);
+}
+
+/** The handle of a server that answered /v2/; stop() ends it and deletes its directory. */
+function handleOf(kind: ServerKind, child: ChildProcess, url: string, dir: string, logFile: string, t0: bigint): ServerHandle {
+  const pid = child.pid as number;
+  return {
+    kind,
+    pid,
+    hostPort: url.slice('http://'.length),
+    url,
+    dir,
+    logFile,
+    startRssBytes: statusBytes(pid, 'VmRSS') ?? 0,
+    startupS: Number(process.hrtime.bigint() - t0) / 1e9,
+    async stop() {
+      await stopChild(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function startAirlock(opts: StartOptions): Promise<ServerHandle> {
@@ -170,20 +195,7 @@ async function startAirlock(opts: StartOptions): Promise<ServerHandle> {
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  const pid = child.pid as number;
-  return {
-    kind: 'airlock',
-    pid,
-    hostPort: url.slice('http://'.length),
-    url,
-    dir,
-    startRssBytes: statusBytes(pid, 'VmRSS') ?? 0,
-    startupS: Number(process.hrtime.bigint() - t0) / 1e9,
-    async stop() {
-      await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return handleOf('airlock', child, url, dir, logFile, t0);
 }
 
 async function startDockerRegistry(opts: StartOptions): Promise<ServerHandle> {
@@ -197,7 +209,7 @@ async function startDockerRegistry(opts: StartOptions): Promise<ServerHandle> {
     const url = `http://127.0.0.1:${port}`;
     assertLoopbackUrl(url);
     const config = join(dir, 'config.yml');
-    await writeFile(config, dockerRegistryConfig(port, join(dir, 'storage')));
+    await writeFile(config, dockerRegistryConfig(port, join(dir, 'storage'), opts.accessLog === true));
     const t0 = process.hrtime.bigint();
     const logFd = openSync(logFile, 'a');
     const child = track(
@@ -214,20 +226,7 @@ async function startDockerRegistry(opts: StartOptions): Promise<ServerHandle> {
       await stopChild(child);
       continue;
     }
-    const pid = child.pid as number;
-    return {
-      kind: 'docker-registry',
-      pid,
-      hostPort: `127.0.0.1:${port}`,
-      url,
-      dir,
-      startRssBytes: statusBytes(pid, 'VmRSS') ?? 0,
-      startupS: Number(process.hrtime.bigint() - t0) / 1e9,
-      async stop() {
-        await stopChild(child);
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    return handleOf('docker-registry', child, url, dir, logFile, t0);
   }
   await rm(dir, { recursive: true, force: true });
   throw lastError instanceof Error ? lastError : new Error(String(lastError));

@@ -82,3 +82,10 @@ export function skopeoCopy(home: SkopeoHome, args: string[]): Promise<RunOutput>
   }
   return run('skopeo', full, { env: home.env, cwd: home.dir });
 }
+
+/** A new directory under `parent` that skopeo (uid 65534 when we are root) may write into. */
+export async function nobodyDir(parent: string, name: string): Promise<string> {
+  const d = await mkdtemp(join(parent, `${name}-`));
+  if (isRoot()) chownSync(d, NOBODY, NOBODY);
+  return d;
+}

@@ -106,7 +106,11 @@ export async function extractImage(o: ExtractOptions): Promise<ExtractSummary> {
       for (let t = 0; t < o.targets.length; t++) {
         if (writer.counts[t]!.entries > 0) continue;
         const lit = literals[t];
-        if (lit !== undefined && stack.winner(lit) === undefined) throw new ExtractError(`${o.targets[t]!.arg}: /${lit} was not found in the image`);
+        if (lit !== undefined && stack.winner(lit) === undefined) {
+          const link = stack.linkAbove(lit);
+          const hint = link !== undefined ? ` (/${link} is a symbolic link in the image: name the path it points to)` : '';
+          throw new ExtractError(`${o.targets[t]!.arg}: /${lit} was not found in the image${hint}`);
+        }
         o.warn(`${o.targets[t]!.arg}: nothing in the image matched${o.onlyFiles ? ' (links are left out by --only-files)' : ''}`);
       }
       const conflicts = (await Promise.all(sinks.map((s) => s.conflicts()))).flat();

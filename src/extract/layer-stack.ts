@@ -110,6 +110,16 @@ export class LayerStack {
     return this.winners.get(path)?.kind;
   }
 
+  /** The nearest ancestor of `path` that is a symbolic link in the image, if any. */
+  linkAbove(path: string): string | undefined {
+    const parts = path.split('/');
+    for (let i = parts.length - 1; i >= 1; i--) {
+      const a = parts.slice(0, i).join('/');
+      if (this.winners.get(a)?.kind === 'symlink') return a;
+    }
+    return undefined;
+  }
+
   /** True when no layer still to come can add anything at or under `path`. */
   settled(path: string): boolean {
     if (this.whiteouts.hides(path)) return true;

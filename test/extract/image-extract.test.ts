@@ -121,6 +121,18 @@ describe('airlock image extract', () => {
     assert.match(missing.stderr, /--file \/etc\/b\.conf: \/etc\/b\.conf was not found in the image/);
   });
 
+  it('a path under a symbolic link of the image is not followed; the error says so', async () => {
+    await pushLayers(reg.hostPort, 'extract/usrmerge', 'v1', [await rawLayer([{ name: 'bin', type: 'symlink', linkname: 'usr/bin' }, { name: 'usr/bin/bash', data: 'bash\n', mode: 0o755 }])]);
+    const cwd = await fresh('usrmerge');
+    const r = await airlock(['image', 'extract', '--insecure', `${reg.hostPort}/extract/usrmerge:v1`, '--file', '/bin/bash'], cwd);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /\/bin\/bash was not found in the image \(\/bin is a symbolic link in the image: name the path it points to\)/);
+    assert.deepEqual(await tree(cwd), []);
+    const ok = await airlock(['image', 'extract', '--insecure', `${reg.hostPort}/extract/usrmerge:v1`, '--file', '/usr/bin/bash'], cwd);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(await tree(cwd), ['bash']);
+  });
+
   it('refuses a non-empty directory without --confirm; with it, replaces files and keeps the rest', async () => {
     const dir = await fresh('confirm');
     await writeFile(join(dir, 'mine'), 'keep me');

@@ -83,6 +83,8 @@ describe('image extract units', () => {
     assert.equal(d(0, 'etc/c', 'directory'), 'hidden', 'a file above hides a lower directory');
     assert.equal(d(0, 'etc/c/deep'), 'hidden');
     assert.equal(s.winner('etc/c'), 'file');
+    assert.equal(s.linkAbove('opt/bin/x'), 'opt');
+    assert.equal(s.linkAbove('etc/c'), undefined);
   });
 
   it("modeString is Go's FileMode.String()", () => {

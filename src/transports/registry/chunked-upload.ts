@@ -128,12 +128,12 @@ export class ChunkedUploader {
     s.offset = confirmed(res, s.offset + length);
   }
 
-  /** Commits the session as `digest` (no body). */
-  async finish(s: UploadSession, digest: Digest, signal?: AbortSignal): Promise<void> {
+  /** Commits the session as `digest` (no body); `size` bytes were sent (the registry may take a while to verify them). */
+  async finish(s: UploadSession, digest: Digest, size: number, signal?: AbortSignal): Promise<void> {
     const abs = /^https?:\/\//.test(s.location);
     const u = new URL(s.location, 'http://placeholder');
     u.searchParams.set('digest', digest);
-    const res = await this.http.send({ method: 'PUT', path: abs ? u.toString() : u.pathname + u.search, headers: { 'content-length': '0' }, scope: this.scope, signal, retry: false });
+    const res = await this.http.send({ method: 'PUT', path: abs ? u.toString() : u.pathname + u.search, headers: { 'content-length': '0' }, scope: this.scope, signal, retry: false, headersTimeoutMs: this.http.commitTimeoutMs(size) });
     if (res.statusCode !== 201 && res.statusCode !== 204) throw await httpError(res, `PUT ${this.what}`);
     await res.body.dump();
   }

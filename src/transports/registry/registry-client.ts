@@ -187,6 +187,7 @@ export class RegistryClient {
       body,
       scope: push(repository),
       signal,
+      headersTimeoutMs: this.http.commitTimeoutMs(size),
     });
     if (res.statusCode !== 201 && res.statusCode !== 204) {
       const err = await httpError(res, what);

@@ -25,9 +25,27 @@ export interface RegistryHttpOptions {
   /** Keep-alive connections per origin. */
   readonly connections: number;
   readonly userAgent: string;
+  /**
+   * Longest wait for response headers, counted from the end of the request
+   * body or from the moment the registry stopped reading it (a stalled upload).
+   */
   readonly headersTimeoutMs: number;
-  /** Longest silence while a body streams. */
+  /** Longest silence while a response body streams. */
   readonly bodyTimeoutMs: number;
+  /** Appended to "cannot reach registry" errors (which flag allows http / unverified TLS here). */
+  readonly insecureHint?: string;
+  /** Told about every retry this client makes (for progress output); never about secrets. */
+  readonly onRetry?: (r: RetryNotice) => void;
+}
+
+/** One retry, as reported to RegistryHttpOptions.onRetry. */
+export interface RetryNotice {
+  /** `METHOD host/path` without the query (upload locations carry state tokens). */
+  readonly what: string;
+  /** 1 for the first retry. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: string;
 }
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -49,6 +67,8 @@ export interface HttpRequest {
    * transfers pass false: the copy engine retries the whole GET → PUT.
    */
   readonly retry?: boolean;
+  /** Overrides headersTimeoutMs for this request (e.g. a commit the registry verifies at length). */
+  readonly headersTimeoutMs?: number;
 }
 
 export type Response = Dispatcher.ResponseData;
@@ -84,6 +104,9 @@ function trustedCas(caFile: string | undefined): string[] | undefined {
 
 const MAX_REDIRECTS = 5;
 
+/** A registry verifying a committed blob is given one more second per this many bytes. */
+const COMMIT_BYTES_PER_SECOND = 16 << 20;
+
 export class RegistryHttp {
   readonly auth: RegistryAuth;
   private readonly agent: Agent;
@@ -109,6 +132,15 @@ export class RegistryHttp {
     });
   }
 
+  /**
+   * How long to wait for the answer to a blob commit (the PUT that ends an
+   * upload): the request timeout plus a second per 16 MiB, because registries
+   * may re-read or copy the whole blob (S3 back ends) before answering.
+   */
+  commitTimeoutMs(size: number): number {
+    return this.opts.headersTimeoutMs + Math.ceil(size / COMMIT_BYTES_PER_SECOND) * 1000;
+  }
+
   /** `https://host` or, with insecure and no TLS there, `http://host`. Pings once. */
   origin(signal?: AbortSignal): Promise<string> {
     if (this.originP === undefined) {
@@ -123,7 +155,7 @@ export class RegistryHttp {
     let lastError: unknown;
     for (const origin of candidates) {
       try {
-        const res = await this.withRetries(() => this.raw(origin, { method: 'GET', path: '/v2/', signal }, undefined), signal, true);
+        const res = await this.withRetries(`GET ${origin}/v2/`, () => this.raw(origin, { method: 'GET', path: '/v2/', signal }, undefined), signal, true);
         const status = res.statusCode;
         if (status === 401) this.auth.setChallenge(parseChallenges(res.headers['www-authenticate'])[0]);
         await res.body.dump();
@@ -134,7 +166,7 @@ export class RegistryHttp {
       }
     }
     const reason = describeConnectError(lastError);
-    const hint = this.opts.insecure ? '' : ' (for plain http or an unverified certificate use --insecure; for a private CA --certificate-authority)';
+    const hint = this.opts.insecure ? '' : ` (for plain http or an unverified certificate use ${this.opts.insecureHint ?? '--insecure'}; for a private CA --certificate-authority)`;
     throw new Error(`cannot reach registry ${this.registry}: ${reason}${hint}`, { cause: lastError });
   }
 
@@ -155,26 +187,37 @@ export class RegistryHttp {
       headers,
       body: req.body,
       signal: req.signal,
+      ...(req.headersTimeoutMs !== undefined ? { headersTimeout: req.headersTimeoutMs } : {}),
     });
   }
 
-  private async withRetries(attempt: () => Promise<Response>, signal: AbortSignal | undefined, replayable: boolean): Promise<Response> {
+  /** `METHOD host/path` for messages: no query string (upload state, tokens). */
+  private describe(method: string, path: string): string {
+    const abs = /^https?:\/\//.test(path);
+    const pathname = abs ? new URL(path).pathname : path.split('?')[0]!;
+    return `${method} ${abs ? new URL(path).host : this.registry}${pathname}`;
+  }
+
+  private async withRetries(what: string, attempt: () => Promise<Response>, signal: AbortSignal | undefined, replayable: boolean): Promise<Response> {
     const policy = this.opts.retry;
+    const retrying = (n: number, delayMs: number, error: string): Promise<void> => {
+      this.stats.retries++;
+      this.opts.onRetry?.({ what, attempt: n + 1, delayMs, error });
+      return waitFor(delayMs, signal);
+    };
     for (let n = 0; ; n++) {
       let res: Response;
       try {
         res = await attempt();
       } catch (e) {
         if (!replayable || n >= policy.times || !isRetryableError(e) || signal?.aborted) throw e;
-        this.stats.retries++;
-        await waitFor(backoffDelay(n, policy), signal);
+        await retrying(n, backoffDelay(n, policy), describeConnectError(e));
         continue;
       }
       if (!replayable || n >= policy.times || !isRetryableStatus(res.statusCode)) return res;
       const ra = res.headers['retry-after'];
       await res.body.dump();
-      this.stats.retries++;
-      await waitFor(backoffDelay(n, policy, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra)), signal);
+      await retrying(n, backoffDelay(n, policy, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra)), `HTTP ${res.statusCode}`);
     }
   }
 
@@ -189,7 +232,7 @@ export class RegistryHttp {
     const retrying = replayable && req.retry !== false;
     for (let reauth = 0; ; reauth++) {
       const authorization = await this.auth.authorization(req.scope === undefined ? [] : Array.isArray(req.scope) ? req.scope : [req.scope as Scope], req.signal);
-      let res = await this.withRetries(() => this.raw(origin, req, authorization), req.signal, retrying);
+      let res = await this.withRetries(this.describe(req.method, req.path), () => this.raw(origin, req, authorization), req.signal, retrying);
       if (res.statusCode === 401 && reauth === 0 && replayable) {
         const challenge = parseChallenges(res.headers['www-authenticate'])[0];
         if (challenge !== undefined) {
@@ -209,6 +252,7 @@ export class RegistryHttp {
         await res.body.dump();
         // The registry's credentials stay with the registry: no Authorization here.
         res = await this.withRetries(
+          `GET ${target.host}${target.pathname} (redirected)`,
           () => {
             this.stats.requests++;
             return this.agent.request({ origin: target.origin, path: target.pathname + target.search, method: 'GET', headers: { 'user-agent': this.opts.userAgent, ...req.headers }, signal: req.signal });
@@ -224,6 +268,7 @@ export class RegistryHttp {
   private async fetchToken(url: string, authorization: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
     const u = new URL(url);
     const res = await this.withRetries(
+      `GET ${u.host}${u.pathname} (token)`,
       () => {
         this.stats.requests++;
         const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, accept: 'application/json' };

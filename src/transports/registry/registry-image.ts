@@ -108,7 +108,7 @@ export class RegistryDestination implements ImageDestination {
         this.client.counts.bytesUploaded += session.offset - before;
       }
       await reader.finish();
-      await up.finish(session, blob.digest, signal);
+      await up.finish(session, blob.digest, blob.size, signal);
       this.resumable.delete(blob.digest);
       this.client.counts.blobUploads++;
     } catch (e) {

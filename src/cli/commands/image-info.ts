@@ -8,16 +8,13 @@ import { manifestRefs, platformString } from '../../copy/manifest-refs.js';
 import { formatBytes } from '../../copy/mirror-report.js';
 import { parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
 import { openSource, referenceWithin, type TransportEnv } from '../../transports/open.js';
-import { AuthFileError, AuthStore } from '../../transports/registry/auth-file.js';
 import { RegistryHub } from '../../transports/registry/registry-hub.js';
 import type { BlobInfo, ImageSource, RawManifest } from '../../transports/types.js';
 import { verified } from '../../transports/verify-stream.js';
 import { CliError } from '../cli-error.js';
+import { hubOptions, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
 
-interface InfoFlags {
-  registryConfig?: string;
-  insecure?: boolean;
-  certificateAuthority?: string;
+interface InfoFlags extends ConnectionFlags {
   fromDir?: string;
   output: 'text' | 'json';
 }
@@ -112,13 +109,7 @@ async function info(refText: string, f: InfoFlags): Promise<void> {
   }
   const within = referenceWithin(ref);
   if (within === undefined) throw new CliError(`${refText}: needs a tag or a digest`);
-  let auth: AuthStore;
-  try {
-    auth = f.registryConfig !== undefined ? await AuthStore.load(f.registryConfig) : await AuthStore.loadDefault();
-  } catch (e) {
-    throw e instanceof AuthFileError ? new CliError(e.message) : e;
-  }
-  const registries = new RegistryHub({ auth, insecure: () => f.insecure === true, caFile: f.certificateAuthority });
+  const registries = new RegistryHub(await hubOptions(f));
   const env: TransportEnv = { registries, fromDir: f.fromDir };
   try {
     const src = await openSource(env, ref);
@@ -134,12 +125,11 @@ async function info(refText: string, f: InfoFlags): Promise<void> {
 }
 
 export function imageInfoCommand(): Command {
-  return new Command('info')
-    .description('Show an image: digest, media type, platforms, config, layers and sizes')
-    .argument('<ref>', 'image reference (docker://, oci:PATH:REF or file://)')
-    .option('-a, --registry-config <file>', 'credentials: pull secret, docker config.json or podman auth.json')
-    .option('--insecure', 'allow plain http and unverified TLS')
-    .option('--certificate-authority <file>', 'extra PEM CA bundle to trust')
+  return withConnectionFlags(
+    new Command('info')
+      .description('Show an image: digest, media type, platforms, config, layers and sizes')
+      .argument('<ref>', 'image reference (docker://, oci:PATH:REF or file://)'),
+  )
     .option('--from-dir <dir>', 'root of the file:// disk store')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((ref: string, f: InfoFlags) => info(ref, f));

@@ -1,43 +1,28 @@
 /** Flags and plumbing shared by the `airlock release …` commands. */
 import { Command } from 'commander';
-import { AuthFileError, AuthStore } from '../../transports/registry/auth-file.js';
-import { RegistryHub } from '../../transports/registry/registry-hub.js';
-import { DEFAULT_RETRY } from '../../transports/registry/retry.js';
+import { RegistryHub, type RegistryHubOptions } from '../../transports/registry/registry-hub.js';
 import { InvalidReferenceError } from '../../reference/image-name.js';
 import { parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
 import { CliError } from '../cli-error.js';
+import { hubOptions, positiveInt, withConnectionFlags, type ConnectionFlags, type ConnectionFlagSet } from './registry-flags.js';
 
-export interface RegistryFlags {
-  registryConfig?: string;
-  insecure?: boolean;
-  certificateAuthority?: string;
+export { positiveInt } from './registry-flags.js';
+
+export interface RegistryFlags extends ConnectionFlags {
   maxPerRegistry: number;
 }
 
-export const positiveInt = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`${name} takes a positive integer, got "${v}"`);
-  return n;
-};
-
-/** -a, --insecure, --certificate-authority, --max-per-registry. */
-export function withRegistryFlags(cmd: Command): Command {
-  return cmd
-    .option('-a, --registry-config <file>', 'credentials: pull secret, docker config.json or podman auth.json (default: the standard search)')
-    .option('--insecure', 'allow plain http and unverified TLS for every registry')
-    .option('--certificate-authority <file>', 'extra PEM CA bundle to trust (ignored with --insecure)')
-    .option('--max-per-registry <n>', 'concurrent requests per registry', positiveInt('--max-per-registry'), 6);
+/**
+ * -a, --insecure (with `sides`: --src-insecure, --dest-insecure,
+ * --src-tls-verify, --dest-tls-verify), --certificate-authority,
+ * --request-timeout, --max-per-registry.
+ */
+export function withRegistryFlags(cmd: Command, set: ConnectionFlagSet = {}): Command {
+  return withConnectionFlags(cmd, set).option('--max-per-registry <n>', 'concurrent requests per registry', positiveInt('--max-per-registry'), 6);
 }
 
-export async function registryHub(f: RegistryFlags): Promise<RegistryHub> {
-  let auth: AuthStore;
-  try {
-    auth = f.registryConfig !== undefined ? await AuthStore.load(f.registryConfig) : await AuthStore.loadDefault();
-  } catch (e) {
-    if (e instanceof AuthFileError) throw new CliError(e.message);
-    throw e;
-  }
-  return new RegistryHub({ auth, insecure: () => f.insecure === true, caFile: f.certificateAuthority, retry: DEFAULT_RETRY, connections: f.maxPerRegistry + 2 });
+export async function registryHub(f: RegistryFlags, set: ConnectionFlagSet = {}, extra: Partial<RegistryHubOptions> = {}): Promise<RegistryHub> {
+  return new RegistryHub({ ...(await hubOptions(f, set)), connections: f.maxPerRegistry + 2, ...extra });
 }
 
 export function parseRef(what: string, text: string): ImageReference {

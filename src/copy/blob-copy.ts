@@ -52,8 +52,22 @@ export async function withRetry<T>(ctx: Pick<BlobCopyContext, 'retry' | 'emit' |
 async function transfer(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<void> {
   await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () =>
     ctx.limiter.run([src.store, dst.store], async () => {
-      const body = await src.getBlob(blob, { signal: ctx.signal });
-      await dst.putBlob(blob, verified(body, blob, (n) => ctx.emit({ type: 'bytes', n })), ctx.signal);
+      let moved = 0;
+      try {
+        const body = await src.getBlob(blob, { signal: ctx.signal });
+        await dst.putBlob(
+          blob,
+          verified(body, blob, (n) => {
+            moved += n;
+            ctx.emit({ type: 'bytes', n });
+          }),
+          ctx.signal,
+        );
+      } catch (e) {
+        // Progress counts this attempt's bytes again when it is retried.
+        if (moved > 0) ctx.emit({ type: 'bytes', n: -moved });
+        throw e;
+      }
     }),
   );
 }

@@ -52,15 +52,16 @@ export function fetchManifest(ctx: BlobCopyContext, src: ImageSource, reference:
   return ctx.limiter.run([src.store], () => src.getManifest(reference, ctx.signal));
 }
 
-async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, t: CopyTarget): Promise<TargetResult> {
+async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, t: CopyTarget, attachment: boolean): Promise<TargetResult> {
   const { dst, tag } = t;
   const root = tree.root;
   const head = (ref: string): Promise<Digest | undefined> =>
     ctx.limiter.run([dst.store], () => dst.resolveManifest(ref, ctx.signal));
   const put = async (m: RawManifest, target: { tag?: string; child?: boolean }): Promise<void> =>
     ctx.dryRun ? undefined : ctx.limiter.run([dst.store], () => dst.putManifest(m, target, ctx.signal));
-  const done = (skipped: boolean): TargetResult => {
-    ctx.emit({ type: 'image', src: src.description, dst: dst.description, digest: root.digest, tag, skipped });
+  const bytes = tree.blobs.reduce((n, b) => n + b.size, 0);
+  const done = (skipped: boolean, blobsVisited = !skipped): TargetResult => {
+    ctx.emit({ type: 'image', src: src.description, dst: dst.description, digest: root.digest, tag, skipped, bytesUnvisited: blobsVisited ? 0 : bytes, rewrittenFrom: tree.rewrittenFrom, attachment });
     return { dst: dst.description, tag, digest: root.digest, skipped, rewrittenFrom: tree.rewrittenFrom };
   };
 
@@ -70,8 +71,8 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
     // The tag points elsewhere: the manifest may already be there by digest (re-tag only).
     if (tag !== undefined && current !== undefined && (await head(root.digest)) === root.digest) {
       await put(root, { tag });
-      ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false });
-      return done(false);
+      ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false, rewrittenFrom: tree.rewrittenFrom });
+      return done(false, false);
     }
   }
   await allOrFirstError(tree.blobs.map((b) => ensureBlob(ctx, src, dst, b)));
@@ -80,18 +81,23 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
     ctx.emit({ type: 'manifest', dst: dst.description, digest: child.digest, child: true });
   }
   await put(root, { tag });
-  ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false });
+  ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false, rewrittenFrom: tree.rewrittenFrom });
   return done(false);
 }
 
-/** Copies the image `reference` (tag or digest) of `src` to every target. */
-export async function copyImage(ctx: ImageCopyOptions, src: ImageSource, reference: string, targets: readonly CopyTarget[]): Promise<ImageCopyResult> {
+/**
+ * Copies the image `reference` (tag or digest) of `src` to every target.
+ * `opts.attachment` marks a signature/attestation/referrer copied along (for progress).
+ */
+export async function copyImage(ctx: ImageCopyOptions, src: ImageSource, reference: string, targets: readonly CopyTarget[], opts: { attachment?: boolean } = {}): Promise<ImageCopyResult> {
   const top = await fetchManifest(ctx, src, reference);
   const tree = await resolveImageTree(src, top, {
     platformFilter: ctx.platformFilter,
     keepManifestList: ctx.keepManifestList,
     fetch: (s, r) => fetchManifest(ctx, s, r),
   });
-  const results = await allOrFirstError(targets.map((t) => copyTo(ctx, src, tree, t)));
+  const bytes = tree.blobs.reduce((n, b) => n + b.size, 0);
+  ctx.emit({ type: 'resolved', src: src.description, digest: tree.root.digest, blobs: tree.blobs.length, bytes, targets: targets.length, attachment: opts.attachment === true });
+  const results = await allOrFirstError(targets.map((t) => copyTo(ctx, src, tree, t, opts.attachment === true)));
   return { sourceDigest: top.digest, tree, targets: results };
 }

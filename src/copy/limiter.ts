@@ -57,3 +57,66 @@ export class StoreLimiter {
     }
   }
 }
+
+/**
+ * At most `max` distinct stores (registries, layout or disk-store
+ * directories) with work in flight: oc's --max-registry. `run(stores, fn)`
+ * is admitted when every store it names is already active, or when its new
+ * stores still fit under the cap, or when nothing runs at all (a task that
+ * alone needs more stores than the cap, e.g. source + destination with a cap
+ * of 1, runs by itself). Admission takes all of a task's stores at once and a
+ * waiting task holds none, so tasks cannot deadlock on each other; waiters
+ * are reconsidered in arrival order whenever a store goes idle.
+ */
+export class StoreCap {
+  private readonly active = new Map<string, number>();
+  private readonly waiters: { stores: string[]; admit: () => void }[] = [];
+
+  constructor(readonly max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`store cap must be a positive integer, got ${max}`);
+  }
+
+  /** Stores with work in flight now. */
+  get activeStores(): number {
+    return this.active.size;
+  }
+
+  private fits(stores: readonly string[]): boolean {
+    if (this.active.size === 0) return true;
+    const fresh = stores.filter((s) => !this.active.has(s)).length;
+    return this.active.size + fresh <= this.max;
+  }
+
+  private take(stores: readonly string[]): void {
+    for (const s of stores) this.active.set(s, (this.active.get(s) ?? 0) + 1);
+  }
+
+  private drop(stores: readonly string[]): void {
+    for (const s of stores) {
+      const n = (this.active.get(s) ?? 1) - 1;
+      if (n === 0) this.active.delete(s);
+      else this.active.set(s, n);
+    }
+    for (let i = 0; i < this.waiters.length; ) {
+      const w = this.waiters[i]!;
+      if (!this.fits(w.stores)) {
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
+      this.take(w.stores);
+      w.admit();
+    }
+  }
+
+  async run<T>(stores: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const set = [...new Set(stores)];
+    if (this.waiters.length === 0 && this.fits(set)) this.take(set);
+    else await new Promise<void>((admit) => this.waiters.push({ stores: set, admit }));
+    try {
+      return await fn();
+    } finally {
+      this.drop(set);
+    }
+  }
+}

@@ -1,14 +1,13 @@
 /**
- * Turns copy events into what `image mirror` prints: the dry-run plan
- * (registry → repository → blobs and manifests, oc's shape plus what would be
- * mounted or skipped and the total bytes to transfer) and the final summary.
+ * Turns the engine's events into what `image mirror` and `release mirror`
+ * print: the dry-run plan (plan-text.ts), the final summary, and the numbers
+ * a progress display needs (bytes done of a total that grows as images are
+ * resolved, images done, retries).
  */
 import type { BlobAction, CopyEvent } from './events.js';
+import { formatBytes, planText, type RepoPlan } from './plan-text.js';
 
-interface RepoPlan {
-  blobs: { src: string; digest: string; size: number; action: BlobAction }[];
-  manifests: { digest: string; tag?: string }[];
-}
+export { formatBytes } from './plan-text.js';
 
 export interface MirrorStats {
   images: number;
@@ -21,6 +20,26 @@ export interface MirrorStats {
   manifests: number;
   retries: number;
   warnings: string[];
+}
+
+/** Progress numbers at one instant. */
+export interface ProgressSnapshot {
+  /** Bytes of blobs handled: streamed, mounted, found present, or part of an image already complete. */
+  readonly bytesDone: number;
+  /** Blob bytes of every image resolved so far, times its destinations. */
+  readonly bytesTotal: number;
+  /** False while some images are not resolved yet: the total will grow. */
+  readonly totalKnown: boolean;
+  /** Bytes actually streamed (for the transfer rate). */
+  readonly bytesMoved: number;
+  readonly imagesDone: number;
+  readonly imagesTotal: number;
+  readonly retries: number;
+}
+
+export interface MirrorReportOptions {
+  /** The registry header of file:// destinations in the plan (oc prints the --dir path). */
+  readonly fileDir?: string;
 }
 
 export class MirrorReport {
@@ -36,8 +55,16 @@ export class MirrorReport {
     warnings: [],
   };
   private readonly plan = new Map<string, RepoPlan>();
-  /** Bytes streamed so far (progress). */
+  /** Bytes streamed so far, net of failed attempts (progress). */
   bytesStreamed = 0;
+  private bytesTotal = 0;
+  private bytesUnvisited = 0;
+  private imagesExpected = 0;
+  private imagesResolved = 0;
+  private imagesSettled = 0;
+  private imagesFailed = 0;
+
+  constructor(private readonly opts: MirrorReportOptions = {}) {}
 
   /** Feed every engine event here. */
   readonly sink = (e: CopyEvent): void => {
@@ -47,19 +74,31 @@ export class MirrorReport {
         if (e.action === 'uploaded') this.stats.bytesTransferred += e.size;
         else if (e.action === 'mounted') this.stats.bytesMounted += e.size;
         else this.stats.bytesSkipped += e.size;
-        if (e.action !== 'deduped') this.repo(e.dst).blobs.push({ src: e.src, digest: e.digest, size: e.size, action: e.action });
+        if (e.action !== 'deduped') this.repo(e.dst).blobs.push({ src: e.src, digest: e.digest, size: e.size, action: e.action, from: e.from });
         break;
       }
       case 'bytes':
         this.bytesStreamed += e.n;
         break;
+      case 'resolved':
+        this.bytesTotal += e.bytes * e.targets;
+        if (!e.attachment) this.imagesResolved += e.targets;
+        break;
       case 'manifest':
         this.stats.manifests++;
-        this.repo(e.dst).manifests.push({ digest: e.digest, tag: e.tag });
+        this.repo(e.dst).manifests.push({ digest: e.digest, tag: e.tag, child: e.child, rewrittenFrom: e.rewrittenFrom });
         break;
       case 'image':
         this.stats.images++;
         if (e.skipped) this.stats.imagesSkipped++;
+        this.bytesUnvisited += e.bytesUnvisited;
+        if (!e.attachment) this.imagesSettled++;
+        break;
+      case 'planned':
+        this.imagesExpected += e.images;
+        break;
+      case 'failed':
+        this.imagesFailed += e.targets;
         break;
       case 'retry':
         this.stats.retries++;
@@ -70,6 +109,19 @@ export class MirrorReport {
     }
   };
 
+  progress(): ProgressSnapshot {
+    const done = this.bytesStreamed + this.stats.bytesMounted + this.stats.bytesSkipped + this.bytesUnvisited;
+    return {
+      bytesDone: Math.min(done, this.bytesTotal),
+      bytesTotal: this.bytesTotal,
+      totalKnown: this.imagesResolved + this.imagesFailed >= this.imagesExpected,
+      bytesMoved: this.bytesStreamed,
+      imagesDone: Math.min(this.imagesSettled, this.imagesExpected),
+      imagesTotal: this.imagesExpected,
+      retries: this.stats.retries,
+    };
+  }
+
   private repo(dst: string): RepoPlan {
     let p = this.plan.get(dst);
     if (p === undefined) {
@@ -79,38 +131,14 @@ export class MirrorReport {
     return p;
   }
 
-  /** The plan, grouped by destination store: oc's layout with an action per blob. */
+  /** The plan (oc's layout with an action per blob), then a total line. */
   planText(): string {
-    const byHost = new Map<string, [string, RepoPlan][]>();
-    for (const [dst, p] of [...this.plan].sort(([a], [b]) => a.localeCompare(b))) {
-      const scheme = dst.startsWith('file://') ? 'file://' : '';
-      const rest = dst.slice(scheme.length);
-      const slash = rest.indexOf('/');
-      const host = dst.startsWith('oci:') ? dst : scheme !== '' ? 'file:/' : rest.slice(0, slash);
-      const repo = dst.startsWith('oci:') ? '' : scheme !== '' ? rest : rest.slice(slash + 1);
-      byHost.set(host, [...(byHost.get(host) ?? []), [repo, p]]);
-    }
-    const lines: string[] = [];
-    for (const [host, repos] of byHost) {
-      lines.push(`${host}/`);
-      for (const [repo, p] of repos) {
-        lines.push(`  ${repo || '.'}`);
-        if (p.blobs.length > 0) lines.push('    blobs:');
-        for (const b of p.blobs) lines.push(`      ${b.src} ${b.digest} ${formatBytes(b.size)}${b.action === 'uploaded' ? '' : ` (${b.action === 'mounted' ? 'mount' : 'exists'})`}`);
-        if (p.manifests.length > 0) lines.push('    manifests:');
-        for (const m of p.manifests) lines.push(`      ${m.digest}${m.tag ? ` -> ${m.tag}` : ''}`);
-        const unique = p.blobs.filter((b) => b.action === 'uploaded');
-        const size = unique.reduce((n, b) => n + b.size, 0);
-        lines.push(`  stats: shared=${p.blobs.length - unique.length} unique=${unique.length} size=${formatBytes(size)}`);
-      }
-    }
     const s = this.stats;
-    lines.push(
-      '',
+    const body = planText(this.plan, this.opts.fileDir ?? process.cwd());
+    const total =
       `total: ${s.images} images (${s.imagesSkipped} already complete), ${s.blobs.uploaded} blobs to transfer (${formatBytes(s.bytesTransferred)}), ` +
-        `${s.blobs.mounted} to mount, ${s.blobs.exists} already present, ${s.blobs.deduped} shared within the run`,
-    );
-    return lines.join('\n');
+      `${s.blobs.mounted} to mount, ${s.blobs.exists} already present, ${s.blobs.deduped} shared within the run`;
+    return body === '' ? total : `${body}\n\n${total}`;
   }
 
   /** One-line summary (`wallMs` = run time). */
@@ -125,15 +153,4 @@ export class MirrorReport {
       `${secs.toFixed(2)}s${dryRun ? '' : `, ${rate.toFixed(1)} MB/s`}${s.retries > 0 ? `; ${s.retries} retries` : ''}`
     );
   }
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n}B` : `${v.toFixed(v >= 100 ? 1 : v >= 10 ? 2 : 3)}${units[u]}`;
 }

@@ -11,7 +11,11 @@ import { openDestination, openSource, referenceWithin, type TransportEnv } from 
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
 import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
+import { StoreCap } from './limiter.js';
 import { MappingError, type Mapping } from './mappings.js';
+
+/** oc's --max-registry default. */
+export const DEFAULT_MAX_REGISTRIES = 4;
 
 export interface MirrorTarget {
   readonly ref: ImageReference;
@@ -53,6 +57,13 @@ export interface MirrorOptions {
   readonly skipSignatures?: boolean;
   /** Source images copied at once (each is further limited per store). */
   readonly parallelImages?: number;
+  /**
+   * Stores (registries, layout and disk-store directories) with images in
+   * flight at once: oc's --max-registry (default 4). An image holds its
+   * source's and its destinations' stores while it is copied; one that alone
+   * needs more than this runs by itself.
+   */
+  readonly maxRegistries?: number;
   /** Called as each destination is done (for `<digest> <dst>` lines). */
   readonly onImage?: (o: ImageOutcome) => void;
 }
@@ -152,6 +163,8 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
     }
     return p;
   };
+  const cap = new StoreCap(o.maxRegistries ?? DEFAULT_MAX_REGISTRIES);
+  o.copy.emit({ type: 'planned', images: jobs.reduce((n, j) => n + j.targets.length, 0) });
   let stop = false;
   let next = 0;
   let attachments = 0;
@@ -163,14 +176,14 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
     for (const tag of found.tags) {
       if (seen.has(tag)) continue;
       seen.add(tag);
-      const r = await copyImage(o.copy, src, tag, targets.map((t) => ({ dst: t.dst, tag })));
+      const r = await copyImage(o.copy, src, tag, targets.map((t) => ({ dst: t.dst, tag })), { attachment: true });
       attachments++;
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
     for (const ref of found.referrers) {
       if (seen.has(ref.digest)) continue;
       seen.add(ref.digest);
-      const r = await copyImage(o.copy, src, ref.digest, targets.map((t) => ({ dst: t.dst })));
+      const r = await copyImage(o.copy, src, ref.digest, targets.map((t) => ({ dst: t.dst })), { attachment: true });
       attachments++;
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
@@ -182,11 +195,14 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       const targets = await Promise.all(
         job.targets.map(async (t) => ({ dst: await cached(dests, destinationName(t.ref, undefined), () => openDestination(o.env, t.ref)), tag: t.tag, ref: t.ref })),
       );
-      const r = await copyImage(o.copy, src, job.within, targets);
-      if (!o.skipSignatures) {
-        const digests = [r.sourceDigest, r.tree.root.digest, ...r.tree.children.map((c) => c.digest)];
-        await copyAttachments(src, digests, targets, 0, new Set());
-      }
+      const r = await cap.run([src.store, ...targets.map((t) => t.dst.store)], async () => {
+        const copied = await copyImage(o.copy, src, job.within, targets);
+        if (!o.skipSignatures) {
+          const digests = [copied.sourceDigest, copied.tree.root.digest, ...copied.tree.children.map((c) => c.digest)];
+          await copyAttachments(src, digests, targets, 0, new Set());
+        }
+        return copied;
+      });
       r.targets.forEach((res, i) => {
         const t = targets[i]!;
         const outcome: ImageOutcome = { source: label, destination: destinationName(t.ref, t.tag), digest: res.digest, skipped: res.skipped, rewrittenFrom: res.rewrittenFrom };
@@ -196,10 +212,12 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
     } catch (e) {
       if (e instanceof ImageNotFoundError && o.skipMissing) {
         missing.push(label);
+        o.copy.emit({ type: 'failed', source: label, message: (e as Error).message, targets: job.targets.length, missing: true });
         o.copy.emit({ type: 'warning', message: `Image ${label} does not exist and will not be mirrored` });
         return;
       }
       errors.push({ source: label, message: (e as Error).message });
+      o.copy.emit({ type: 'failed', source: label, message: (e as Error).message, targets: job.targets.length, missing: false });
       if (!o.continueOnError) stop = true;
     }
   };

@@ -12,9 +12,18 @@ import type { AddressInfo } from 'node:net';
 
 export interface Fault {
   match: (method: string, path: string) => boolean;
-  /** `path` includes the query. An HTTP status to answer, 'reset' to destroy the socket, 'truncate' to forward but cut the body, 'stall' to never answer, 'cut' to forward 1 MiB of the request body then drop both connections */
-  action: number | 'reset' | 'truncate' | 'stall' | 'cut';
+  /**
+   * `path` includes the query. An HTTP status to answer, 'reset' to destroy
+   * the socket, 'truncate' to forward but cut the response body, 'stall' to
+   * never answer (nor read the request body), 'hang' to forward the headers
+   * and the first `bytes` (64 KiB) of the response body then send nothing
+   * more while keeping the connection open, 'cut' to forward `bytes` (1 MiB)
+   * of the request body then drop both connections.
+   */
+  action: number | 'reset' | 'truncate' | 'stall' | 'hang' | 'cut';
   retryAfter?: string;
+  /** For 'hang' and 'cut'. */
+  bytes?: number;
   times: number;
 }
 
@@ -28,6 +37,10 @@ export interface GateOptions {
   refuseMultipleScopes?: boolean;
   /** Send blob GETs to the object-store listener with a 307. */
   redirectBlobs?: boolean;
+  /** Wait this long before handling each request (makes concurrency observable). */
+  delayMs?: number;
+  /** Told +1 when a request arrives and -1 when its response is over. */
+  onActive?: (delta: 1 | -1) => void;
 }
 
 export interface GateProxy {
@@ -77,7 +90,10 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
   let selfOrigin = '';
   let objectOrigin = '';
 
-  const forward = (req: IncomingMessage, res: ServerResponse, path: string, truncate: boolean, record: (s: number) => void, cut = false): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, path: string, fault: Fault | undefined, record: (s: number) => void): void => {
+    const truncate = fault?.action === 'truncate';
+    const cut = fault?.action === 'cut';
+    const hangAfter = fault?.action === 'hang' ? (fault.bytes ?? 64 * 1024) : undefined;
     const headers = { ...req.headers, host: up.host };
     delete headers.authorization;
     const preq = httpRequest({ host: up.hostname, port: up.port, method: req.method, path, headers }, (pres) => {
@@ -85,6 +101,16 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       if (typeof h.location === 'string' && h.location.startsWith(up.origin)) h.location = selfOrigin + h.location.slice(up.origin.length);
       record(pres.statusCode ?? 0);
       res.writeHead(pres.statusCode ?? 502, h);
+      if (hangAfter !== undefined) {
+        let sent = 0;
+        pres.on('data', (c: Buffer) => {
+          if (sent >= hangAfter) return;
+          const piece = c.subarray(0, hangAfter - sent);
+          sent += piece.length;
+          res.write(piece);
+        });
+        return;
+      }
       if (!truncate) {
         pres.pipe(res);
         return;
@@ -106,11 +132,12 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       return;
     }
     let sent = 0;
+    const limit = fault?.bytes ?? 1 << 20;
     req.on('data', (c: Buffer) => {
-      if (sent >= 1 << 20) return;
+      if (sent >= limit) return;
       sent += c.length;
       preq.write(c);
-      if (sent >= 1 << 20) {
+      if (sent >= limit) {
         record(0);
         preq.destroy();
         req.socket.destroy();
@@ -137,6 +164,14 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
   };
 
   const server = createServer((req, res) => {
+    if (opts.onActive) {
+      opts.onActive(1);
+      res.once('close', () => opts.onActive!(-1));
+    }
+    if (opts.delayMs) setTimeout(() => handle(req, res), opts.delayMs);
+    else handle(req, res);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
     const contentRange = req.headers['content-range'];
@@ -205,13 +240,13 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       res.writeHead(307, { location: `${objectOrigin}${url.pathname}` }).end();
       return;
     }
-    forward(req, res, url.pathname + url.search, fault?.action === 'truncate', record, fault?.action === 'cut');
-  });
+    forward(req, res, url.pathname + url.search, fault, record);
+  };
 
   const objectStore = createServer((req, res) => {
     gate.objectStoreRequests++;
     if (req.headers.authorization !== undefined) gate.objectStoreAuthorized++;
-    forward(req, res, req.url ?? '/', false, () => {});
+    forward(req, res, req.url ?? '/', undefined, () => {});
   });
 
   const port = await listen(server);

@@ -84,6 +84,12 @@ describe('airlock image mirror', { skip: gate.skip }, () => {
     assert.equal((await headManifest(b.url, 'one/big', 'v1')).digest, big.digest);
     assert.deepEqual(await checkImageTree(d.url, 'one/big', big.digest), []);
     assert.match(r.stderr, /info: Mirroring completed: 2 images .*blobs: 8 transferred/);
+    // Not a terminal: plain progress lines on stderr, never control characters.
+    assert.match(r.stderr, /^progress: [\d.]+[KMG]?i?B\/[\d.]+[KMG]?i?B, 2\/2 images, [\d.]+ MB\/s/m);
+    assert.ok(!r.stderr.includes('\r') && !r.stderr.includes('\u001b'), 'no terminal control characters');
+    const quiet = await airlock(['image', 'mirror', '--insecure', '--no-progress', `${S}/fixtures/big:v1`, `${b.hostPort}/one/big-again`], work);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /progress:/);
   });
 
   it('-f mapping file: both line forms, comments, tag globs, tagless by digest; each unique blob uploaded once; JSON output', async () => {
@@ -141,7 +147,23 @@ describe('airlock image mirror', { skip: gate.skip }, () => {
     assert.match(r.stderr, /\(exists\)|\(mount\)|sha256:[0-9a-f]{64} \d/);
     assert.match(r.stderr, /manifests:\n {6}sha256:[0-9a-f]{64} -> v1/);
     assert.match(r.stderr, /total: 1 images .* blobs to transfer/);
+    assert.match(r.stderr, /\n {2}stats: shared=0 unique=\d+ size=[\d.]+\w+( ratio=1\.00)?\n/);
     assert.equal((await headManifest(b.url, 'dry/small-02', 'v1')).status, 404, 'nothing pushed');
+
+    // file:// destinations: the registry header is the --dir path (as oc prints it).
+    const disk = join(work, 'dry-disk');
+    const f = await airlock(['image', 'mirror', '--insecure', '--dry-run', '--dir', disk, `${S}/fixtures/small-02:v1`, 'file://dry/small-02'], work);
+    assert.equal(f.code, 0, f.stderr);
+    assert.ok(f.stderr.includes(`${disk}/\n  dry/small-02\n    blobs:\n`), f.stderr);
+    assert.ok(!existsSync(disk), 'nothing written');
+
+    // A filtered manifest list: the plan says the digest changes.
+    const multi = img('multi-v1');
+    const k = await airlock(['image', 'mirror', '--insecure', '--dry-run', '--filter-by-os', 'linux/(amd64|arm64).*', '--keep-manifest-list', `${S}/fixtures/multi:v1`, `${b.hostPort}/dry/multi`], work);
+    assert.equal(k.code, 0, k.stderr);
+    assert.match(k.stderr, new RegExp(`\n {6}(sha256:[0-9a-f]{64}) -> v1 \\(filtered by --filter-by-os: source ${multi.digest}, new digest\\)\n`));
+    const [, newDigest] = /(sha256:[0-9a-f]{64}) -> v1 \(filtered/.exec(k.stderr)!;
+    assert.notEqual(newDigest, multi.digest);
   });
 
   it('--skip-missing warns, lists missing images in a file, and mirrors the rest; without it the run fails', async () => {

@@ -4,11 +4,13 @@
  * --output-dir files.
  */
 import { Command, Option } from 'commander';
+import type { CopyEvent } from '../../copy/events.js';
 import { MirrorReport } from '../../copy/mirror-report.js';
 import type { ImageReference } from '../../reference/transport-ref.js';
 import { releaseMirror } from '../../release/release-mirror.js';
 import type { InstructionType } from '../../release/mirror-instructions.js';
 import { CliError } from '../cli-error.js';
+import { ProgressRenderer } from '../progress.js';
 import { asCliError, parseRef, registryHub, withRegistryFlags, type RegistryFlags } from './release-common.js';
 
 interface MirrorFlags extends RegistryFlags {
@@ -27,6 +29,7 @@ interface MirrorFlags extends RegistryFlags {
   signatureStore: string[];
   cosignSignatures: boolean;
   filterByOs?: string;
+  progress: boolean;
 }
 
 type Dest = ImageReference & { transport: 'docker' | 'file' };
@@ -54,13 +57,21 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
     process.stderr.write("Flag --print-mirror-instructions's value 'icsp' has been deprecated. Use 'idms' instead to allow the printing of instructions for ImageDigestSources and ImageDigestMirrorSet.\n");
   }
   const signatureDir = f.releaseImageSignatureToDir ?? (f.toDir !== undefined ? `${f.toDir.replace(/\/+$/, '')}/config` : undefined);
-  const registries = await registryHub(f);
-  const report = new MirrorReport();
-  const tty = process.stderr.isTTY === true;
-  let timer: NodeJS.Timeout | undefined;
+  const report = new MirrorReport({ fileDir: f.toDir ?? process.cwd() });
+  const progress = f.progress && !f.toMirror ? new ProgressRenderer(process.stderr, () => report.progress(), { bytes: f.dryRun !== true }) : undefined;
+  const say = (s: string): void => {
+    if (progress) progress.message(s);
+    else process.stderr.write(s);
+  };
+  const sink = (e: CopyEvent): void => {
+    report.sink(e);
+    if (e.type === 'warning') say(`warning: ${e.message}\n`);
+    if (e.type === 'retry') say(`info: retry ${e.attempt} of ${e.what} in ${(e.delayMs / 1000).toFixed(1)}s: ${e.error}\n`);
+  };
+  const registries = await registryHub(f, { sides: true }, { onRetry: (r) => sink({ type: 'retry', ...r }) });
   const started = Date.now();
   try {
-    if (tty) timer = setInterval(() => process.stderr.write(`\r\x1b[Kimages ${report.stats.images}  ${(report.bytesStreamed / 1e6).toFixed(1)} MB`), 250);
+    progress?.start();
     const r = await releaseMirror({
       env: { registries, dir: f.toDir, fromDir: f.fromDir },
       from,
@@ -80,15 +91,14 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
       signatureStores: f.signatureStore,
       cosign: f.cosignSignatures,
       maxPerStore: f.maxPerRegistry,
-      out: (s) => process.stdout.write(s),
-      err: (s) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${s}`),
+      out: (s) => (progress ? progress.print(process.stdout, s) : process.stdout.write(s)),
+      err: say,
       emit: (e) => {
-        report.sink(e);
-        if (e.type === 'warning') process.stderr.write(`${tty ? '\r\x1b[K' : ''}warning: ${e.message}\n`);
+        sink(e);
+        if (e.type === 'image' && !e.attachment) progress?.imageDone();
       },
     });
-    if (timer) clearInterval(timer);
-    if (tty) process.stderr.write('\r\x1b[K');
+    progress?.stop();
     if (f.toMirror) return;
     if (f.dryRun) process.stderr.write(`${report.planText()}\n`);
     for (const e of r.errors) process.stderr.write(`error: ${e.source}: ${e.message}\n`);
@@ -100,7 +110,7 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
   } catch (e) {
     throw asCliError(e);
   } finally {
-    if (timer) clearInterval(timer);
+    progress?.stop();
     await registries.close();
   }
 }
@@ -110,6 +120,7 @@ export function releaseMirrorCommand(): Command {
     new Command('mirror')
       .description('Mirror a release image and its components to a registry or a file:// directory (oc adm release mirror)')
       .argument('[release]', 'release image (same as --from)'),
+    { sides: true },
   )
     .option('--from <image>', 'release image (registry reference, or file://repo:tag with --from-dir)')
     .option('--to <repository>', 'repository to push to (no tag or digest); file://repo with --to-dir')
@@ -126,5 +137,6 @@ export function releaseMirrorCommand(): Command {
     .option('--release-image-signature-to-dir <dir>', 'write the GPG signature ConfigMap here (default with --to-dir: <to-dir>/config)')
     .option('--signature-store <url>', 'GPG signature store: http(s) URL or directory (repeatable; default: the payload\'s verification ConfigMap stores)', (v, acc: string[]) => [...acc, v], [])
     .option('--no-cosign-signatures', 'do not copy the cosign sha256-<hex>.sig tags')
+    .option('--no-progress', 'no progress bar (terminal) or progress lines (otherwise) on stderr')
     .action((arg: string | undefined, f: MirrorFlags) => mirror(arg, f));
 }

@@ -12,6 +12,7 @@ import { isRetryableError, backoffDelay, waitFor, type RetryPolicy } from '../tr
 import { DigestMismatchError, type BlobInfo, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { verified } from '../transports/verify-stream.js';
 import type { BlobLedger } from './blob-ledger.js';
+import type { BlobLocations } from './blob-locations.js';
 import type { BlobAction, EventSink } from './events.js';
 import type { StoreLimiter } from './limiter.js';
 
@@ -25,6 +26,8 @@ export interface BlobCopyContext {
   readonly skipMount: boolean;
   /** Plan only: read and check, never write (mounts and uploads are reported as they would happen). */
   readonly dryRun?: boolean;
+  /** Where earlier runs saw blobs (--blob-cache): mount candidates before uploading; updated with this run's findings. */
+  readonly locations?: BlobLocations;
   readonly emit: EventSink;
   readonly signal?: AbortSignal;
 }
@@ -87,6 +90,19 @@ async function tryMount(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestin
 }
 
 /**
+ * Mounts from a repository an earlier run saw holding the blob. Any failure
+ * (stale entry, no pull permission there, a refused mount) only means: upload.
+ */
+async function tryRemembered(ctx: BlobCopyContext, dst: ImageDestination, blob: BlobInfo): Promise<Outcome | undefined> {
+  if (ctx.locations === undefined || ctx.dryRun || ctx.skipMount || !dst.caps.crossRepoMount || dst.caps.blobScope !== 'repository') return undefined;
+  for (const from of ctx.locations.candidates(dst.store, blob.digest).filter((r) => r !== dst.repository).slice(0, 2)) {
+    const ok = await ctx.limiter.run([dst.store], () => dst.mountBlob(blob, from, ctx.signal)).catch(() => false);
+    if (ok) return { action: 'mounted', from };
+  }
+  return undefined;
+}
+
+/**
  * Ensures `dst` holds `blob`; returns how. Mounts from known holders run
  * concurrently; finding and uploading a blob no one holds yet is exclusive
  * per (store, digest), so it happens once. Throws with both ends named.
@@ -107,10 +123,13 @@ export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: Im
         const presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
         if (presence === 'present') return { action: 'exists' };
       }
+      const remembered = await tryRemembered(ctx, dst, blob);
+      if (remembered) return remembered;
       if (!ctx.dryRun) await transfer(ctx, src, dst, blob);
       return { action: 'uploaded' };
     });
     ctx.ledger.record(dst.store, blob.digest, holderKey);
+    if (!ctx.dryRun && holderKey !== '') ctx.locations?.record(dst.store, blob.digest, holderKey);
     ctx.emit({ type: 'blob', src: src.description, dst: dst.description, digest: blob.digest, size: blob.size, action: outcome.action, from: outcome.from });
     return outcome.action;
   } catch (e) {

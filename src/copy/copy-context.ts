@@ -1,6 +1,7 @@
 /** Builds the shared state of one copy run (limits, dedup ledger, retries, events). */
 import { DEFAULT_RETRY, type RetryPolicy } from '../transports/registry/retry.js';
 import { BlobLedger } from './blob-ledger.js';
+import type { BlobLocations } from './blob-locations.js';
 import type { ImageCopyOptions } from './copy-image.js';
 import type { EventSink } from './events.js';
 import { StoreLimiter } from './limiter.js';
@@ -14,6 +15,8 @@ export interface CopyContextOptions {
   readonly platformFilter?: RegExp;
   readonly keepManifestList?: boolean;
   readonly dryRun?: boolean;
+  /** Blob locations remembered across runs (--blob-cache). */
+  readonly locations?: BlobLocations;
   readonly emit?: EventSink;
   readonly signal?: AbortSignal;
 }
@@ -31,6 +34,7 @@ export function createCopyContext(o: CopyContextOptions = {}): ImageCopyOptions 
     platformFilter: o.platformFilter,
     keepManifestList: o.keepManifestList,
     dryRun: o.dryRun ?? false,
+    locations: o.locations,
     emit: o.emit ?? (() => {}),
     signal: o.signal,
   };

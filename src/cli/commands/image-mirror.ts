@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { createCopyContext } from '../../copy/copy-context.js';
 import type { CopyEvent } from '../../copy/events.js';
+import { BlobLocations, defaultBlobLocationsFile } from '../../copy/blob-locations.js';
 import { MappingError, mappingsFromArgs, mappingsFromFile, type Mapping } from '../../copy/mappings.js';
 import { MirrorReport } from '../../copy/mirror-report.js';
 import { DEFAULT_MAX_REGISTRIES, declareScopes, expandMappings, runMirror } from '../../copy/mirror.js';
@@ -31,6 +32,7 @@ interface MirrorFlags extends ConnectionFlags {
   maxRegistry: number;
   output: 'text' | 'json';
   progress: boolean;
+  blobCache?: boolean;
   dir?: string;
   fromDir?: string;
 }
@@ -93,7 +95,9 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
     onRetry: (r) => sink({ type: 'retry', ...r }),
   });
   const env = { registries, dir: f.dir, fromDir: f.fromDir };
+  const locations = f.blobCache ? await BlobLocations.load(defaultBlobLocationsFile()) : undefined;
   const copy = createCopyContext({
+    locations,
     maxPerStore: f.maxPerRegistry,
     retry: hubBase.retry,
     force: f.force,
@@ -126,6 +130,7 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
       },
     });
     progress?.stop();
+    if (locations && !f.dryRun) await locations.save().catch((e: unknown) => say(`warning: could not update the blob cache ${locations.file}: ${(e as Error).message}`));
     const wall = Date.now() - started;
     if (result.missing.length > 0) await writeFile(f.missingFile, `${result.missing.join('\n')}\n`);
     if (json) {
@@ -175,6 +180,7 @@ export function imageMirrorCommand(): Command {
       positiveInt('--max-registry'),
       DEFAULT_MAX_REGISTRIES,
     )
+    .option('--blob-cache', 'remember which repositories hold which blobs ($XDG_CACHE_HOME/airlock/blob-locations.json) and mount from them in later runs')
     .option('--no-progress', 'no progress bar (terminal) or progress lines (otherwise) on stderr')
     .addOption(new Option('-o, --output <format>', 'output format (json: one document on stdout, no progress)').choices(['text', 'json']).default('text'))
     .addHelpText(

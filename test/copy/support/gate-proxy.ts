@@ -6,12 +6,12 @@
  * faults (status codes with Retry-After, connection resets, truncated bodies).
  * Everything else is forwarded unchanged to the upstream registry.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 export interface Fault {
-  match: (method: string, path: string) => boolean;
+  match: (method: string, path: string, headers: IncomingHttpHeaders) => boolean;
   /**
    * `path` includes the query. An HTTP status to answer, 'reset' to destroy
    * the socket, 'truncate' to forward but cut the response body, 'stall' to
@@ -102,6 +102,7 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       record(pres.statusCode ?? 0);
       res.writeHead(pres.statusCode ?? 502, h);
       if (hangAfter !== undefined) {
+        res.flushHeaders();
         let sent = 0;
         pres.on('data', (c: Buffer) => {
           if (sent >= hangAfter) return;
@@ -142,6 +143,9 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
         preq.destroy();
         req.socket.destroy();
       }
+    });
+    req.on('end', () => {
+      if (sent < limit) preq.end();
     });
   };
 
@@ -198,7 +202,7 @@ export async function startGateProxy(opts: GateOptions): Promise<GateProxy> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: ttl }));
       return;
     }
-    const fault = gate.faults.find((f) => f.times > 0 && f.match(method, url.pathname + url.search));
+    const fault = gate.faults.find((f) => f.times > 0 && f.match(method, url.pathname + url.search, req.headers));
     if (fault) fault.times--;
     if (fault && fault.action === 'stall') {
       record(0);

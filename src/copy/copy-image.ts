@@ -11,6 +11,7 @@ import type { Digest } from '../oci/digest.js';
 import type { ImageDestination, ImageSource, RawManifest } from '../transports/types.js';
 import { ensureBlob, type BlobCopyContext } from './blob-copy.js';
 import { resolveImageTree, type ImageTree, type TreeOptions } from './image-tree.js';
+import { manifestRefs } from './manifest-refs.js';
 
 export interface CopyTarget {
   readonly dst: ImageDestination;
@@ -36,7 +37,10 @@ export interface TargetResult {
 
 export interface ImageCopyResult {
   readonly sourceDigest: Digest;
-  readonly tree: ImageTree;
+  /** Undefined when every destination already had the image: its children were not fetched. */
+  readonly tree?: ImageTree;
+  /** The top manifest and its direct children (what signatures and referrers may point at). */
+  readonly manifestDigests: readonly Digest[];
   readonly targets: readonly TargetResult[];
 }
 
@@ -52,7 +56,7 @@ export function fetchManifest(ctx: BlobCopyContext, src: ImageSource, reference:
   return ctx.limiter.run([src.store], () => src.getManifest(reference, ctx.signal));
 }
 
-async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, t: CopyTarget, attachment: boolean): Promise<TargetResult> {
+async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, t: CopyTarget, attachment: boolean, known?: { current: Digest | undefined }): Promise<TargetResult> {
   const { dst, tag } = t;
   const root = tree.root;
   const head = (ref: string): Promise<Digest | undefined> =>
@@ -66,7 +70,7 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
   };
 
   if (!ctx.force) {
-    const current = await head(tag ?? root.digest);
+    const current = known !== undefined ? known.current : await head(tag ?? root.digest);
     if (current === root.digest) return done(true);
     // The tag points elsewhere: the manifest may already be there by digest (re-tag only).
     if (tag !== undefined && current !== undefined && (await head(root.digest)) === root.digest) {
@@ -90,14 +94,36 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
  * `opts.attachment` marks a signature/attestation/referrer copied along (for progress).
  */
 export async function copyImage(ctx: ImageCopyOptions, src: ImageSource, reference: string, targets: readonly CopyTarget[], opts: { attachment?: boolean } = {}): Promise<ImageCopyResult> {
+  const attachment = opts.attachment === true;
   const top = await fetchManifest(ctx, src, reference);
+  const refs = manifestRefs(top);
+  // What each destination holds now, asked before the children are fetched: a
+  // re-run where every destination is complete costs one GET and one HEAD per target.
+  let known: { current: Digest | undefined }[] | undefined;
+  if (!ctx.force && !(refs.kind === 'index' && ctx.platformFilter !== undefined)) {
+    known = await Promise.all(
+      targets.map(async (t) => ({ current: await ctx.limiter.run([t.dst.store], () => t.dst.resolveManifest(t.tag ?? top.digest, ctx.signal)) })),
+    );
+    if (known.every((k) => k.current === top.digest)) {
+      const blobs = refs.kind === 'image' ? [refs.config, ...refs.layers] : [];
+      const bytes = blobs.reduce((n, b) => n + b.size, 0);
+      ctx.emit({ type: 'resolved', src: src.description, digest: top.digest, blobs: blobs.length, bytes, targets: targets.length, attachment });
+      const results = targets.map((t): TargetResult => {
+        ctx.emit({ type: 'image', src: src.description, dst: t.dst.description, digest: top.digest, tag: t.tag, skipped: true, bytesUnvisited: bytes, attachment });
+        return { dst: t.dst.description, tag: t.tag, digest: top.digest, skipped: true };
+      });
+      const manifestDigests = [top.digest, ...(refs.kind === 'index' ? refs.children.map((c) => c.digest) : [])];
+      return { sourceDigest: top.digest, manifestDigests, targets: results };
+    }
+  }
   const tree = await resolveImageTree(src, top, {
     platformFilter: ctx.platformFilter,
     keepManifestList: ctx.keepManifestList,
     fetch: (s, r) => fetchManifest(ctx, s, r),
   });
   const bytes = tree.blobs.reduce((n, b) => n + b.size, 0);
-  ctx.emit({ type: 'resolved', src: src.description, digest: tree.root.digest, blobs: tree.blobs.length, bytes, targets: targets.length, attachment: opts.attachment === true });
-  const results = await allOrFirstError(targets.map((t) => copyTo(ctx, src, tree, t, opts.attachment === true)));
-  return { sourceDigest: top.digest, tree, targets: results };
+  ctx.emit({ type: 'resolved', src: src.description, digest: tree.root.digest, blobs: tree.blobs.length, bytes, targets: targets.length, attachment });
+  const results = await allOrFirstError(targets.map((t, i) => copyTo(ctx, src, tree, t, attachment, tree.rewrittenFrom === undefined ? known?.[i] : undefined)));
+  const manifestDigests = [...new Set([top.digest, tree.root.digest, ...tree.children.map((c) => c.digest)])];
+  return { sourceDigest: top.digest, tree, manifestDigests, targets: results };
 }

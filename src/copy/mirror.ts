@@ -198,8 +198,7 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       const r = await cap.run([src.store, ...targets.map((t) => t.dst.store)], async () => {
         const copied = await copyImage(o.copy, src, job.within, targets);
         if (!o.skipSignatures) {
-          const digests = [copied.sourceDigest, copied.tree.root.digest, ...copied.tree.children.map((c) => c.digest)];
-          await copyAttachments(src, digests, targets, 0, new Set());
+          await copyAttachments(src, [...copied.manifestDigests], targets, 0, new Set());
         }
         return copied;
       });

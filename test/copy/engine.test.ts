@@ -20,7 +20,7 @@ import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { OciLayout } from '../../src/transports/oci-layout/layout.js';
 import { OciLayoutSource } from '../../src/transports/oci-layout/layout-image.js';
 import type { ImageSource } from '../../src/transports/types.js';
-import { uniqueBlobs, uploadStarts } from './support/counts.js';
+import { manifestGets, uniqueBlobs, uploadStarts } from './support/counts.js';
 
 const gate = peerGate([dockerRegistryUnavailableReason()]);
 
@@ -103,13 +103,16 @@ describe('copy engine', { skip: gate.skip }, () => {
     await assertMirrored(d.url, 'mirror', fx.images);
   });
 
-  it('a re-run moves nothing: one HEAD per image, no blob requests', async () => {
+  it('a re-run moves nothing: one source GET and one HEAD per image, no child manifests, no blob requests', async () => {
     const before = hub.totals();
     const startsBefore = await uploadStarts(b.url);
+    const getsBefore = await manifestGets(a.url);
     const run = await copyAll(hub, fx.images, (i) => ({ source: hub.source({ registry: a.hostPort, repository: i.repo }), ref: i.tag ?? i.digest }), b.hostPort, 'mirror');
     assert.deepEqual(run.actions, {});
     assert.ok(run.events.filter((e) => e.type === 'image').every((e) => e.type === 'image' && e.skipped));
     assert.equal(await uploadStarts(b.url), startsBefore);
+    // Only the top manifests: a multi-arch list's children are not fetched when the destination has the list.
+    assert.equal((await manifestGets(a.url)) - getsBefore, fx.images.length);
     const t = hub.totals();
     assert.equal(t.blobUploads, before.blobUploads);
     assert.equal(t.manifestPuts, before.manifestPuts);

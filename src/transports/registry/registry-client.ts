@@ -55,6 +55,8 @@ export class RegistryClient {
   readonly http: RegistryHttp;
   /** Counters for summaries and tests. */
   readonly counts = { blobUploads: 0, blobMounts: 0, manifestPuts: 0, bytesUploaded: 0 };
+  /** Set after the registry answered a referrers request with 404/405 (no referrers API). */
+  private referrersUnsupported = false;
 
   constructor(
     readonly registry: string,
@@ -211,9 +213,14 @@ export class RegistryClient {
    * (404, 405, or a non-index answer) have none to report.
    */
   async referrersList(repository: string, digest: Digest, signal?: AbortSignal): Promise<{ digest: Digest; size: number; mediaType: string }[]> {
+    // A registry with the API never answers 404 for an existing repository
+    // (distribution-spec 1.1), so one 404/405 means it has no referrers API:
+    // later images of the run do not ask again.
+    if (this.referrersUnsupported) return [];
     const res = await this.http.send({ method: 'GET', path: this.path(repository, `referrers/${digest}`), headers: { accept: 'application/vnd.oci.image.index.v1+json' }, scope: pull(repository), signal });
     if (res.statusCode !== 200) {
       await res.body.dump();
+      if (res.statusCode === 404 || res.statusCode === 405) this.referrersUnsupported = true;
       if (res.statusCode === 404 || res.statusCode === 405 || res.statusCode === 400) return [];
       throw new RegistryHttpError(`GET ${this.registry}/${repository} referrers of ${digest}: HTTP ${res.statusCode}`, res.statusCode, undefined);
     }

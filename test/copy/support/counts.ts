@@ -30,3 +30,14 @@ export async function uploadStarts(baseUrl: string): Promise<number> {
   }
   return n;
 }
+
+/** Manifest GETs airlock answered with 200 (from /metrics), any route whose name starts with "manifest". */
+export async function manifestGets(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('airlock_http_requests_total{')) continue;
+    if (/route="manifest[^"]*"/.test(line) && line.includes('method="GET"') && line.includes('status="200"')) n += Number(line.split(' ').pop());
+  }
+  return n;
+}

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthStore } from '../../src/transports/registry/auth-file.js';
 import { parseChallenges } from '../../src/transports/registry/challenge.js';
-import { RegistryAuth } from '../../src/transports/registry/registry-auth.js';
+import { RegistryAuth, type TokenRequest } from '../../src/transports/registry/registry-auth.js';
 import { backoffDelay, isRetryableError, parseRetryAfter } from '../../src/transports/registry/retry.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -62,6 +62,91 @@ describe('auth files', () => {
   });
 });
 
+describe('docker config.json settings, credential helpers and identity tokens', () => {
+  it('reads a config.json without "auths" as one with no credentials, not as a legacy ~/.dockercfg', () => {
+    const desktop = AuthStore.parse('config.json', JSON.stringify({ credsStore: 'desktop', currentContext: 'desktop-linux' }));
+    assert.equal(desktop.size, 0);
+    assert.deepEqual(desktop.helperFor('docker.io'), { file: 'config.json', name: 'desktop' });
+    const settings = {
+      credHelpers: { 'quay.io': 'secretservice', 'https://Gcr.io': 'gcloud' },
+      HttpHeaders: { 'User-Agent': 'x' },
+      psFormat: 'table {{.ID}}',
+      plugins: { buildx: { enabled: 'true' } },
+      proxies: { default: { httpProxy: 'http://proxy:3128' } },
+      detachKeys: 'ctrl-e,e',
+      'r.example:5000': { auth: b64('mixed:in') },
+    };
+    const s = AuthStore.parse('config.json', JSON.stringify(settings));
+    assert.equal(s.size, 0, 'one non-entry value makes it a config.json: its auth-like member is not an "auths" entry');
+    assert.deepEqual(s.helperFor('gcr.io'), { file: 'config.json', name: 'gcloud' }, 'credHelpers keys are normalized');
+    assert.equal(s.helperFor('quay.io')?.name, 'secretservice');
+    assert.equal(s.helperFor('docker.io'), undefined, 'no credsStore: other hosts have no helper');
+    const legacy = AuthStore.parse('.dockercfg', JSON.stringify({ 'https://index.docker.io/v1/': { auth: b64('old:pw'), email: 'a@b' }, 'r.example': { email: 'only@mail' } }));
+    assert.equal(legacy.lookup('docker.io')?.username, 'old', 'a map of entries is still a legacy ~/.dockercfg');
+    assert.equal(legacy.helperFor('docker.io'), undefined);
+  });
+
+  it('prefers credHelpers[host] over credsStore, entries over helpers, earlier files over later', () => {
+    const podman = AuthStore.parse('auth.json', JSON.stringify({ auths: { 'quay.io': { auth: b64('q:pw') } } }));
+    const docker = AuthStore.parse('config.json', JSON.stringify({ auths: { 'docker.io': {} }, credsStore: 'desktop', credHelpers: { 'quay.io': 'ecr-login', 'r.example': 'pass' } }));
+    const later = AuthStore.parse('other.json', JSON.stringify({ credHelpers: { 'docker.io': 'late' } }));
+    const s = AuthStore.merge([podman, docker, later]);
+    assert.equal(s.lookup('quay.io')?.username, 'q');
+    assert.equal(s.lookup('docker.io'), undefined, 'docker desktop\'s empty entry holds no credentials');
+    assert.equal(s.helperFor('docker.io')?.name, 'desktop');
+    assert.deepEqual(s.helperFor('r.example'), { file: 'config.json', name: 'pass' });
+  });
+
+  it('keeps identitytoken (with or without a user name) and never quotes it in errors', () => {
+    const s = AuthStore.parse('config.json', JSON.stringify({ auths: { 'a.example': { auth: b64('me:'), identitytoken: 'rt-1' }, 'b.example': { identitytoken: 'rt-2' } } }));
+    assert.deepEqual({ ...s.lookup('a.example') }, { username: 'me', password: '', identityToken: 'rt-1', key: 'a.example' });
+    assert.deepEqual({ ...s.lookup('b.example') }, { username: '', password: '', identityToken: 'rt-2', key: 'b.example' });
+    assert.throws(
+      () => AuthStore.parse('c.json', JSON.stringify({ auths: { h: { identitytoken: { secret: 'tok-secret' } } } })),
+      (e: Error) => /c\.json: entry "h": "identitytoken" must be a string/.test(e.message) && !e.message.includes('tok-secret'),
+    );
+  });
+
+  const bearerChallenge = parseChallenges('Bearer realm="https://auth.example/token",service="svc"')[0];
+
+  it('exchanges an identitytoken with grant_type=refresh_token (POST form, no Basic)', async () => {
+    const seen: TokenRequest[] = [];
+    const store = AuthStore.parse('config.json', JSON.stringify({ auths: { 'r.example': { auth: b64('me:'), identitytoken: 'refresh-me' } } }));
+    const auth = new RegistryAuth('r.example', store, async (req) => {
+      seen.push(req);
+      return { status: 200, body: { access_token: 'from-refresh', expires_in: 300 } };
+    }, { skipMultipleScopes: false });
+    auth.setChallenge(bearerChallenge);
+    assert.equal(await auth.authorization([{ repository: 'a/b', actions: ['pull', 'push'] }, { repository: 'c', actions: ['pull'] }]), 'Bearer from-refresh');
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.authorization, undefined);
+    assert.equal(seen[0]!.url, 'https://auth.example/token', 'the form carries the parameters, not the query');
+    assert.deepEqual(Object.fromEntries(seen[0]!.form!), {
+      grant_type: 'refresh_token', refresh_token: 'refresh-me', client_id: 'airlock', service: 'svc', scope: 'repository:a/b:pull,push repository:c:pull',
+    });
+    const refused = new RegistryAuth('r.example', store, async () => ({ status: 401, body: {} }), { skipMultipleScopes: false });
+    refused.setChallenge(bearerChallenge);
+    await assert.rejects(refused.authorization([{ repository: 'a', actions: ['pull'] }]), (e: Error) => /identity token for r\.example was rejected/.test(e.message) && !e.message.includes('refresh-me'));
+    const basicOnly = new RegistryAuth('r.example', store, async () => assert.fail('no token request'), { skipMultipleScopes: false });
+    basicOnly.setChallenge(parseChallenges('Basic realm="x"')[0]);
+    assert.equal(await basicOnly.authorization([{ repository: 'a', actions: ['pull'] }]), undefined, 'a refresh token cannot answer Basic');
+  });
+
+  it('warns once when a credential helper holds the credentials, and says so when anonymous access is refused', async () => {
+    const warnings: string[] = [];
+    const store = AuthStore.parse('/home/u/.docker/config.json', JSON.stringify({ credsStore: 'desktop' }));
+    const auth = new RegistryAuth('r.example:5000', store, async () => ({ status: 401, body: {} }), { skipMultipleScopes: false, onWarning: (m) => warnings.push(m) });
+    assert.equal(await auth.authorization([{ repository: 'a', actions: ['pull'] }]), undefined, 'no challenge yet: nothing to say');
+    assert.deepEqual(warnings, []);
+    auth.setChallenge(bearerChallenge);
+    const hint = /\/home\/u\/\.docker\/config\.json leaves them to the credential helper docker-credential-desktop, which airlock does not run; use `airlock login r\.example:5000` or -a\/--registry-config FILE/;
+    await assert.rejects(auth.authorization([{ repository: 'a', actions: ['pull'] }]), (e: Error) => /r\.example:5000: anonymous access refused \(no credentials for r\.example:5000: /.test(e.message) && hint.test(e.message));
+    await assert.rejects(auth.authorization([{ repository: 'b', actions: ['pull'] }]));
+    assert.equal(warnings.length, 1, 'one warning per registry');
+    assert.match(warnings[0]!, hint);
+  });
+});
+
 describe('WWW-Authenticate', () => {
   it('parses Bearer and Basic challenges with quoted and bare params', () => {
     const [c] = parseChallenges('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push"');
@@ -79,8 +164,8 @@ describe('token cache', () => {
     const auth = new RegistryAuth(
       'r.example',
       AuthStore.empty(),
-      async (url) => {
-        requests.push(new URL(url).searchParams.getAll('scope'));
+      async (req) => {
+        requests.push(new URL(req.url).searchParams.getAll('scope'));
         return { status: 200, body: { token: `t${requests.length}`, expires_in: ttl } };
       },
       { skipMultipleScopes: false, now: () => now },

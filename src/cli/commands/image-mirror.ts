@@ -93,6 +93,7 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
     skipMultipleScopes: f.skipMultipleScopes,
     connections: f.maxPerRegistry + 2,
     onRetry: (r) => sink({ type: 'retry', ...r }),
+    onWarning: (message) => sink({ type: 'warning', message }),
   });
   const env = { registries, dir: f.dir, fromDir: f.fromDir };
   const locations = f.blobCache ? await BlobLocations.load(defaultBlobLocationsFile()) : undefined;

@@ -108,7 +108,7 @@ export async function loadAuth(file: string | undefined): Promise<AuthStore> {
   }
 }
 
-/** RegistryHub options from the flags (auth loaded, insecure per role, timeouts, retries). */
+/** RegistryHub options from the flags (auth loaded, insecure per role, timeouts, retries; warnings to stderr unless replaced). */
 export async function hubOptions(f: ConnectionFlags, set: ConnectionFlagSet = {}): Promise<RegistryHubOptions & { retry: RetryPolicy }> {
   const roles = insecureRoles(f);
   if (f.certificateAuthority !== undefined) {
@@ -126,5 +126,6 @@ export async function hubOptions(f: ConnectionFlags, set: ConnectionFlagSet = {}
     caFile: f.certificateAuthority,
     retry,
     requestTimeoutMs: f.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
   };
 }

@@ -68,7 +68,7 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
     if (e.type === 'warning') say(`warning: ${e.message}\n`);
     if (e.type === 'retry') say(`info: retry ${e.attempt} of ${e.what} in ${(e.delayMs / 1000).toFixed(1)}s: ${e.error}\n`);
   };
-  const registries = await registryHub(f, { sides: true }, { onRetry: (r) => sink({ type: 'retry', ...r }) });
+  const registries = await registryHub(f, { sides: true }, { onRetry: (r) => sink({ type: 'retry', ...r }), onWarning: (message) => sink({ type: 'warning', message }) });
   const started = Date.now();
   try {
     progress?.start();

@@ -2,7 +2,14 @@
  * Registry credentials from the files users already have: a Red Hat pull
  * secret, a docker config.json, a podman auth.json (all `{"auths": {KEY:
  * {"auth": base64("user:password")}}}`), or a legacy ~/.dockercfg (the same
- * map without `auths`).
+ * map without `auths`: a document is one only when every value is an entry;
+ * a config.json holding only other settings, e.g. `{"credsStore": "desktop"}`,
+ * has no credentials). An entry's `identitytoken` (docker's OAuth refresh
+ * token) is kept for the token request.
+ *
+ * Credential helpers (`credsStore`, `credHelpers`) are not run: helperFor()
+ * names the one a file leaves a registry's credentials to, so that callers
+ * can say why none were found.
  *
  * KEY is `host[:port]`, optionally with a path (`host:port/namespace/` or
  * `host/ns/repo`), optionally with a scheme and docker's `/v1/` suffix. A
@@ -17,8 +24,40 @@ import { jsonProblem } from '../../util/json-spans.js';
 export interface Credentials {
   readonly username: string;
   readonly password: string;
+  /** docker's `identitytoken`: an OAuth refresh token, exchanged at the token realm instead of the password. */
+  readonly identityToken?: string;
   /** The auth-file key that matched (identifies the credential set). */
   readonly key: string;
+}
+
+/** A credential helper an auth file names for a registry (docker's `credHelpers` / `credsStore`). */
+export interface CredentialHelper {
+  /** The file naming it. */
+  readonly file: string;
+  /** docker runs `docker-credential-NAME`. */
+  readonly name: string;
+}
+
+interface HelperTable {
+  readonly file: string;
+  readonly byHost: ReadonlyMap<string, string>;
+  readonly store?: string;
+}
+
+/** Fields of an auth entry (a legacy ~/.dockercfg is a map of these). */
+const ENTRY_FIELDS = ['auth', 'username', 'password', 'email', 'identitytoken'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const looksLikeEntry = (v: unknown): boolean => isObject(v) && ENTRY_FIELDS.some((f) => f in v);
+
+function helperTable(file: string, doc: Record<string, unknown>): HelperTable | undefined {
+  const byHost = new Map<string, string>();
+  if (isObject(doc.credHelpers)) {
+    for (const [host, name] of Object.entries(doc.credHelpers)) if (typeof name === 'string' && name !== '') byHost.set(normalizeKey(host), name);
+  }
+  const store = typeof doc.credsStore === 'string' && doc.credsStore !== '' ? doc.credsStore : undefined;
+  return byHost.size > 0 || store !== undefined ? { file, byHost, store } : undefined;
 }
 
 export class AuthFileError extends Error {
@@ -40,28 +79,35 @@ export function normalizeKey(raw: string): string {
 }
 
 /**
- * The credentials of one `auths` entry, or undefined when it has none (no or empty `auth`).
+ * The credentials of one `auths` entry, or undefined when it has none (no or
+ * empty `auth`, no `identitytoken`). With an `identitytoken` (docker stores
+ * `auth` as base64("user:") beside it) the user name may be empty.
  * Throws AuthFileError naming `file` and `key` (never the secret) when the entry is malformed.
  */
 export function decodeEntry(file: string, key: string, entry: unknown): Omit<Credentials, 'key'> | undefined {
   if (typeof entry !== 'object' || entry === null) throw new AuthFileError(`${file}: entry "${key}" must be an object`);
   const e = entry as Record<string, unknown>;
+  if (e.identitytoken !== undefined && typeof e.identitytoken !== 'string') throw new AuthFileError(`${file}: entry "${key}": "identitytoken" must be a string`);
+  const token = e.identitytoken !== undefined && e.identitytoken !== '' ? { identityToken: e.identitytoken } : {};
   if (typeof e.username === 'string' && typeof e.password === 'string' && e.username !== '') {
-    return { username: e.username, password: e.password };
+    return { username: e.username, password: e.password, ...token };
   }
-  if (e.auth === undefined || e.auth === '') return undefined;
+  if (e.auth === undefined || e.auth === '') return 'identityToken' in token ? { username: '', password: '', ...token } : undefined;
   if (typeof e.auth !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(e.auth.trim())) {
     throw new AuthFileError(`${file}: entry "${key}": "auth" is not base64`);
   }
   const decoded = Buffer.from(e.auth.trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon <= 0) throw new AuthFileError(`${file}: entry "${key}": "auth" does not decode to user:password`);
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  if (colon < 0 || (colon === 0 && !('identityToken' in token))) throw new AuthFileError(`${file}: entry "${key}": "auth" does not decode to user:password`);
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), ...token };
 }
 
 /** Credentials from zero or more auth files, searched in order. */
 export class AuthStore {
-  private constructor(private readonly entries: ReadonlyMap<string, Credentials>) {}
+  private constructor(
+    private readonly entries: ReadonlyMap<string, Credentials>,
+    private readonly helpers: readonly HelperTable[] = [],
+  ) {}
 
   static empty(): AuthStore {
     return new AuthStore(new Map());
@@ -78,15 +124,17 @@ export class AuthStore {
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new AuthFileError(`${file}: expected a JSON object`);
     const obj = doc as Record<string, unknown>;
-    const auths = 'auths' in obj ? obj.auths : obj;
-    if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) throw new AuthFileError(`${file}: "auths" must be an object`);
+    const legacy = !('auths' in obj) && Object.values(obj).every(looksLikeEntry);
+    const auths = 'auths' in obj ? obj.auths : legacy ? obj : {};
+    if (!isObject(auths)) throw new AuthFileError(`${file}: "auths" must be an object`);
     const map = new Map<string, Credentials>();
     for (const [rawKey, entry] of Object.entries(auths as Record<string, unknown>)) {
       const creds = decodeEntry(file, rawKey, entry);
       const key = normalizeKey(rawKey);
       if (creds !== undefined && !map.has(key)) map.set(key, { ...creds, key });
     }
-    return new AuthStore(map);
+    const helpers = legacy ? undefined : helperTable(file, obj);
+    return new AuthStore(map, helpers ? [helpers] : []);
   }
 
   /** Reads one file; a missing file is an error (it was named explicitly). */
@@ -134,7 +182,7 @@ export class AuthStore {
   static merge(stores: readonly AuthStore[]): AuthStore {
     const map = new Map<string, Credentials>();
     for (const s of stores) for (const [k, v] of s.entries) if (!map.has(k)) map.set(k, v);
-    return new AuthStore(map);
+    return new AuthStore(map, stores.flatMap((s) => s.helpers));
   }
 
   /** Most specific credentials for `repository` on `registry`, if any. */
@@ -145,6 +193,20 @@ export class AuthStore {
       const key = n === 0 ? host : `${host}/${parts.slice(0, n).join('/')}`;
       const hit = this.entries.get(key);
       if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  /**
+   * The credential helper the first file naming one leaves `registry`'s
+   * credentials to (`credHelpers[host]`, else `credsStore`). airlock does not
+   * run helpers; this only explains a lookup() that found nothing.
+   */
+  helperFor(registry: string): CredentialHelper | undefined {
+    const host = normalizeKey(registry);
+    for (const t of this.helpers) {
+      const name = t.byHost.get(host) ?? t.store;
+      if (name !== undefined) return { file: t.file, name };
     }
     return undefined;
   }

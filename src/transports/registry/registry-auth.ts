@@ -11,6 +11,12 @@
  *   plus same-registry sources for mounting) unless skipMultipleScopes.
  * - A token is refreshed before it expires, and dropped when the registry
  *   answers 401 to it (expired early, revoked, or insufficient scope).
+ * - Credentials with docker's `identitytoken` (an OAuth refresh token) get
+ *   their tokens as docker does: POST to the realm with
+ *   grant_type=refresh_token (they cannot answer a Basic challenge).
+ * - No credentials while the auth files leave the registry to a credential
+ *   helper (which airlock does not run): said once through onWarning, and in
+ *   the error when anonymous access is refused.
  */
 import type { AuthStore, Credentials } from './auth-file.js';
 import type { Challenge } from './challenge.js';
@@ -26,8 +32,26 @@ export function scopeString(s: Scope): string {
   return `repository:${s.repository}:${[...s.actions].sort().join(',')}`;
 }
 
-/** Fetches a token: GET `url` with optional Basic credentials; returns status and parsed JSON. */
-export type TokenFetcher = (url: string, authorization: string | undefined, signal?: AbortSignal) => Promise<{ status: number; body: unknown }>;
+export interface TokenRequest {
+  readonly url: string;
+  /** Basic credentials, if any. */
+  readonly authorization?: string;
+  /** An application/x-www-form-urlencoded body: POST it instead of a GET. */
+  readonly form?: URLSearchParams;
+}
+
+/** Fetches a token; returns status and parsed JSON (undefined when the body is not JSON). */
+export type TokenFetcher = (req: TokenRequest, signal?: AbortSignal) => Promise<{ status: number; body: unknown }>;
+
+export interface RegistryAuthOptions {
+  readonly skipMultipleScopes: boolean;
+  readonly now?: () => number;
+  /** Told once when a challenged registry has no credentials but a credential helper is named for it. */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** client_id of refresh-token grants (docker sends its own name). */
+const CLIENT_ID = 'airlock';
 
 export class RegistryAuthError extends Error {
   readonly code = 'ERR_REGISTRY_AUTH';
@@ -64,6 +88,7 @@ export class RegistryAuth {
   private readonly tokens = new Map<string, CachedToken[]>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   private readonly declared: Scope[] = [];
+  private helperWarned = false;
   /** Token requests made (for tests and the run summary). */
   tokenRequests = 0;
 
@@ -71,8 +96,15 @@ export class RegistryAuth {
     readonly registry: string,
     private readonly store: AuthStore,
     private readonly fetchToken: TokenFetcher,
-    private readonly opts: { skipMultipleScopes: boolean; now?: () => number },
+    private readonly opts: RegistryAuthOptions,
   ) {}
+
+  /** Why there are no credentials, when a credential helper airlock does not run holds them. */
+  private helperNote(): string | undefined {
+    const h = this.store.helperFor(this.registry);
+    if (h === undefined) return undefined;
+    return `no credentials for ${this.registry}: ${h.file} leaves them to the credential helper docker-credential-${h.name}, which airlock does not run; use \`airlock login ${this.registry}\` or -a/--registry-config FILE`;
+  }
 
   private now(): number {
     return this.opts.now?.() ?? Date.now();
@@ -103,7 +135,12 @@ export class RegistryAuth {
     const c = this.challenge;
     if (c === undefined) return undefined;
     const creds = this.store.lookup(this.registry, scopes[0]?.repository);
-    if (c.scheme === 'basic') return creds ? basic(creds) : undefined;
+    if (creds === undefined && !this.helperWarned) {
+      this.helperWarned = true;
+      const note = this.helperNote();
+      if (note !== undefined) this.opts.onWarning?.(note);
+    }
+    if (c.scheme === 'basic') return creds && creds.identityToken === undefined ? basic(creds) : undefined;
     const key = creds?.key ?? '';
     const need = scopes.flatMap(atomsOf);
     const now = this.now();
@@ -152,17 +189,31 @@ export class RegistryAuth {
     const realm = c.params.realm;
     if (realm === undefined || !/^https?:\/\//.test(realm)) throw new RegistryAuthError(`${this.registry}: bearer challenge without a usable realm`);
     const url = new URL(realm);
-    if (c.params.service !== undefined) url.searchParams.set('service', c.params.service);
-    for (const s of scopes) url.searchParams.append('scope', scopeString(s));
+    let req: TokenRequest;
+    if (creds?.identityToken !== undefined) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: CLIENT_ID });
+      if (c.params.service !== undefined) form.set('service', c.params.service);
+      if (scopes.length > 0) form.set('scope', scopes.map(scopeString).join(' '));
+      req = { url: url.toString(), form };
+    } else {
+      if (c.params.service !== undefined) url.searchParams.set('service', c.params.service);
+      for (const s of scopes) url.searchParams.append('scope', scopeString(s));
+      req = { url: url.toString(), authorization: creds ? basic(creds) : undefined };
+    }
     this.tokenRequests++;
     let res: { status: number; body: unknown };
     try {
-      res = await this.fetchToken(url.toString(), creds ? basic(creds) : undefined, signal);
+      res = await this.fetchToken(req, signal);
     } catch (e) {
       throw new RegistryAuthError(`${this.registry}: token request to ${url.origin}${url.pathname} failed: ${(e as Error).message}`, { cause: e });
     }
     if (res.status === 401 || res.status === 403) {
-      throw new RegistryAuthError(`${this.registry}: ${creds ? `credentials for ${creds.key} were rejected` : 'anonymous access refused (no credentials found; pass -a/--registry-config)'} by ${url.origin}${url.pathname} (HTTP ${res.status})`);
+      const who = creds === undefined
+        ? `anonymous access refused (${this.helperNote() ?? 'no credentials found; pass -a/--registry-config'})`
+        : creds.identityToken !== undefined
+          ? `the identity token for ${creds.key} was rejected (expired or revoked? log in again)`
+          : `credentials for ${creds.key} were rejected`;
+      throw new RegistryAuthError(`${this.registry}: ${who} by ${url.origin}${url.pathname} (HTTP ${res.status})`);
     }
     const body = res.body as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown } | undefined;
     const token = typeof body?.token === 'string' && body.token !== '' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;

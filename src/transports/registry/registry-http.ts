@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import type { AuthStore } from './auth-file.js';
 import { parseChallenges } from './challenge.js';
-import { RegistryAuth, type Scope } from './registry-auth.js';
+import { RegistryAuth, type Scope, type TokenRequest } from './registry-auth.js';
 import { describeConnectError, readLimited, RegistryHttpError } from './http-errors.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, waitFor, type RetryPolicy } from './retry.js';
 
@@ -36,6 +36,8 @@ export interface RegistryHttpOptions {
   readonly insecureHint?: string;
   /** Told about every retry this client makes (for progress output); never about secrets. */
   readonly onRetry?: (r: RetryNotice) => void;
+  /** Told about problems worth a warning line (e.g. credentials left to a credential helper); never secrets. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** One retry, as reported to RegistryHttpOptions.onRetry. */
@@ -127,8 +129,9 @@ export class RegistryHttp {
       bodyTimeout: opts.bodyTimeoutMs,
       connect: { rejectUnauthorized: !opts.insecure, ...(ca ? { ca } : {}) },
     });
-    this.auth = new RegistryAuth(registry, opts.auth, (url, authorization, signal) => this.fetchToken(url, authorization, signal), {
+    this.auth = new RegistryAuth(registry, opts.auth, (req, signal) => this.fetchToken(req, signal), {
       skipMultipleScopes: opts.skipMultipleScopes,
+      onWarning: opts.onWarning,
     });
   }
 
@@ -265,27 +268,30 @@ export class RegistryHttp {
     }
   }
 
-  private async fetchToken(url: string, authorization: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
-    const u = new URL(url);
+  private async fetchToken(req: TokenRequest, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+    const u = new URL(req.url);
+    const method = req.form === undefined ? 'GET' : 'POST';
+    const body = req.form?.toString();
     const res = await this.withRetries(
-      `GET ${u.host}${u.pathname} (token)`,
+      `${method} ${u.host}${u.pathname} (token)`,
       () => {
         this.stats.requests++;
         const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, accept: 'application/json' };
-        if (authorization !== undefined) headers.authorization = authorization;
-        return this.agent.request({ origin: u.origin, path: u.pathname + u.search, method: 'GET', headers, signal });
+        if (req.authorization !== undefined) headers.authorization = req.authorization;
+        if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+        return this.agent.request({ origin: u.origin, path: u.pathname + u.search, method, headers, body, signal });
       },
       signal,
       true,
     );
     const text = await readLimited(res.body, 1 << 20);
-    let body: unknown;
+    let parsed: unknown;
     try {
-      body = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
-      body = undefined;
+      parsed = undefined;
     }
-    return { status: res.statusCode, body };
+    return { status: res.statusCode, body: parsed };
   }
 
   async close(): Promise<void> {

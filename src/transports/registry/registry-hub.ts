@@ -41,6 +41,8 @@ export interface RegistryHubOptions {
   readonly chunking?: { readonly threshold: number; readonly chunkSize: number };
   /** Told about every request retry (the copy engine reports its own blob retries). */
   readonly onRetry?: (r: RetryNotice) => void;
+  /** Told about problems worth a warning line (credentials left to a credential helper airlock does not run). */
+  readonly onWarning?: (message: string) => void;
 }
 
 export class RegistryHub {
@@ -67,6 +69,7 @@ export class RegistryHub {
         headersTimeoutMs: this.opts.headersTimeoutMs ?? timeout,
         bodyTimeoutMs: this.opts.bodyTimeoutMs ?? timeout,
         onRetry: this.opts.onRetry,
+        onWarning: this.opts.onWarning,
       }, this.opts.chunking);
       this.clients.set(key, c);
     }

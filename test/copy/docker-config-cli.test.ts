@@ -1,0 +1,108 @@
+/**
+ * The default credential search with docker's own config.json (child
+ * process, HOME in a temporary directory, airlock with logins on loopback):
+ * an `identitytoken` entry is exchanged for tokens with grant_type=refresh_token,
+ * and a Docker Desktop config (`credsStore`, no "auths") is no parse error but
+ * a warning naming the helper.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
+import { airlockCliArgs, childEnv } from '../helpers/airlock-process.js';
+import { AuthStore } from '../../src/transports/registry/auth-file.js';
+import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
+import { SecureClient, type TokenBody } from '../security/support/secure-client.js';
+import { writeTinyImages, type TinyImage } from './support/tiny-images.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('docker config.json in the default credential search', () => {
+  let work: string;
+  let layout: string;
+  let images: TinyImage[];
+  let reg: AirlockHandle;
+  let refreshToken: string;
+
+  /** `airlock ARGS` with HOME=home and every other auth file location inside it. */
+  function airlock(home: string, args: string[]): Promise<Run> {
+    const env = childEnv({
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_RUNTIME_DIR: '',
+      REGISTRY_AUTH_FILE: '',
+      DOCKER_CONFIG: '',
+      NODE_EXTRA_CA_CERTS: reg.security!.caCertPath,
+    });
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [...airlockCliArgs(), ...args], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async function homeWith(name: string, config: unknown): Promise<string> {
+    const home = join(work, name);
+    await mkdir(join(home, '.docker'), { recursive: true });
+    await writeFile(join(home, '.docker', 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
+    return home;
+  }
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'airlock-dockercfg-'));
+    layout = join(work, 'layout');
+    images = await writeTinyImages(layout, 1);
+    reg = await startAirlock({ auth: 'token' });
+    await reg.security!.addUser('pusher', 'pusher-password', { push: ['dc/**'] });
+    const client = new SecureClient(reg.url, reg.security!.caCertPath);
+    const r = await client.getToken({ user: 'pusher', pass: 'pusher-password' }, [], { offline_token: 'true' });
+    assert.equal(r.status, 200, r.text());
+    refreshToken = r.json<TokenBody>().refresh_token!;
+    assert.ok(refreshToken, 'offline_token=true gave a refresh token');
+  });
+
+  after(async () => {
+    await reg?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('pushes with an identitytoken entry (docker login\'s OAuth refresh token), never printing it', async () => {
+    const home = await homeWith('token', {
+      auths: { [reg.hostPort]: { auth: Buffer.from('pusher:').toString('base64'), identitytoken: refreshToken } },
+      credsStore: 'desktop',
+      currentContext: 'default',
+    });
+    const r = await airlock(home, ['image', 'mirror', `oci:${layout}:img-0`, `${reg.hostPort}/dc/app:v1`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `${images[0]!.digest} ${reg.hostPort}/dc/app:v1`);
+    assert.doesNotMatch(r.stderr, /warning/, 'an entry exists: no word about the helper');
+    assert.ok(!r.stdout.includes(refreshToken) && !r.stderr.includes(refreshToken));
+    // the password in "auth" is empty: only the refresh token could have pushed it
+    const hub = new RegistryHub({ caFile: reg.security!.caCertPath, auth: AuthStore.parse('admin', JSON.stringify({ auths: { [reg.hostPort]: { username: 'admin', password: reg.security!.adminPassword } } })) });
+    try {
+      assert.equal(await hub.destination({ registry: reg.hostPort, repository: 'dc/app' }).resolveManifest('v1'), images[0]!.digest);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('reads a Docker Desktop config.json (credsStore, no "auths") and names the helper it cannot run', async () => {
+    const home = await homeWith('desktop', { credsStore: 'desktop', currentContext: 'desktop-linux', plugins: { '-x-cli-hints': { enabled: 'true' } }, detachKeys: 'ctrl-e,e' });
+    const r = await airlock(home, ['image', 'mirror', `oci:${layout}:img-0`, `${reg.hostPort}/dc/desktop:v1`]);
+    assert.notEqual(r.code, 0, 'no credentials: the push is refused');
+    assert.doesNotMatch(r.stderr, /must be an object|registry config/, 'the file itself is fine');
+    const warning = `warning: no credentials for ${reg.hostPort}: ${join(home, '.docker', 'config.json')} leaves them to the credential helper docker-credential-desktop, which airlock does not run; use \`airlock login ${reg.hostPort}\` or -a/--registry-config FILE`;
+    assert.equal(r.stderr.split('\n').filter((l) => l === warning).length, 1, r.stderr);
+  });
+});

@@ -2,8 +2,10 @@
  * Puts each visible layer entry into every target that selects it, with the
  * safety rules of `image extract`:
  *
- * - a symbolic link whose target (absolute, or relative and climbing above
- *   the target directory) points outside is refused;
+ * - symbolic links as link-target.ts plans them: an absolute target is
+ *   rewritten relative, to the same image path inside the target directory,
+ *   or the link is left out with a warning when that path is outside it; a
+ *   relative target climbing above the target directory is refused;
  * - a hard link must name a regular file of the image (a root-relative name
  *   without `..`) that this target also extracts; one to a file of a lower
  *   layer is made when that file streams by; one to a file outside the
@@ -16,8 +18,9 @@
  */
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UnsafeTarEntryError, linkEscapes, safeEntryPath, type LayerEntry } from './layer-tar.js';
+import { UnsafeTarEntryError, safeEntryPath, type LayerEntry } from './layer-tar.js';
 import { kindOf, type EntryKind, type LayerStack } from './layer-stack.js';
+import { planLink } from './link-target.js';
 import type { ExtractSink } from './sink.js';
 import type { EntryMeta } from './staging.js';
 import type { ExtractTarget } from './targets.js';
@@ -32,7 +35,7 @@ export interface ExtractedEntry {
   /** Index of the layer it came from (0 = bottom). */
   readonly layer: number;
   readonly layerDigest: string;
-  /** Symbolic link: its target as stored; hard link: the destination path it links to. */
+  /** Symbolic link: its target as written (an absolute one rewritten relative); hard link: the destination path it links to. */
   readonly linkname?: string;
 }
 
@@ -115,19 +118,27 @@ export class EntryWriter {
         }
         this.emit(t, rel, e, 'file', at);
       } else if (kind === 'symlink') {
-        const target = e.linkname ?? '';
-        if (target === '' || target.includes('\0') || linkEscapes(rel, target)) {
-          throw new UnsafeTarEntryError(
-            `layer ${at.digest}: refusing symbolic link /${e.path} -> ${target}: it points outside the target directory ${this.targets[t]!.to} (use --only-files to leave links out)`,
-          );
-        }
-        await sink.symlink(rel, target, this.meta(e));
-        this.emit(t, rel, e, 'symlink', at, target);
+        await this.symlink(t, rel, e, at);
       } else {
         await this.hardlink(t, rel, e, at, stack);
       }
     }
     if (kind === 'file' || this.pending.has(e.path)) await this.satisfy(e, kind, at, body, firstCopy);
+  }
+
+  private async symlink(t: number, rel: string, e: LayerEntry, at: Where): Promise<void> {
+    const target = e.linkname ?? '';
+    const { arg, selector, to } = this.targets[t]!;
+    const plan = planLink(rel, target, selector.root);
+    if (plan.kind === 'refused') {
+      throw new UnsafeTarEntryError(`layer ${at.digest}: refusing symbolic link /${e.path} -> ${target}: ${plan.why} (extracting to ${to}; use --only-files to leave links out)`);
+    }
+    if (plan.kind === 'outside') {
+      this.o.warn(`leaving out symbolic link /${e.path} -> ${target} (layer ${at.digest}): ${plan.imagePath} is outside /${selector.root}, which ${arg} extracts; extract a path that holds both`);
+      return;
+    }
+    await this.sinks[t]!.symlink(rel, plan.text, this.meta(e));
+    this.emit(t, rel, e, 'symlink', at, plan.text);
   }
 
   private async hardlink(t: number, rel: string, e: LayerEntry, at: Where, stack: LayerStack): Promise<void> {

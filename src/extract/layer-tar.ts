@@ -4,7 +4,8 @@
  * wanted file came early). Compression is recognised from the first bytes
  * (gzip or plain tar; zstd is refused), not trusted from the media type.
  * Entry names are normalized and refused when they are absolute or climb out
- * with `..`; links are reported, never followed.
+ * with `..`; links are reported, never followed (link-target.ts decides
+ * what a symbolic link becomes).
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,20 +41,6 @@ export function safeEntryPath(name: string): string {
   if (parts.includes('..')) throw new UnsafeTarEntryError(`refusing tar entry that climbs out with "..": ${name}`);
   if (parts.some((p) => p.includes('\0'))) throw new UnsafeTarEntryError(`refusing tar entry with a NUL byte: ${JSON.stringify(name)}`);
   return parts.join('/');
-}
-
-/** True when a symbolic link at `entryPath` pointing at `target` would leave the root. */
-export function linkEscapes(entryPath: string, target: string): boolean {
-  if (target.startsWith('/')) return true;
-  const stack = entryPath.split('/').slice(0, -1);
-  for (const p of target.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') {
-      if (stack.length === 0) return true;
-      stack.pop();
-    } else stack.push(p);
-  }
-  return false;
 }
 
 export type EntryVisitor = (entry: LayerEntry, body: Readable) => Promise<void> | void;

@@ -95,6 +95,11 @@ export class PathSelector {
     }
   }
 
+  /** The image directory DST stands for ('' = the image root): `root/REL` goes to `DST/REL`. */
+  get root(): string {
+    return this.base;
+  }
+
   /** Where `imagePath` goes relative to DST ('' for the selected directory itself), or undefined when not selected. */
   map(imagePath: string): string | undefined {
     if (this.mode === 'all') return imagePath;

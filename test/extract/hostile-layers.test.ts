@@ -1,6 +1,7 @@
 /**
  * Hostile tar entries in `airlock image extract`: `..`, absolute names,
- * symlinks out of the target and writes through them, hard links out of the
+ * symlinks out of the target (absolute ones are rewritten to stay inside,
+ * relative ones refused) and writes through them, hard links out of the
  * target or to files not extracted, a symlink already in the target
  * directory, device nodes. Each run gets a fresh parent directory holding
  * only the target; after a refusal the parent must list exactly `out/` with
@@ -8,7 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
@@ -64,13 +65,32 @@ describe('image extract refuses hostile layers', () => {
     await assert.rejects(stat(target), { code: 'ENOENT' });
   });
 
-  it('a symlink out of the target (absolute or with ".."), and a file written through it', async () => {
+  it('an absolute symlink is rewritten to the same path inside the target, never above it; a file written through it is refused', async () => {
     const victim = join(work, 'victim');
     await mkdir(victim);
-    await refused([[ok, { name: 'evil', type: 'symlink', linkname: victim }, { name: 'evil/file', data: 'through the link' }]], /refusing symbolic link \/evil -> .*victim: it points outside the target directory/);
+    const { r, parent, out } = await run([[
+      ok,
+      { name: 'evil', type: 'symlink', linkname: victim },
+      { name: 'd/', type: 'directory' },
+      { name: 'd/up', type: 'symlink', linkname: '/../../..' },
+      { name: 'd/passwd', type: 'symlink', linkname: '/../../etc/./passwd' },
+    ]]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await tree(parent), ['out/', 'out/d/', 'out/d/passwd -> ../etc/passwd', 'out/d/up -> ..', `out/evil -> ${victim.slice(1)}`, 'out/fine']);
+    assert.equal(await realpath(join(out, 'd/up')), await realpath(out), '"/.." is the image root, which is the target directory');
     assert.deepEqual(await tree(victim), []);
-    await refused([[{ name: 'a', type: 'symlink', linkname: '../../..' }]], /refusing symbolic link \/a -> \.\.\/\.\.\/\.\.: it points outside/);
+    await refused([[ok, { name: 'evil', type: 'symlink', linkname: victim }, { name: 'evil/file', data: 'through the link' }]], /refusing evil\/file: evil is a symbolic link in the same layer/);
+    assert.deepEqual(await tree(victim), []);
+  });
+
+  it('a relative symlink climbing out of the target is refused; a ".." after a name cannot climb out through a link', async () => {
+    await refused([[{ name: 'a', type: 'symlink', linkname: '../../..' }]], /refusing symbolic link \/a -> \.\.\/\.\.\/\.\.: it points outside the target directory \(extracting to .*\/out; use --only-files/);
     await refused([[{ name: 'd/', type: 'directory' }, { name: 'd/up', type: 'symlink', linkname: '../..' }]], /symbolic link \/d\/up -> \.\.\/\.\./);
+    // a -> . makes a/a/a/.. the parent of the target on disk, though not on paper
+    const { r, out } = await run([[{ name: 'a', type: 'symlink', linkname: '.' }, { name: 'b', type: 'symlink', linkname: 'a/a/a/..' }]]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await tree(out), ['a -> .', 'b -> a/a']);
+    assert.equal(await realpath(join(out, 'b')), await realpath(out));
   });
 
   it('a write through a link of the same layer, even one pointing inside (and with --only-files)', async () => {

@@ -2,12 +2,13 @@
  * `airlock image extract` against a loopback airlock registry and an OCI
  * layout: top-most layer wins, whiteouts and opaque whiteouts, a directory
  * replaced by a file and the reverse, one file out of /usr/bin, globs,
- * --confirm, manifest-list platforms, --dry-run and JSON, and a layer whose
- * bytes do not match its digest (nothing written).
+ * --confirm, manifest-list platforms, --dry-run and JSON, absolute symbolic
+ * links (rewritten relative; left out of a part that cannot hold their
+ * target), and a layer whose bytes do not match its digest (nothing written).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
@@ -131,6 +132,51 @@ describe('airlock image extract', () => {
     const ok = await airlock(['image', 'extract', '--insecure', `${reg.hostPort}/extract/usrmerge:v1`, '--file', '/usr/bin/bash'], cwd);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(await tree(cwd), ['bash']);
+  });
+
+  it('absolute symbolic links point to the same image path inside DST; a part of the image leaves out those it cannot hold', async () => {
+    await pushLayers(reg.hostPort, 'extract/links', 'v1', [
+      await rawLayer([
+        { name: 'usr/bin/foo-real', data: 'foo\n', mode: 0o755 },
+        { name: 'usr/lib64/', type: 'directory' },
+        { name: 'lib64', type: 'symlink', linkname: '/usr/lib64' },
+      ]),
+      await rawLayer([
+        { name: 'etc/alternatives/foo', type: 'symlink', linkname: '/usr/bin/foo-real' },
+        { name: 'usr/bin/foo', type: 'symlink', linkname: '/etc/alternatives/foo' },
+        { name: 'usr/bin/same', type: 'symlink', linkname: '/usr/bin/foo-real' },
+        { name: 'usr/bin/rel', type: 'symlink', linkname: 'foo-real' },
+        { name: 'usr/bin/root', type: 'symlink', linkname: '/' },
+      ]),
+    ]);
+    const ref = `${reg.hostPort}/extract/links:v1`;
+    const parent = await fresh('links');
+    const out = join(parent, 'out');
+    await mkdir(out);
+    const r = await airlock(['image', 'extract', '--insecure', ref, '--path', `/:${out}`], work);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await tree(parent), [
+      'out/',
+      'out/etc/', 'out/etc/alternatives/', 'out/etc/alternatives/foo -> ../../usr/bin/foo-real',
+      'out/lib64 -> usr/lib64',
+      'out/usr/', 'out/usr/bin/',
+      'out/usr/bin/foo -> ../../etc/alternatives/foo', 'out/usr/bin/foo-real', 'out/usr/bin/rel -> foo-real', 'out/usr/bin/root -> ../..', 'out/usr/bin/same -> foo-real',
+      'out/usr/lib64/',
+    ], 'every link stays inside the target; nothing beside it');
+    assert.equal(await readFile(join(out, 'usr/bin/foo'), 'utf8'), 'foo\n', 'the alternatives chain resolves inside the target');
+    assert.equal(await realpath(join(out, 'usr/bin/root')), await realpath(out));
+
+    const bin = await fresh('links-bin');
+    const p = await airlock(['image', 'extract', '--insecure', '-o', 'json', ref, '--path', `/usr/bin/:${bin}`], work);
+    assert.equal(p.code, 0, p.stderr);
+    assert.deepEqual(await tree(bin), ['foo-real', 'rel -> foo-real', 'same -> foo-real']);
+    const doc = JSON.parse(p.stdout) as { entries: { path: string; linkname?: string }[]; warnings: string[] };
+    assert.deepEqual(doc.entries.filter((e) => e.linkname !== undefined).map((e) => [e.path, e.linkname]).sort(), [[join(bin, 'rel'), 'foo-real'], [join(bin, 'same'), 'foo-real']]);
+    assert.deepEqual(doc.warnings.map((w) => w.replace(/sha256:[0-9a-f]{64}/, 'L')).sort(), [
+      `leaving out symbolic link /usr/bin/foo -> /etc/alternatives/foo (layer L): /etc/alternatives/foo is outside /usr/bin, which --path /usr/bin/:${bin} extracts; extract a path that holds both`,
+      `leaving out symbolic link /usr/bin/root -> / (layer L): / is outside /usr/bin, which --path /usr/bin/:${bin} extracts; extract a path that holds both`,
+    ]);
+    assert.match(p.stderr, /^warning: leaving out symbolic link \/usr\/bin\/foo -> \/etc\/alternatives\/foo /m);
   });
 
   it('refuses a non-empty directory without --confirm; with it, replaces files and keeps the rest', async () => {

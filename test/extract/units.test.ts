@@ -1,9 +1,10 @@
-/** Units of `image extract`: path selection and globs, the top-down layer stack, mode strings, SRC:DST parsing. */
+/** Units of `image extract`: path selection and globs, symbolic link targets, the top-down layer stack, mode strings, SRC:DST parsing. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { modeString } from '../../src/cli/commands/image-extract.js';
 import { LayerStack, type Decision } from '../../src/extract/layer-stack.js';
 import type { EntryType, LayerEntry } from '../../src/extract/layer-tar.js';
+import { planLink } from '../../src/extract/link-target.js';
 import { globSegment, PathSelector } from '../../src/extract/path-select.js';
 import { splitPathArg } from '../../src/extract/targets.js';
 
@@ -48,6 +49,33 @@ describe('image extract units', () => {
     assert.equal(top.map('arch'), 'arch');
     assert.equal(top.map('archive'), undefined);
     assert.throws(() => new PathSelector('/usr/../../etc'), { code: 'ERR_EXTRACT_USAGE' });
+  });
+
+  it('planLink: absolute targets become relative inside DST, never above the image root; relative ones stay unless they climb out', () => {
+    const write = (text: string) => ({ kind: 'write', text });
+    // the whole image (DST stands for /)
+    assert.deepEqual(planLink('usr/bin/foo', '/etc/alternatives/foo', ''), write('../../etc/alternatives/foo'));
+    assert.deepEqual(planLink('usr/bin/foo', '/', ''), write('../..'));
+    assert.deepEqual(planLink('top', '/', ''), write('.'));
+    assert.deepEqual(planLink('usr/bin/foo', '/../../etc/passwd', ''), write('../../etc/passwd'), '".." stops at the image root');
+    assert.deepEqual(planLink('usr/bin/foo', '/usr/./bin//bar', ''), write('bar'));
+    assert.deepEqual(planLink('usr/bin/foo', '/usr/lib/x/../y/', ''), write('../lib/y'));
+    assert.deepEqual(planLink('lib64', '/usr/lib64', ''), write('usr/lib64'));
+    // part of the image: DST stands for usr/bin
+    assert.deepEqual(planLink('foo', '/usr/bin/bar', 'usr/bin'), write('bar'));
+    assert.deepEqual(planLink('sub/foo', '/usr/bin', 'usr/bin'), write('..'));
+    assert.deepEqual(planLink('foo', '/etc/alternatives/foo', 'usr/bin'), { kind: 'outside', imagePath: '/etc/alternatives/foo' });
+    assert.deepEqual(planLink('foo', '/usr/binx/y', 'usr/bin'), { kind: 'outside', imagePath: '/usr/binx/y' });
+    assert.deepEqual(planLink('foo', '/usr/bin/../../../etc', 'usr/bin'), { kind: 'outside', imagePath: '/etc' });
+    // relative targets
+    assert.deepEqual(planLink('usr/bin/oc', '../lib/oc', ''), write('../lib/oc'), 'kept as written');
+    assert.deepEqual(planLink('usr/bin/oc', './oc-4.16', ''), write('./oc-4.16'));
+    assert.deepEqual(planLink('usr/bin/oc', '../../../etc/passwd', ''), { kind: 'refused', why: 'it points outside the target directory' });
+    assert.deepEqual(planLink('oc', '../lib/oc', 'usr/bin'), { kind: 'refused', why: 'it points outside the target directory' }, 'relative to DST, not to the image');
+    assert.deepEqual(planLink('b', 'a/a/a/..', ''), write('a/a'), 'a ".." after a name is resolved on paper (a -> . would climb out)');
+    assert.deepEqual(planLink('d/b', '../x/../y', ''), write('../y'));
+    assert.equal(planLink('x', '', '').kind, 'refused');
+    assert.equal(planLink('x', 'a\0b', '').kind, 'refused');
   });
 
   it('splitPathArg splits at the first colon', () => {

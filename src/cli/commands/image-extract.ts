@@ -139,10 +139,14 @@ Examples:
   airlock image extract REGISTRY/app:v1 --path /etc/yum.repos.d/*.repo:./repos
   airlock image extract oci:./layout:app --path /:./rootfs --only-files
 
-Safety: entries named with ".." or an absolute path, links pointing outside
-the target, hard links to files not extracted, and entries below a link are
-refused (error, nothing written). Modes come from the image (setuid/setgid
-only with -p); device nodes and fifos are skipped with a warning.`,
+Safety: entries named with ".." or an absolute path, relative symbolic links
+climbing out of the target, hard links to files not extracted, and entries
+below a link are refused (error, nothing written). An absolute symbolic link
+(usr/bin/foo -> /etc/alternatives/foo) is written relative, to the same image
+path inside the target (../../etc/alternatives/foo), never above it; when
+only part of the image is extracted and that path lies outside it, the link
+is left out with a warning. Modes come from the image (setuid/setgid only
+with -p); device nodes and fifos are skipped with a warning.`,
     )
     .action((image: string, f: ExtractFlags) => extract(image, f));
 }

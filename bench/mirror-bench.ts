@@ -17,7 +17,7 @@
  * the source and the destination (lib/traffic.ts). After every copy the
  * destination's manifest digests are checked; a mismatch fails the run.
  *
- * Env: BENCH_RUNS (3), BENCH_HUGE_MIB (1024; 0 skips (c)), BENCH_KEEP=1 (keep
+ * Env: BENCH_RUNS (3), BENCH_HUGE_MIB (1024; 0 skips (c)), BENCH_AIRLOCK_ARGS (extra image mirror flags, for tuning), BENCH_KEEP=1 (keep
  * the work directory), BENCH_OUT (result directory; default a new
  * /tmp/airlock-mirror-bench-result-*).
  */

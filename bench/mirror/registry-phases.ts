@@ -40,12 +40,13 @@ async function skopeoSyncYaml(ctx: MirrorCtx, dest: ServerHandle): Promise<Measu
   return m;
 }
 
-/** `airlock image mirror --insecure -f mapping.txt EXTRA…` with one SRC=DST line per mapping. */
+/** `airlock image mirror --insecure -f mapping.txt EXTRA… $BENCH_AIRLOCK_ARGS` with one SRC=DST line per mapping. */
 export async function airlockMirror(ctx: MirrorCtx, mappings: readonly string[], extra: readonly string[], ends: { src?: ServerHandle; dest?: ServerHandle }): Promise<Measure> {
   const home = await newAirlockHome(ctx.scope.work);
   const file = join(home, 'mapping.txt');
   await writeFile(file, `${mappings.join('\n')}\n`);
-  const m = await measureSeq(ctx.scope.work, ends, [airlockCmd(home, ['image', 'mirror', '--insecure', '-f', file, ...extra])]);
+  const tuning = (process.env.BENCH_AIRLOCK_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  const m = await measureSeq(ctx.scope.work, ends, [airlockCmd(home, ['image', 'mirror', '--insecure', '-f', file, ...extra, ...tuning])]);
   await rm(home, { recursive: true, force: true });
   return m;
 }

@@ -1,18 +1,24 @@
 /**
- * Deterministic tar (+gzip) layers built in memory: uid/gid 0, mtime 0, no
- * user names, entries in the order given. Used for release payload layers
- * and test fixtures; sizes here are small by design.
+ * Deterministic tar (+gzip) layers built in memory: uid/gid 0 and mtime 0
+ * unless given, no user names, entries in the order given and names written as
+ * given (never normalized, so tests can build hostile layers too). Used for
+ * release payload layers and test fixtures; sizes here are small by design.
  */
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack } from 'tar-stream';
+import { pack as tarPack, type Header } from 'tar-stream';
 import { digestOf, type Digest } from '../oci/digest.js';
 
 export interface TarInput {
   readonly path: string;
-  readonly type?: 'file' | 'directory' | 'symlink';
+  /** Default `file`. */
+  readonly type?: Header['type'];
   readonly data?: Buffer | string;
   readonly mode?: number;
   readonly linkname?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Default: the epoch. */
+  readonly mtime?: Date;
 }
 
 export interface BuiltLayer {
@@ -34,7 +40,7 @@ export async function buildTar(entries: readonly TarInput[]): Promise<Buffer> {
   for (const e of entries) {
     const type = e.type ?? 'file';
     const data = e.data === undefined ? Buffer.alloc(0) : Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data, 'utf8');
-    const header = { name: e.path, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '', ...(e.linkname ? { linkname: e.linkname } : {}) };
+    const header = { name: e.path, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: e.mtime ?? new Date(0), uid: e.uid ?? 0, gid: e.gid ?? 0, uname: '', gname: '', ...(e.linkname !== undefined ? { linkname: e.linkname } : {}) };
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
       if (type === 'file') p.entry(header, data, cb);

@@ -5,10 +5,8 @@
  */
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { pack as tarPack, type Header } from 'tar-stream';
-import { digestOf } from '../../src/oci/digest.js';
-import type { BuiltLayer } from '../../src/release/tar-build.js';
+import type { Header } from 'tar-stream';
+import { buildLayer, type BuiltLayer } from '../../src/release/tar-build.js';
 import { FileDestination } from '../../src/transports/file-store/file-image.js';
 import { OciLayout } from '../../src/transports/oci-layout/layout.js';
 import { OciLayoutDestination } from '../../src/transports/oci-layout/layout-image.js';
@@ -27,30 +25,11 @@ export interface RawEntry {
   readonly gid?: number;
 }
 
+const FIXED_MTIME = new Date(1_700_000_000_000);
+
 /** A gzip tar layer holding exactly `entries`, names written as given (no normalization). */
-export async function rawLayer(entries: readonly RawEntry[]): Promise<BuiltLayer> {
-  const p = tarPack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const ended = new Promise<void>((resolve, reject) => {
-    p.on('end', resolve);
-    p.on('error', reject);
-  });
-  for (const e of entries) {
-    const type = e.type ?? (e.name.endsWith('/') ? 'directory' : 'file');
-    const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    const header = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date(1_700_000_000_000), uid: e.uid ?? 0, gid: e.gid ?? 0, ...(e.linkname !== undefined ? { linkname: e.linkname } : {}) };
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-      if (type === 'file') p.entry(header, data, cb);
-      else p.entry(header, cb);
-    });
-  }
-  p.finalize();
-  await ended;
-  const tar = Buffer.concat(chunks);
-  const blob = gzipSync(tar);
-  return { blob, digest: digestOf(blob), diffId: digestOf(tar) };
+export function rawLayer(entries: readonly RawEntry[]): Promise<BuiltLayer> {
+  return buildLayer(entries.map((e) => ({ ...e, path: e.name, type: e.type ?? (e.name.endsWith('/') ? 'directory' : 'file'), mtime: FIXED_MTIME })));
 }
 
 const CONFIG = { architecture: 'amd64', os: 'linux', config: {} };

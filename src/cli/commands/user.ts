@@ -11,6 +11,8 @@ import { hashSecret, passwordProblem } from '../../auth/passwords.js';
 import { globHint, isValidGlob } from '../../auth/permissions.js';
 import { ADMIN, openAuthStore } from '../../auth/setup.js';
 import { AccountError, isValidUserName, type Account, type AuthStore, type Grants } from '../../auth/store.js';
+import { CredentialsError } from '../../credentials/errors.js';
+import { promptHidden, readStdinLine } from '../../credentials/prompt.js';
 import { CliError } from '../cli-error.js';
 
 export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -42,45 +44,22 @@ export function grantsFrom(f: { admin?: boolean; push?: string[]; pull?: string[
   return { admin: !!f.admin, push: f.push ?? [], pull: f.pull ?? [] };
 }
 
-async function readStdinLine(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-}
-
-function promptHidden(prompt: string): Promise<string> {
-  return new Promise((resolvePw, reject) => {
-    const stdin = process.stdin;
-    process.stderr.write(prompt);
-    stdin.setRawMode(true);
-    stdin.resume();
-    let pw = '';
-    const done = (err?: Error): void => {
-      stdin.setRawMode(false);
-      stdin.pause();
-      stdin.off('data', onData);
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolvePw(pw);
-    };
-    const onData = (d: Buffer): void => {
-      for (const ch of d.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003' || ch === '\u0004') return done(new CliError('aborted'));
-        if (ch === '\u007f' || ch === '\b') pw = pw.slice(0, -1);
-        else pw += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
+/** A hidden prompt; Ctrl-C/Ctrl-D become a usage error. */
+async function promptPassword(prompt: string): Promise<string> {
+  try {
+    return await promptHidden(prompt);
+  } catch (e) {
+    if (e instanceof CredentialsError) throw new CliError(e.message);
+    throw e;
+  }
 }
 
 /** A new password: prompted twice on a terminal, else the first line of stdin. */
 export async function readNewPassword(who: string): Promise<string> {
   let pw: string;
   if (process.stdin.isTTY) {
-    pw = await promptHidden(`New password for ${who}: `);
-    if ((await promptHidden('Repeat it: ')) !== pw) throw new CliError('the passwords differ');
+    pw = await promptPassword(`New password for ${who}: `);
+    if ((await promptPassword('Repeat it: ')) !== pw) throw new CliError('the passwords differ');
   } else {
     pw = await readStdinLine();
   }

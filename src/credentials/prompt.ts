@@ -49,8 +49,9 @@ export function promptVisible(prompt: string): Promise<string> {
 export function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
+    // Echo goes off before the prompt appears: whatever is typed after seeing it is never echoed.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     let secret = '';
     const done = (err?: Error): void => {

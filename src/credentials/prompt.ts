@@ -3,6 +3,7 @@
  * stderr so stdout stays clean for scripts; secrets are never echoed.
  */
 import { createInterface } from 'node:readline';
+import { readStdinText } from '../util/stdin.js';
 import { CredentialsError } from './errors.js';
 
 /** True when stdin is a terminal (a prompt can be shown). */
@@ -12,9 +13,7 @@ export function interactive(): boolean {
 
 /** All of stdin without its final line break (docker's and podman's --password-stdin). */
 export async function readAllStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return (await readStdinText()).replace(/\r?\n$/, '');
 }
 
 /** The first line of stdin (without its line break); the rest is not read. */

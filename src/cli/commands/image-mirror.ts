@@ -12,6 +12,7 @@ import { MappingError, mappingsFromArgs, mappingsFromFile, type Mapping } from '
 import { MirrorReport } from '../../copy/mirror-report.js';
 import { DEFAULT_MAX_REGISTRIES, declareScopes, expandMappings, runMirror } from '../../copy/mirror.js';
 import { RegistryHub } from '../../transports/registry/registry-hub.js';
+import { readStdinText } from '../../util/stdin.js';
 import { CliError } from '../cli-error.js';
 import { ProgressRenderer } from '../progress.js';
 import { hubOptions, positiveInt, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
@@ -44,7 +45,7 @@ async function readMappings(args: string[], files: string[]): Promise<Mapping[]>
     for (const f of files) {
       let text: string;
       try {
-        text = f === '-' ? await readStdin() : await readFile(f, 'utf8');
+        text = f === '-' ? await readStdinText() : await readFile(f, 'utf8');
       } catch (e) {
         throw new CliError(`cannot read mapping file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
@@ -56,12 +57,6 @@ async function readMappings(args: string[], files: string[]): Promise<Mapping[]>
   }
   if (out.length === 0) throw new CliError('nothing to mirror: give SRC DST [DST...], SRC=DST pairs, or -f FILE');
   return out;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function mirror(args: string[], f: MirrorFlags): Promise<void> {

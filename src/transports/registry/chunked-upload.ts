@@ -10,18 +10,13 @@ import { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import { httpError } from './http-errors.js';
 import type { Scope } from './registry-auth.js';
-import type { RegistryHttp, Response } from './registry-http.js';
+import { header, type RegistryHttp, type Response } from './registry-http.js';
 
 export interface UploadSession {
   /** Latest Location (registries may change it after every PATCH). */
   location: string;
   /** Bytes the registry confirmed. */
   offset: number;
-}
-
-function header(res: Response, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /**

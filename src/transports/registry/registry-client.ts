@@ -10,7 +10,7 @@ import { MANIFEST_MEDIA_TYPES } from '../../oci/media-types.js';
 import { ImageNotFoundError } from '../types.js';
 import type { Scope } from './registry-auth.js';
 import { httpError, readLimited, RegistryHttpError } from './http-errors.js';
-import { RegistryHttp, type RegistryHttpOptions, type Response } from './registry-http.js';
+import { header, RegistryHttp, type RegistryHttpOptions, type Response } from './registry-http.js';
 
 /** Largest manifest accepted (distribution's default limit is 4 MiB). */
 export const MAX_MANIFEST_BYTES = 8 << 20;
@@ -22,11 +22,6 @@ export const DEFAULT_CHUNKING = { threshold: 64 << 20, chunkSize: 128 << 20 } as
 
 const pull = (repository: string): Scope => ({ repository, actions: ['pull'] });
 const push = (repository: string): Scope => ({ repository, actions: ['pull', 'push'] });
-
-function header(res: Response, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 async function readManifestBody(body: Readable, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];

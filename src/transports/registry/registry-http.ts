@@ -75,6 +75,12 @@ export interface HttpRequest {
 
 export type Response = Dispatcher.ResponseData;
 
+/** The first value of a response header (lower-case name). */
+export function header(res: Response, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
 
 /**

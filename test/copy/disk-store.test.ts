@@ -7,13 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { lstat, mkdtemp, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFixtures, type FixtureImage, type FixtureSet } from '../fixtures/make-fixtures.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { airlockCliArgs, childEnv } from '../helpers/airlock-process.js';
+import { runAirlockCli, type CliResult } from '../helpers/airlock-process.js';
 import { createCopyContext } from '../../src/copy/copy-context.js';
 import { copyImage } from '../../src/copy/copy-image.js';
 import { resolveImageTree } from '../../src/copy/image-tree.js';
@@ -22,22 +21,9 @@ import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { OciLayout } from '../../src/transports/oci-layout/layout.js';
 import { OciLayoutSource } from '../../src/transports/oci-layout/layout-image.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function airlock(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...airlockCliArgs(), ...args], { cwd, env: childEnv({ HOME: cwd, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** `airlock ARGS` in `cwd`, with HOME=cwd plus `env`. */
+function airlock(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return runAirlockCli(args, { cwd, env: { HOME: cwd, ...env }, timeoutMs: 120_000 });
 }
 
 /** release tag → fixture image, as a release payload's components would be tagged. */

@@ -7,22 +7,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { airlockCliArgs, childEnv } from '../helpers/airlock-process.js';
+import { runAirlockCli, type CliResult } from '../helpers/airlock-process.js';
 import { AuthStore } from '../../src/transports/registry/auth-file.js';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { SecureClient, type TokenBody } from '../security/support/secure-client.js';
 import { writeTinyImages, type TinyImage } from './support/tiny-images.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('docker config.json in the default credential search', () => {
   let work: string;
@@ -32,23 +25,18 @@ describe('docker config.json in the default credential search', () => {
   let refreshToken: string;
 
   /** `airlock ARGS` with HOME=home and every other auth file location inside it. */
-  function airlock(home: string, args: string[]): Promise<Run> {
-    const env = childEnv({
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_RUNTIME_DIR: '',
-      REGISTRY_AUTH_FILE: '',
-      DOCKER_CONFIG: '',
-      NODE_EXTRA_CA_CERTS: reg.security!.caCertPath,
-    });
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [...airlockCliArgs(), ...args], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+  function airlock(home: string, args: string[]): Promise<CliResult> {
+    return runAirlockCli(args, {
+      cwd: home,
+      timeoutMs: 120_000,
+      env: {
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, '.config'),
+        XDG_RUNTIME_DIR: '',
+        REGISTRY_AUTH_FILE: '',
+        DOCKER_CONFIG: '',
+        NODE_EXTRA_CA_CERTS: reg.security!.caCertPath,
+      },
     });
   }
 

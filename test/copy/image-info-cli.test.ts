@@ -1,12 +1,11 @@
 /** `airlock image info` on an OCI layout and on a registry (child process). */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { airlockCliArgs, childEnv } from '../helpers/airlock-process.js';
+import { runAirlockCli, type CliResult } from '../helpers/airlock-process.js';
 import { createCopyContext } from '../../src/copy/copy-context.js';
 import { copyImage } from '../../src/copy/copy-image.js';
 import { OciLayout } from '../../src/transports/oci-layout/layout.js';
@@ -14,15 +13,8 @@ import { OciLayoutSource } from '../../src/transports/oci-layout/layout-image.js
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { writeTinyImages, type TinyImage } from './support/tiny-images.js';
 
-function run(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [...airlockCliArgs(), ...args], { cwd, env: childEnv({ HOME: cwd }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[], cwd: string): Promise<CliResult> {
+  return runAirlockCli(args, { cwd, env: { HOME: cwd }, timeoutMs: 120_000 });
 }
 
 describe('airlock image info', () => {

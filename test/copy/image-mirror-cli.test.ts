@@ -5,14 +5,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFixtures, type FixtureImage, type FixtureSet } from '../fixtures/make-fixtures.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { airlockCliArgs, childEnv } from '../helpers/airlock-process.js';
+import { runAirlockCli, type CliResult } from '../helpers/airlock-process.js';
 import { dockerRegistryUnavailableReason, startDockerRegistry, type DockerRegistryHandle } from '../helpers/docker-registry.js';
 import { checkImageTree, getManifest, headManifest } from '../interop/support/registry-api.js';
 import { peerGate } from '../interop/support/peers.js';
@@ -25,22 +24,9 @@ import { uniqueBlobs, uploadStarts } from './support/counts.js';
 
 const gate = peerGate([dockerRegistryUnavailableReason()]);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function airlock(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...airlockCliArgs(), ...args], { cwd, env: childEnv({ HOME: cwd }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** `airlock ARGS` in `cwd`, with HOME=cwd. */
+function airlock(args: string[], cwd: string): Promise<CliResult> {
+  return runAirlockCli(args, { cwd, env: { HOME: cwd }, timeoutMs: 120_000 });
 }
 
 describe('airlock image mirror', { skip: gate.skip }, () => {

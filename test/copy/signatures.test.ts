@@ -6,13 +6,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { airlockCliArgs, childEnv } from '../helpers/airlock-process.js';
+import { runAirlockCli, type CliResult } from '../helpers/airlock-process.js';
 import { dockerRegistryUnavailableReason, startDockerRegistry, type DockerRegistryHandle } from '../helpers/docker-registry.js';
 import { headManifest } from '../interop/support/registry-api.js';
 import { peerGate } from '../interop/support/peers.js';
@@ -50,15 +49,8 @@ async function artifact(dst: ImageDestination, layerType: string, payload: strin
   return { bytes, mediaType: OCI_MANIFEST, digest: digestOf(bytes) };
 }
 
-function run(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [...airlockCliArgs(), ...args], { cwd, env: childEnv({ HOME: cwd }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[], cwd: string): Promise<CliResult> {
+  return runAirlockCli(args, { cwd, env: { HOME: cwd }, timeoutMs: 120_000 });
 }
 
 describe('signatures and referrers', { skip: gate.skip }, () => {

@@ -174,19 +174,24 @@ interface Spawned {
   exited: Promise<ExitStatus>;
 }
 
-function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Spawned {
+function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string, stdin?: string): Spawned {
   const child = spawn(process.execPath, [...airlockCliArgs(), ...args], {
     cwd: cwd ?? repoRoot(),
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (stdin !== undefined) {
+    child.stdin?.on('error', () => undefined); // the command may exit before reading it
+    child.stdin?.end(stdin);
+  }
   track(child);
   const out = { stdout: '', stderr: '' };
-  const append = (key: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    if (out[key].length < OUTPUT_LIMIT) out[key] += chunk.toString('utf8');
+  const append = (key: 'stdout' | 'stderr') => (chunk: string) => {
+    if (out[key].length < OUTPUT_LIMIT) out[key] += chunk;
   };
-  child.stdout?.on('data', append('stdout'));
-  child.stderr?.on('data', append('stderr'));
+  // Decoded as a stream, so a character split across chunks stays whole.
+  child.stdout?.setEncoding('utf8').on('data', append('stdout'));
+  child.stderr?.setEncoding('utf8').on('data', append('stderr'));
   const exited = new Promise<ExitStatus>((resolveExit) => {
     // 'close' fires after the exit AND after stdout/stderr are drained.
     child.once('close', (code, signal) => resolveExit({ code, signal }));
@@ -195,12 +200,12 @@ function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string)
   return { child, out, exited };
 }
 
-/** Runs `airlock <args>` to completion (killed after `timeoutMs`, default 30 s). */
+/** Runs `airlock <args>` to completion (killed after `timeoutMs`, default 30 s); `stdin` is piped in, else stdin is empty. */
 export async function runAirlockCli(
   args: readonly string[],
-  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; stdin?: string } = {},
 ): Promise<CliResult> {
-  const s = spawnCli(args, childEnv(opts.env), opts.cwd);
+  const s = spawnCli(args, childEnv(opts.env), opts.cwd, opts.stdin);
   const timer = setTimeout(() => s.child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
   const st = await s.exited;
   clearTimeout(timer);

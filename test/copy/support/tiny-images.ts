@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seeded } from '../../fixtures/release-fixture-images.js';
 
 export interface TinyImage {
   ref: string;
@@ -14,16 +15,6 @@ export interface TinyImage {
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-function pseudoRandom(seed: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let off = 0; off < size; off += block.length) {
-    block.copy(out, off);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
 
 export async function writeTinyImages(dir: string, n: number, opts: { layerSize?: number; seed?: string } = {}): Promise<TinyImage[]> {
   const blobDir = join(dir, 'blobs', 'sha256');
@@ -36,11 +27,11 @@ export async function writeTinyImages(dir: string, n: number, opts: { layerSize?
   };
   const size = opts.layerSize ?? 100_000;
   const seed = opts.seed ?? 'tiny';
-  const base = await put(pseudoRandom(`${seed}-base`, size));
+  const base = await put(seeded(`${seed}-base`, size));
   const images: TinyImage[] = [];
   const index: unknown[] = [];
   for (let i = 0; i < n; i++) {
-    const own = await put(pseudoRandom(`${seed}-own-${i}`, size + i));
+    const own = await put(seeded(`${seed}-own-${i}`, size + i));
     const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Labels: { i: String(i) } } })));
     const manifest = Buffer.from(
       JSON.stringify({

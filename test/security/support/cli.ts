@@ -4,7 +4,7 @@
  * stopped. Children get no AIRLOCK_* variables from the parent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { airlockCliArgs, childEnv, repoRoot } from '../../helpers/airlock-process.js';
+import { airlockCliArgs, childEnv, repoRoot, runAirlockCli } from '../../helpers/airlock-process.js';
 
 export interface CliRun {
   readonly code: number | null;
@@ -13,20 +13,7 @@ export interface CliRun {
 }
 
 export function runCli(args: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...airlockCliArgs(), ...args], { cwd: repoRoot(), env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.stdin ?? '');
-  });
+  return runAirlockCli(args, { stdin: opts.stdin ?? '', timeoutMs: opts.timeoutMs });
 }
 
 export interface ServeProcess {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/registry-config.js';
+// Only the error class: the config schema (zod, yaml) loads with the commands that need it.
+import { ConfigError } from '../config/config-error.js';
 import { CliError } from './cli-error.js';
 
 /**

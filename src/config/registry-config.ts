@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isValidGlob } from '../auth/permissions.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 const MiB = 1024 * 1024;
 
@@ -82,12 +85,6 @@ export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolea
   AIRLOCK_GC_DELETE_UNTAGGED: { path: ['gc', 'deleteUntagged'], type: 'boolean' },
 };
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 type Obj = Record<string, unknown>;
 

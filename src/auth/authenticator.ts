@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { RegistryError } from '../registry/errors.js';
 import type { AuditLog } from './audit.js';
 import { verifySecret } from './passwords.js';
-import type { LoginLimiter } from './rate-limit.js';
+import { isRefusal, type LoginLimiter, type LoginRefusal } from './rate-limit.js';
 import type { Account, AuthStore } from './store.js';
 
 export interface Credentials {
@@ -35,8 +35,14 @@ export function parseBasic(header: string | undefined): Credentials | undefined 
 const CACHE_MS = 5 * 60_000;
 const CACHE_MAX = 1000;
 
+function tooMany(r: LoginRefusal): RegistryError {
+  return new RegistryError('TOOMANYREQUESTS', r.reason, undefined, 429, { 'Retry-After': String(r.retryAfterSeconds) });
+}
+
 export class Authenticator {
   private readonly verified = new Map<string, { hash: string; at: number }>();
+  /** Checks in flight by (address, credentials): the same login sent N times at once is compared once. */
+  private readonly checking = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly store: AuthStore,
@@ -44,20 +50,14 @@ export class Authenticator {
     private readonly audit: AuditLog,
   ) {}
 
-  /** Throws the 429 answer when `ip` is blocked. */
-  assertNotBlocked(ip: string): void {
-    const wait = this.limiter.blockedFor(ip);
-    if (wait !== undefined) {
-      throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins from this address; retry later', undefined, 429, { 'Retry-After': String(wait) });
-    }
-  }
-
   /**
    * The account the credentials log into; otherwise throws UNAUTHORIZED
-   * (with `challenge` as headers) or TOOMANYREQUESTS.
+   * (with `challenge` as headers) or TOOMANYREQUESTS. The limiter is asked
+   * before anything is compared (see rate-limit.ts).
    */
   async login(c: Credentials, ip: string, via: 'token' | 'basic', challenge: Record<string, string>): Promise<Account> {
-    this.assertNotBlocked(ip);
+    const blocked = this.limiter.blocked(ip, c.username);
+    if (blocked) throw tooMany(blocked);
     const account = this.store.get(c.username);
     const key = `${c.username}\0${createHash('sha256').update(c.password).digest('hex')}`;
     const hit = this.verified.get(key);
@@ -66,9 +66,8 @@ export class Authenticator {
       if (via === 'token') this.audit.record({ audit: 'login', user: account.name, ip, via, ok: true });
       return account;
     }
-    const ok = await verifySecret(c.password, account?.secretHash);
+    const ok = await this.check(`${ip}\0${key}`, ip, c, account?.secretHash);
     if (!ok || !account) {
-      this.limiter.fail(ip);
       this.audit.record({ audit: 'login', user: c.username.slice(0, 80), ip, via, ok: false });
       throw new RegistryError('UNAUTHORIZED', 'authentication required', undefined, 401, challenge);
     }
@@ -76,5 +75,29 @@ export class Authenticator {
     this.verified.set(key, { hash: account.secretHash, at: Date.now() });
     this.audit.record({ audit: 'login', user: account.name, ip, via, ok: true });
     return account;
+  }
+
+  /** One bcrypt compare per (address, credentials) at a time, under a limiter reservation. */
+  private check(flight: string, ip: string, c: Credentials, hash: string | undefined): Promise<boolean> {
+    const running = this.checking.get(flight);
+    if (running) return running;
+    const r = this.limiter.reserve(ip, c.username);
+    if (isRefusal(r)) return Promise.reject(tooMany(r));
+    const p = verifySecret(c.password, hash).then(
+      (ok) => {
+        r.release(ok && hash !== undefined);
+        return ok && hash !== undefined;
+      },
+      (e: unknown) => {
+        r.release(false);
+        throw e;
+      },
+    );
+    this.checking.set(flight, p);
+    const forget = (): void => {
+      this.checking.delete(flight);
+    };
+    p.then(forget, forget);
+    return p;
   }
 }

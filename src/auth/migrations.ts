@@ -3,8 +3,16 @@
  * Applied in order, one transaction each, recorded in schema_migrations.
  * Never edit a released migration: add one.
  *
- *   accounts(name, kind, secret_hash, admin, pull, push, generation, …)
- *     pull/push are JSON arrays of repository globs
+ *   accounts(name, id, kind, secret_hash, admin, pull, push, generation, …)
+ *     pull/push are JSON arrays of repository globs; `id` is a random
+ *     identity never given to another account (a name can be reused after
+ *     removal, an id cannot), which every token is bound to
+ *   refresh_tokens(jti, family, account_id, expires_at, used_at)
+ *     every refresh token issued; a used one is kept (used_at set) until it
+ *     expires so that a replay is recognised and revokes its family
+ *   refresh_revoked(family, revoked_at)
+ *     families revoked by a replay, so that a token of the family being
+ *     issued at that very moment is never recorded (kept a day)
  */
 export const AUTH_MIGRATIONS: readonly string[] = [
   `
@@ -18,6 +26,27 @@ export const AUTH_MIGRATIONS: readonly string[] = [
     generation INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  `
+  ALTER TABLE accounts ADD COLUMN id TEXT NOT NULL DEFAULT '';
+  UPDATE accounts SET id = lower(hex(randomblob(16)));
+  CREATE UNIQUE INDEX accounts_id ON accounts (id);
+  `,
+  `
+  CREATE TABLE refresh_tokens (
+    jti TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+  CREATE INDEX refresh_tokens_account ON refresh_tokens (account_id);
+  CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
+  CREATE TABLE refresh_revoked (
+    family TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
 ];

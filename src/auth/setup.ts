@@ -14,7 +14,7 @@ import { AuditLog } from './audit.js';
 import { Authenticator } from './authenticator.js';
 import type { ChallengeOptions } from './challenge.js';
 import { hashSecret, randomPassword } from './passwords.js';
-import { LoginLimiter } from './rate-limit.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './rate-limit.js';
 import { loadOrCreateSigningKey } from './signing-key.js';
 import { SqliteAuthStore } from './sqlite-auth-store.js';
 import type { AuthStore, Grants } from './store.js';
@@ -47,6 +47,8 @@ export interface AuthSettings {
   readonly refreshTokenTtlSeconds: number;
   readonly loginFailureLimit: number;
   readonly loginFailureWindowSeconds: number;
+  readonly loginUserFailureLimit: number;
+  readonly loginUserFailureWindowSeconds: number;
   readonly challenge: ChallengeOptions;
 }
 
@@ -72,7 +74,13 @@ export async function setupAuth(dataDir: string, s: AuthSettings): Promise<Regis
       refreshTtlSeconds: s.refreshTokenTtlSeconds,
     });
     const audit = new AuditLog();
-    const limiter = new LoginLimiter({ limit: s.loginFailureLimit, windowMs: s.loginFailureWindowSeconds * 1000 });
+    const limiter = new LoginLimiter({
+      ...DEFAULT_LOGIN_LIMITS,
+      limit: s.loginFailureLimit,
+      windowMs: s.loginFailureWindowSeconds * 1000,
+      userLimit: s.loginUserFailureLimit,
+      userWindowMs: s.loginUserFailureWindowSeconds * 1000,
+    });
     const authn = new Authenticator(store, limiter, audit);
     const anonymous: Grants = { admin: false, pull: [...s.anonymousPull], push: [] };
     return {

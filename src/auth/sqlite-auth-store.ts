@@ -1,11 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AUTH_MIGRATIONS } from './migrations.js';
-import { AccountError, type Account, type AuthStore, type Grants, type NewAccount } from './store.js';
+import { AccountError, type Account, type AuthStore, type Grants, type NewAccount, type RefreshRecord, type RefreshUse } from './store.js';
 
 interface Row {
   name: string;
+  id: string;
   kind: 'user' | 'robot';
   secret_hash: string;
   admin: number;
@@ -16,6 +18,9 @@ interface Row {
   updated_at: number;
 }
 
+/** How long a revoked family is remembered: longer than any token issuance in flight could take. */
+const REVOKED_KEEP_MS = 86_400_000;
+
 const globs = (json: string): string[] => {
   const v: unknown = JSON.parse(json);
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -24,6 +29,7 @@ const globs = (json: string): string[] => {
 function toAccount(r: Row): Account {
   return {
     name: r.name,
+    id: r.id,
     kind: r.kind,
     secretHash: r.secret_hash,
     admin: r.admin === 1,
@@ -86,8 +92,8 @@ export class SqliteAuthStore implements AuthStore {
     const now = Date.now();
     try {
       this.db
-        .prepare('INSERT INTO accounts (name, kind, secret_hash, admin, pull, push, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)')
-        .run(a.name, a.kind, a.secretHash, a.admin ? 1 : 0, JSON.stringify(a.pull), JSON.stringify(a.push), now, now);
+        .prepare('INSERT INTO accounts (name, id, kind, secret_hash, admin, pull, push, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)')
+        .run(a.name, randomBytes(16).toString('hex'), a.kind, a.secretHash, a.admin ? 1 : 0, JSON.stringify(a.pull), JSON.stringify(a.push), now, now);
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AccountError(`account ${a.name} already exists`);
       throw e;
@@ -102,7 +108,11 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   setSecret(name: string, secretHash: string): Account {
-    return this.update(name, 'secret_hash = ?', secretHash);
+    return this.db.transaction(() => {
+      const a = this.update(name, 'secret_hash = ?', secretHash);
+      this.db.prepare('DELETE FROM refresh_tokens WHERE account_id = ?').run(a.id);
+      return a;
+    })();
   }
 
   setGrants(name: string, g: Grants): Account {
@@ -110,7 +120,42 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   remove(name: string): void {
-    if (this.db.prepare('DELETE FROM accounts WHERE name = ?').run(name).changes === 0) throw new AccountError(`no account named ${name}`);
+    this.db.transaction(() => {
+      const a = this.get(name);
+      if (!a) throw new AccountError(`no account named ${name}`);
+      this.db.prepare('DELETE FROM accounts WHERE name = ?').run(name);
+      this.db.prepare('DELETE FROM refresh_tokens WHERE account_id = ?').run(a.id);
+    })();
+  }
+
+  recordRefresh(r: RefreshRecord): boolean {
+    return this.db.transaction((): boolean => {
+      const now = Date.now();
+      // Expired tokens can neither be used nor replayed: forget them as new ones come.
+      this.db.prepare('DELETE FROM refresh_tokens WHERE expires_at < ?').run(now);
+      this.db.prepare('DELETE FROM refresh_revoked WHERE revoked_at < ?').run(now - REVOKED_KEEP_MS);
+      if (this.db.prepare('SELECT 1 FROM refresh_revoked WHERE family = ?').get(r.family)) return false;
+      this.db.prepare('INSERT INTO refresh_tokens (jti, family, account_id, expires_at) VALUES (?, ?, ?, ?)').run(r.jti, r.family, r.accountId, r.expiresAt);
+      return true;
+    }).immediate();
+  }
+
+  useRefresh(jti: string, nowMs: number): RefreshUse {
+    // IMMEDIATE: the read and the write happen under one write lock, so two
+    // uses of one token (two processes, or two replicas later) serialize.
+    return this.db.transaction((): RefreshUse => {
+      const r = this.db.prepare('SELECT jti, family, account_id, expires_at, used_at FROM refresh_tokens WHERE jti = ?').get(jti) as
+        | { jti: string; family: string; account_id: string; expires_at: number; used_at: number | null }
+        | undefined;
+      if (!r || r.expires_at <= nowMs) return { outcome: 'unknown' };
+      if (r.used_at !== null) {
+        this.db.prepare('DELETE FROM refresh_tokens WHERE family = ?').run(r.family);
+        this.db.prepare('INSERT OR REPLACE INTO refresh_revoked (family, revoked_at) VALUES (?, ?)').run(r.family, nowMs);
+        return { outcome: 'replayed', family: r.family, accountId: r.account_id };
+      }
+      this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE jti = ?').run(nowMs, jti);
+      return { outcome: 'ok', record: { jti: r.jti, family: r.family, accountId: r.account_id, expiresAt: r.expires_at } };
+    }).immediate();
   }
 
   close(): void {

@@ -3,8 +3,9 @@
  *
  *   Authorization: Bearer <jwt>  — a token from /token; the request needs
  *       every action in the token's `access` for the repository (or the
- *       catalog entry). A token whose account was removed or changed since
- *       (generation) is rejected.
+ *       catalog entry). A token whose account was removed (its identity is
+ *       gone, even when an account of the same name was made since) or
+ *       changed (generation) is rejected.
  *   Authorization: Basic …       — checked against the accounts directly.
  *   nothing                      — anonymous: only pulls matching the
  *       anonymous-pull globs (off by default).
@@ -24,7 +25,7 @@ import { parseBasic, type Authenticator } from './authenticator.js';
 import { bearerChallenge, type ChallengeOptions } from './challenge.js';
 import { allowedActions } from './permissions.js';
 import type { AuthStore, Grants } from './store.js';
-import type { TokenIssuer, VerifiedAccess } from './tokens.js';
+import { isCurrentSubject, type TokenIssuer, type VerifiedAccess } from './tokens.js';
 
 export interface TokenAccessDeps {
   readonly store: AuthStore;
@@ -101,14 +102,14 @@ export class TokenAccess implements AccessPolicy {
     const t = await this.d.tokens.verifyAccess(token);
     if (!t) throw this.unauthorized(req, need, 'invalid_token');
     let grants: Grants = this.d.anonymous;
-    if (t.sub !== undefined) {
-      const account = this.d.store.get(t.sub);
-      if (!account || account.generation !== t.gen) throw this.unauthorized(req, need, 'invalid_token');
-      grants = account;
+    if (t.subject !== undefined) {
+      const account = this.d.store.get(t.subject.name);
+      if (!isCurrentSubject(t.subject, account)) throw this.unauthorized(req, need, 'invalid_token');
+      grants = account!;
     }
     this.assertName(need);
-    const anonymous = t.sub === undefined;
-    if (tokenAllows(t, need) && this.grantsAllow(grants, need, anonymous)) return principal(t.sub ?? ANONYMOUS, grants);
+    const anonymous = t.subject === undefined;
+    if (tokenAllows(t, need) && this.grantsAllow(grants, need, anonymous)) return principal(t.subject?.name ?? ANONYMOUS, grants);
     if (anonymous || this.grantsAllow(grants, need, anonymous)) throw this.unauthorized(req, need, 'insufficient_scope');
     throw this.denied(need);
   }

@@ -2,11 +2,15 @@
  * Signed tokens (ES256 JWTs, `kid` in the header).
  *
  * Access token (aud = service): what /v2 accepts as `Bearer`.
- *   { iss, aud, sub?, iat, nbf, exp, jti, gen, access: [{type, name, actions}] }
- *   `sub` is absent for anonymous tokens; `gen` is the account generation.
- * Refresh token (aud = `<service>#refresh`, long-lived): only /token accepts
- *   it (grant_type=refresh_token) and answers with a new access token whose
- *   scopes are computed from the account's current grants.
+ *   { iss, aud, sub?, uid?, iat, nbf, exp, jti, gen, access: [{type, name, actions}] }
+ *   `sub` and `uid` are absent for anonymous tokens; `uid` is the account's
+ *   never-reused identity and `gen` its generation: a token is honoured only
+ *   while the account of that name still has both.
+ * Refresh token (aud = `<service>#refresh`, long-lived, single use): only
+ *   /token accepts it (grant_type=refresh_token) and answers with a new
+ *   access token whose scopes are computed from the account's current grants
+ *   and a new refresh token of the same family (`fam`).
+ *   { iss, aud, sub, uid, gen, fam, jti, iat, nbf, exp }
  * The audiences differ, so neither can stand in for the other. Only ES256
  * with our key id is accepted: `alg: none`, HMAC, other keys, expired
  * tokens and any edited byte are rejected by the signature check.
@@ -29,16 +33,28 @@ export interface IssuedToken {
   readonly issuedAt: Date;
 }
 
+/** The account a token was issued to: name, identity, generation. */
+export interface TokenSubject {
+  readonly name: string;
+  readonly id: string;
+  readonly generation: number;
+}
+
 export interface VerifiedAccess {
-  /** Account name; undefined for anonymous tokens. */
-  readonly sub: string | undefined;
-  readonly gen: number;
+  /** The account; undefined for anonymous tokens. */
+  readonly subject: TokenSubject | undefined;
   readonly access: AccessEntry[];
 }
 
 export interface VerifiedRefresh {
-  readonly sub: string;
-  readonly gen: number;
+  readonly subject: TokenSubject;
+  readonly jti: string;
+  readonly family: string;
+}
+
+export interface IssuedRefresh extends IssuedToken {
+  readonly jti: string;
+  readonly expiresAt: number;
 }
 
 function accessEntries(v: unknown): AccessEntry[] | undefined {
@@ -53,6 +69,17 @@ function accessEntries(v: unknown): AccessEntry[] | undefined {
   return out;
 }
 
+/** The subject of a token issued to an account; undefined for tokens without an identity (issued before identities existed). */
+function subjectOf(p: JWTPayload): TokenSubject | undefined {
+  if (typeof p.sub !== 'string' || typeof p.uid !== 'string' || p.uid === '' || typeof p.gen !== 'number') return undefined;
+  return { name: p.sub, id: p.uid, generation: p.gen };
+}
+
+/** Whether `account` is still the one `s` was issued to: same name, same identity, same generation. */
+export function isCurrentSubject(s: TokenSubject, account: { name: string; id: string; generation: number } | undefined): boolean {
+  return account !== undefined && account.name === s.name && account.id === s.id && account.generation === s.generation;
+}
+
 export class TokenIssuer {
   constructor(private readonly key: SigningKey, readonly opts: TokenOptions) {}
 
@@ -60,7 +87,7 @@ export class TokenIssuer {
     return `${this.opts.service}#refresh`;
   }
 
-  private async sign(claims: JWTPayload, sub: string | undefined, aud: string, ttl: number): Promise<IssuedToken> {
+  private async sign(claims: JWTPayload, sub: string | undefined, aud: string, ttl: number, jti = randomUUID()): Promise<IssuedToken> {
     const now = Math.floor(Date.now() / 1000);
     const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: this.key.kid, typ: 'JWT' })
@@ -69,17 +96,21 @@ export class TokenIssuer {
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + ttl)
-      .setJti(randomUUID());
+      .setJti(jti);
     if (sub !== undefined) jwt.setSubject(sub);
     return { token: await jwt.sign(this.key.privateKey), expiresIn: ttl, issuedAt: new Date(now * 1000) };
   }
 
-  issueAccess(sub: string | undefined, gen: number, access: AccessEntry[]): Promise<IssuedToken> {
-    return this.sign({ gen, access }, sub, this.opts.service, this.opts.ttlSeconds);
+  issueAccess(subject: TokenSubject | undefined, access: AccessEntry[]): Promise<IssuedToken> {
+    const claims = subject ? { uid: subject.id, gen: subject.generation, access } : { gen: 0, access };
+    return this.sign(claims, subject?.name, this.opts.service, this.opts.ttlSeconds);
   }
 
-  issueRefresh(sub: string, gen: number): Promise<IssuedToken> {
-    return this.sign({ gen }, sub, this.refreshAudience, this.opts.refreshTtlSeconds);
+  /** A refresh token of `family`; the caller records it (AuthStore.recordRefresh) before handing it out. */
+  async issueRefresh(subject: TokenSubject, family: string): Promise<IssuedRefresh> {
+    const jti = randomUUID();
+    const t = await this.sign({ uid: subject.id, gen: subject.generation, fam: family }, subject.name, this.refreshAudience, this.opts.refreshTtlSeconds, jti);
+    return { ...t, jti, expiresAt: t.issuedAt.getTime() + t.expiresIn * 1000 };
   }
 
   private async verify(token: string, aud: string): Promise<JWTPayload | undefined> {
@@ -102,13 +133,16 @@ export class TokenIssuer {
   async verifyAccess(token: string): Promise<VerifiedAccess | undefined> {
     const p = await this.verify(token, this.opts.service);
     const access = accessEntries(p?.access);
-    if (!p || access === undefined || typeof p.gen !== 'number') return undefined;
-    return { sub: p.sub, gen: p.gen, access };
+    if (!p || access === undefined) return undefined;
+    if (p.sub === undefined) return { subject: undefined, access };
+    const subject = subjectOf(p);
+    return subject ? { subject, access } : undefined;
   }
 
   async verifyRefresh(token: string): Promise<VerifiedRefresh | undefined> {
     const p = await this.verify(token, this.refreshAudience);
-    if (!p || typeof p.sub !== 'string' || typeof p.gen !== 'number') return undefined;
-    return { sub: p.sub, gen: p.gen };
+    const subject = p ? subjectOf(p) : undefined;
+    if (!p || !subject || typeof p.fam !== 'string' || typeof p.jti !== 'string') return undefined;
+    return { subject, jti: p.jti, family: p.fam };
   }
 }

@@ -48,6 +48,9 @@ export const RegistryConfigSchema = z
         refreshTokenTtlSeconds: z.number().int().min(1).default(7 * 86400),
         loginFailureLimit: z.number().int().min(1).default(10),
         loginFailureWindowSeconds: z.number().positive().default(60),
+        /** Failed logins per user from all addresses together (the slower bound). */
+        loginUserFailureLimit: z.number().int().min(1).default(50),
+        loginUserFailureWindowSeconds: z.number().positive().default(900),
       })
       .strict()
       .default({}),

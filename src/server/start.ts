@@ -80,6 +80,8 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
       loginFailureLimit: config.auth.loginFailureLimit,
       loginFailureWindowSeconds: config.auth.loginFailureWindowSeconds,
+      loginUserFailureLimit: config.auth.loginUserFailureLimit,
+      loginUserFailureWindowSeconds: config.auth.loginUserFailureWindowSeconds,
       challenge: {
         publicUrl: config.publicUrl,
         secure: !config.insecureHttp,

@@ -54,10 +54,10 @@ describe('docker config.json in the default credential search', () => {
     reg = await startAirlock({ auth: 'token' });
     await reg.security!.addUser('pusher', 'pusher-password', { push: ['dc/**'] });
     const client = new SecureClient(reg.url, reg.security!.caCertPath);
-    const r = await client.getToken({ user: 'pusher', pass: 'pusher-password' }, [], { offline_token: 'true' });
+    const r = await client.postToken({ grant_type: 'password', username: 'pusher', password: 'pusher-password', service: 'airlock', access_type: 'offline' });
     assert.equal(r.status, 200, r.text());
     refreshToken = r.json<TokenBody>().refresh_token!;
-    assert.ok(refreshToken, 'offline_token=true gave a refresh token');
+    assert.ok(refreshToken, 'access_type=offline gave a refresh token');
   });
 
   after(async () => {

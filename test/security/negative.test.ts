@@ -122,7 +122,7 @@ describe('security: refusals', () => {
     const fresh = await sign({ ...payload, iat: now, nbf: now, exp: now + 60 });
     assert.equal((await c.request('GET', path, { headers: { authorization: bearer(fresh) } })).status, 200, 'control: a valid hand-signed token');
 
-    const off = await c.getToken({ user: 'alice', pass: 'alice-password' }, ['repository:ocp4/release:pull'], { offline_token: 'true' });
+    const off = await c.postToken({ grant_type: 'password', username: 'alice', password: 'alice-password', service: 'airlock', access_type: 'offline', scope: 'repository:ocp4/release:pull' });
     const { token, refresh_token: refresh } = off.json<TokenBody>();
     assert.equal((await c.request('GET', path, { headers: { authorization: bearer(refresh!) } })).status, 401, 'a refresh token is not an access token');
     assert.equal((await c.postToken({ grant_type: 'refresh_token', refresh_token: token, service: 'airlock' })).status, 401, 'an access token is not a refresh token');

@@ -13,7 +13,11 @@
  *   answers 401 to it (expired early, revoked, or insufficient scope).
  * - Credentials with docker's `identitytoken` (an OAuth refresh token) get
  *   their tokens as docker does: POST to the realm with
- *   grant_type=refresh_token (they cannot answer a Basic challenge).
+ *   grant_type=refresh_token (they cannot answer a Basic challenge). When
+ *   the answer carries a new refresh token it replaces the old one for the
+ *   rest of the run, and these requests go one at a time: a registry that
+ *   rotates single-use refresh tokens (airlock does) would take a second use
+ *   of a spent one as theft and revoke them all.
  * - No credentials while the auth files leave the registry to a credential
  *   helper (which airlock does not run): said once through onWarning, and in
  *   the error when anonymous access is refused.
@@ -89,6 +93,9 @@ export class RegistryAuth {
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   private readonly declared: Scope[] = [];
   private helperWarned = false;
+  /** The latest refresh token per credentials key, when the realm rotated the stored identitytoken. */
+  private readonly rotated = new Map<string, string>();
+  private refreshQueue: Promise<unknown> = Promise.resolve();
   /** Token requests made (for tests and the run summary). */
   tokenRequests = 0;
 
@@ -185,25 +192,40 @@ export class RegistryAuth {
     return out;
   }
 
+  private basicRequest(c: Challenge, scopes: Scope[], creds: Credentials | undefined, realm: URL): TokenRequest {
+    const url = new URL(realm);
+    if (c.params.service !== undefined) url.searchParams.set('service', c.params.service);
+    for (const s of scopes) url.searchParams.append('scope', scopeString(s));
+    return { url: url.toString(), authorization: creds ? basic(creds) : undefined };
+  }
+
+  /** Runs refresh-token grants one after another (each may use up the token the next one needs). */
+  private inRefreshOrder<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.refreshQueue.then(fn, fn);
+    this.refreshQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** POST grant_type=refresh_token with the newest refresh token of `creds`; keeps the one the answer rotates to. */
+  private async refreshGrant(creds: Credentials, c: Challenge, scopes: Scope[], realm: URL, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+    const current = this.rotated.get(creds.key) ?? creds.identityToken!;
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: current, client_id: CLIENT_ID });
+    if (c.params.service !== undefined) form.set('service', c.params.service);
+    if (scopes.length > 0) form.set('scope', scopes.map(scopeString).join(' '));
+    const res = await this.fetchToken({ url: realm.toString(), form }, signal);
+    const next = (res.body as { refresh_token?: unknown } | undefined)?.refresh_token;
+    if (res.status === 200 && typeof next === 'string' && next !== '') this.rotated.set(creds.key, next);
+    return res;
+  }
+
   private async requestToken(c: Challenge, scopes: Scope[], creds: Credentials | undefined, signal?: AbortSignal): Promise<CachedToken> {
     const realm = c.params.realm;
     if (realm === undefined || !/^https?:\/\//.test(realm)) throw new RegistryAuthError(`${this.registry}: bearer challenge without a usable realm`);
     const url = new URL(realm);
-    let req: TokenRequest;
-    if (creds?.identityToken !== undefined) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: CLIENT_ID });
-      if (c.params.service !== undefined) form.set('service', c.params.service);
-      if (scopes.length > 0) form.set('scope', scopes.map(scopeString).join(' '));
-      req = { url: url.toString(), form };
-    } else {
-      if (c.params.service !== undefined) url.searchParams.set('service', c.params.service);
-      for (const s of scopes) url.searchParams.append('scope', scopeString(s));
-      req = { url: url.toString(), authorization: creds ? basic(creds) : undefined };
-    }
     this.tokenRequests++;
     let res: { status: number; body: unknown };
     try {
-      res = await this.fetchToken(req, signal);
+      res = creds?.identityToken !== undefined ? await this.inRefreshOrder(() => this.refreshGrant(creds, c, scopes, url, signal)) : await this.fetchToken(this.basicRequest(c, scopes, creds, url), signal);
     } catch (e) {
       throw new RegistryAuthError(`${this.registry}: token request to ${url.origin}${url.pathname} failed: ${(e as Error).message}`, { cause: e });
     }

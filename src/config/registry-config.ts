@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isValidGlob } from '../auth/permissions.js';
+import { INPUT_LIMITS, InputFileError, readInputFileSync } from '../util/input-file.js';
 import { ConfigError } from './config-error.js';
 
 export { ConfigError };
@@ -132,8 +132,9 @@ function fromEnv(env: NodeJS.ProcessEnv): Obj {
 function fromFile(file: string): Obj {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFileSync(file, 'config file', INPUT_LIMITS.config);
   } catch (e) {
+    if (e instanceof InputFileError) throw new ConfigError(e.message);
     throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
   }
   try {

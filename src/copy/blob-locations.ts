@@ -10,8 +10,9 @@
  * written once at the end (merged with what another run may have written
  * meanwhile, to a temporary file renamed into place, mode 0600).
  */
+import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Digest } from '../oci/digest.js';
@@ -38,7 +39,7 @@ export function defaultBlobLocationsFile(env: NodeJS.ProcessEnv = process.env): 
 async function readEntries(file: string): Promise<Entries> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readInputFile(file, 'blob location cache', INPUT_LIMITS.list);
   } catch {
     return new Map();
   }

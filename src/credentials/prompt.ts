@@ -13,7 +13,7 @@ export function interactive(): boolean {
 
 /** All of stdin without its final line break (docker's and podman's --password-stdin). */
 export async function readAllStdin(): Promise<string> {
-  return (await readStdinText()).replace(/\r?\n$/, '');
+  return (await readStdinText('password', 64 * 1024)).replace(/\r?\n$/, '');
 }
 
 /** The first line of stdin (without its line break); the rest is not read. */

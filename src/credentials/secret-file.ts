@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { INPUT_LIMITS, InputFileError, readInputFileSync } from '../util/input-file.js';
 import { CredentialsError } from './errors.js';
 
 const errno = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
@@ -38,8 +39,9 @@ export function writeTarget(path: string): string {
 /** The file's text, or undefined when it does not exist. Other failures throw CredentialsError naming the file. */
 export function readCredentialsFile(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readInputFileSync(path, 'registry auth file', INPUT_LIMITS.authFile);
   } catch (e) {
+    if (e instanceof InputFileError) throw new CredentialsError(e.message);
     if (errno(e) === 'ENOENT') return undefined;
     throw new CredentialsError(`cannot read ${path}: ${errno(e)}`);
   }

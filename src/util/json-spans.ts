@@ -39,7 +39,15 @@ export class JsonSyntaxError extends Error {
 const MAX_DEPTH = 256;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
-/** Parses `text` (one JSON value, optionally after a UTF-8 BOM) into spans. Throws JsonSyntaxError. */
+/** A member name as messages may show it: field and host names are not secret; anything else is not quoted. */
+function nameForMessage(key: string): string {
+  return /^[\w.:/@+-]{1,100}$/.test(key) ? `"${key}"` : '(not shown)';
+}
+
+/**
+ * Parses `text` (one JSON value, optionally after a UTF-8 BOM) into spans.
+ * A member name repeated in one object is an error. Throws JsonSyntaxError.
+ */
 export function parseJsonSpans(text: string): JsonNode {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
 
@@ -97,6 +105,7 @@ export function parseJsonSpans(text: string): JsonNode {
         ws();
         if (text[i] !== '"') fail(i, `expected a member name in double quotes, found ${what()}`);
         const k = str();
+        if (members.some((m) => m.key === k.value)) fail(k.start, `duplicate member name ${nameForMessage(k.value)} (JSON readers disagree on which one counts)`);
         ws();
         if (text[i] !== ':') fail(i, `expected ':' after a member name, found ${what()}`);
         i++;
@@ -157,15 +166,16 @@ export function parseJsonSpans(text: string): JsonNode {
   return root;
 }
 
-/** The member named `key` (the last one when the name repeats, as JSON.parse does). */
+/** The member named `key` (names never repeat in a parsed object). */
 export function memberOf(obj: JsonObjectNode, key: string): JsonMember | undefined {
   for (let k = obj.members.length - 1; k >= 0; k--) if (obj.members[k]!.key === key) return obj.members[k];
   return undefined;
 }
 
 /**
- * Where and why `text` is not valid JSON ("line 3, column 9: expected …"),
- * for messages about secret files: JSON.parse's own message may quote the text.
+ * Where and why `text` is not valid strict JSON ("line 3, column 9: expected …";
+ * repeated member names included), for messages about secret files:
+ * JSON.parse's own message may quote the text.
  */
 export function jsonProblem(text: string): string | undefined {
   try {
@@ -176,3 +186,14 @@ export function jsonProblem(text: string): string | undefined {
     throw e;
   }
 }
+
+/**
+ * The value of `text` as JSON.parse gives it, after the strict checks of
+ * parseJsonSpans (a UTF-8 BOM is skipped, repeated member names are refused).
+ * Throws JsonSyntaxError, whose message never quotes the text.
+ */
+export function parseStrictJson(text: string): unknown {
+  parseJsonSpans(text);
+  return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+}
+

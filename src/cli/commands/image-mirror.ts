@@ -3,7 +3,7 @@
  * copy engine (digest-preserving, manifest lists kept whole by default,
  * deduplicated, retried, resumable by re-running).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { createCopyContext } from '../../copy/copy-context.js';
 import type { CopyEvent } from '../../copy/events.js';
@@ -12,6 +12,7 @@ import { MappingError, mappingsFromArgs, mappingsFromFile, type Mapping } from '
 import { MirrorReport } from '../../copy/mirror-report.js';
 import { DEFAULT_MAX_REGISTRIES, declareScopes, expandMappings, runMirror } from '../../copy/mirror.js';
 import { RegistryHub } from '../../transports/registry/registry-hub.js';
+import { INPUT_LIMITS, InputFileError, readInputFile } from '../../util/input-file.js';
 import { readStdinText } from '../../util/stdin.js';
 import { CliError } from '../cli-error.js';
 import { ProgressRenderer } from '../progress.js';
@@ -45,8 +46,9 @@ async function readMappings(args: string[], files: string[]): Promise<Mapping[]>
     for (const f of files) {
       let text: string;
       try {
-        text = f === '-' ? await readStdinText() : await readFile(f, 'utf8');
+        text = f === '-' ? await readStdinText('mapping file', INPUT_LIMITS.list) : await readInputFile(f, 'mapping file', INPUT_LIMITS.list);
       } catch (e) {
+        if (e instanceof InputFileError) throw new CliError(e.message);
         throw new CliError(`cannot read mapping file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       out.push(...mappingsFromFile(f === '-' ? 'stdin' : f, text));

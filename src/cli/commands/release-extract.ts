@@ -1,5 +1,6 @@
 /** `airlock release extract --command=…`: the installer/oc/ccoctl of a release, pinned to it. */
-import { readFile } from 'node:fs/promises';
+import { readCliInput } from '../read-input.js';
+import { INPUT_LIMITS } from '../../util/input-file.js';
 import { Command } from 'commander';
 import { parseMirrorPolicy, type DigestMirrors } from '../../release/mirror-policy.js';
 import { releaseExtract } from '../../release/release-extract.js';
@@ -18,13 +19,7 @@ interface ExtractFlags extends RegistryFlags {
 }
 
 async function loadPolicy(file: string): Promise<DigestMirrors[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseMirrorPolicy(text, file);
+  return parseMirrorPolicy(await readCliInput(file, 'mirror policy file', INPUT_LIMITS.list), file);
 }
 
 async function extract(arg: string | undefined, f: ExtractFlags): Promise<void> {

@@ -1,4 +1,6 @@
 /** `airlock release new`: build a release image from component images (oc adm release new). */
+import { readCliInput } from '../read-input.js';
+import { INPUT_LIMITS } from '../../util/input-file.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -34,9 +36,7 @@ function parsePairs(lines: readonly string[], where: (i: number) => string): New
 async function build(pairs: string[], f: NewFlags): Promise<void> {
   const components = parsePairs(pairs, (i) => `argument ${i + 1}`);
   if (f.mappingFile !== undefined) {
-    const text = await readFile(f.mappingFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new CliError(`cannot read ${f.mappingFile}: ${e.code ?? e.message}`);
-    });
+    const text = await readCliInput(f.mappingFile, 'mapping file', INPUT_LIMITS.list);
     components.push(...parsePairs(text.split(/\r?\n/), (i) => `${f.mappingFile}:${i + 1}`));
   }
   if (components.length === 0) throw new CliError('no components: give NAME=IMAGE arguments or --mapping-file');

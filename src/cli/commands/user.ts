@@ -3,7 +3,9 @@
  * Passwords come from stdin (first line) or an echo-less prompt, never from a
  * flag. Works while `airlock serve` runs: the server reads accounts per login.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readCliInput } from '../read-input.js';
+import { INPUT_LIMITS } from '../../util/input-file.js';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseHtpasswd } from '../../auth/htpasswd.js';
@@ -171,12 +173,7 @@ export function userCommand(): Command {
     grantOpts(new Command('import').description('Import users from an htpasswd file (bcrypt entries, htpasswd -B) with the given permissions').argument('<file>')).action(
       async (file: string, f: GrantFlags) => {
         const grants = grantsFrom(f);
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (e) {
-          throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
-        }
+        const text = await readCliInput(file, 'htpasswd file', INPUT_LIMITS.list);
         const parsed = parseHtpasswd(text);
         for (const sk of parsed.skipped) process.stderr.write(`${file}:${sk.line}: skipped ${sk.name || '(no name)'}: ${sk.reason}\n`);
         await withStore(f.dataDir, (s) => {

@@ -16,10 +16,10 @@
  * lookup for `host/ns/repo` picks the most specific key: `host/ns/repo`,
  * then `host/ns`, then `host`.
  */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { jsonProblem } from '../../util/json-spans.js';
+import { INPUT_LIMITS, InputFileError, readInputFile } from '../../util/input-file.js';
+import { JsonSyntaxError, parseStrictJson } from '../../util/json-spans.js';
 
 export interface Credentials {
   readonly username: string;
@@ -117,10 +117,11 @@ export class AuthStore {
   static parse(file: string, text: string): AuthStore {
     let doc: unknown;
     try {
-      doc = JSON.parse(text);
-    } catch {
-      // JSON.parse's message can quote the file (a secret): say where instead
-      throw new AuthFileError(`${file}: not valid JSON (${jsonProblem(text) ?? 'unreadable'})`);
+      // The same strict reader as `pull-secret check`: BOM accepted, repeated keys refused, errors that never quote the file.
+      doc = parseStrictJson(text);
+    } catch (e) {
+      if (!(e instanceof JsonSyntaxError)) throw e;
+      throw new AuthFileError(`${file}: not valid JSON (${e.message})`);
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new AuthFileError(`${file}: expected a JSON object`);
     const obj = doc as Record<string, unknown>;
@@ -141,8 +142,9 @@ export class AuthStore {
   static async load(file: string): Promise<AuthStore> {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readInputFile(file, 'registry auth file', INPUT_LIMITS.authFile);
     } catch (e) {
+      if (e instanceof InputFileError) throw new AuthFileError(e.message, { cause: e });
       throw new AuthFileError(`cannot read registry config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
     }
     return AuthStore.parse(file, text);
@@ -170,8 +172,9 @@ export class AuthStore {
     for (const f of files) {
       let text: string;
       try {
-        text = await readFile(f, 'utf8');
-      } catch {
+        text = await readInputFile(f, 'registry auth file', INPUT_LIMITS.authFile);
+      } catch (e) {
+        if (e instanceof InputFileError) throw new AuthFileError(e.message, { cause: e });
         continue;
       }
       stores.push(AuthStore.parse(f, text));

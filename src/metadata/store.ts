@@ -146,5 +146,19 @@ export interface MetadataStore {
   /** Deletes the blob row if it is still unreferenced; true when deleted (the caller then deletes the bytes). */
   gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean>;
 
+  // reconciliation with blob storage (files without rows, rows without files)
+  /** Blob rows whose digest starts with `prefix` (e.g. `sha256:ab`), in digest order. */
+  blobsWithPrefix(prefix: string): Promise<{ digest: Digest; size: number }[]>;
+  /** Number of manifest→blob references to `digest`, over all repositories. */
+  blobReferenceCount(digest: Digest): Promise<number>;
+  /**
+   * Re-creates the row of a blob whose verified file has none, linked to every
+   * repository whose manifests reference it; returns that number of
+   * repositories (0: nothing references it, nothing written).
+   */
+  relinkBlob(digest: Digest, size: number, now: number): Promise<number>;
+  /** Deletes a blob row and its repository links (its file is gone); manifests and their references stay. */
+  dropBlobRow(digest: Digest): Promise<boolean>;
+
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type {
   ReferrerDescriptor, SizedRef, SizeMismatch, UploadRecord,
 } from '../store.js';
 import { SqliteGc } from './sqlite-gc.js';
+import { SqliteReconcile } from './sqlite-reconcile.js';
 import { openSqlite, type Db } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
 
@@ -20,11 +21,13 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Db;
   private readonly q: Statements;
   private readonly gc: SqliteGc;
+  private readonly reconcile: SqliteReconcile;
 
   constructor(path: string) {
     this.db = openSqlite(path);
     this.q = prepareStatements(this.db);
     this.gc = new SqliteGc(this.db, this.q);
+    this.reconcile = new SqliteReconcile(this.db, this.q);
   }
 
   private repoId(name: string): number | undefined {
@@ -217,6 +220,22 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean> {
     return this.gc.deleteBlob(digest, opts);
+  }
+
+  async blobsWithPrefix(prefix: string): Promise<{ digest: Digest; size: number }[]> {
+    return this.reconcile.withPrefix(prefix);
+  }
+
+  async blobReferenceCount(digest: Digest): Promise<number> {
+    return this.reconcile.referenceCount(digest);
+  }
+
+  async relinkBlob(digest: Digest, size: number, now: number): Promise<number> {
+    return this.reconcile.relink(digest, size, now);
+  }
+
+  async dropBlobRow(digest: Digest): Promise<boolean> {
+    return this.reconcile.drop(digest);
   }
 
   async close(): Promise<void> {

@@ -115,14 +115,14 @@ export async function reconcileBlobs(meta: MetadataStore, blobs: BlobStore, opts
   const rowsSide = (await anyBlobFile(blobs)) || (await meta.blobStats()).count === 0;
   let complete = true;
   walk: for (const { alg, hexLength } of LAYOUT) {
+    const dirs = new Set(await blobs.driver.list(`blobs/${alg}`));
     for (const prefix of PREFIXES) {
       if (opts.stopped?.()) {
         complete = false;
         break walk;
       }
-      const files = new Set(
-        (await blobs.driver.list(`blobs/${alg}/${prefix}`)).filter((n) => n.length === hexLength && n.startsWith(prefix) && HEX.test(n)),
-      );
+      const names = dirs.has(prefix) ? await blobs.driver.list(`blobs/${alg}/${prefix}`) : [];
+      const files = new Set(names.filter((n) => n.length === hexLength && n.startsWith(prefix) && HEX.test(n)));
       const rows = new Set((await meta.blobsWithPrefix(`${alg}:${prefix}`)).map((r) => r.digest.slice(alg.length + 1)));
       for (const hex of files) if (!rows.has(hex)) await onStray(`${alg}:${hex}` as Digest, alg);
       if (rowsSide) for (const hex of rows) if (!files.has(hex)) await onMissing(`${alg}:${hex}` as Digest);

@@ -7,8 +7,8 @@ import type { Digest } from '../oci/digest.js';
  *
  * Contract for every implementation (SQLite now, PostgreSQL later):
  * - each method is atomic: it either fully happens or not at all;
- * - `putManifest` checks references and writes rows in the same transaction,
- *   so it cannot race with the garbage collector;
+ * - `putManifest` checks references (presence and size) and writes rows in
+ *   the same transaction, so it cannot race with the garbage collector;
  * - list methods return names in byte order (ORDER BY name) and are served
  *   from indexes, never from a scan of blob storage.
  */
@@ -27,6 +27,19 @@ export interface ManifestRecord {
   readonly content: Buffer;
 }
 
+/** A descriptor's digest and declared size. */
+export interface SizedRef {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+/** A descriptor whose declared size differs from the stored content's. */
+export interface SizeMismatch {
+  readonly digest: Digest;
+  readonly declared: number;
+  readonly stored: number;
+}
+
 export interface NewManifest {
   readonly repo: string;
   readonly digest: Digest;
@@ -35,10 +48,13 @@ export interface NewManifest {
   readonly artifactType?: string;
   readonly subject?: Digest;
   readonly annotations?: Record<string, string>;
-  /** Config and layer digests: must be linked to the repository. */
-  readonly blobRefs: readonly Digest[];
-  /** Child manifests (index entries): must exist in the repository unless allowMissingChildren. */
-  readonly manifestRefs: readonly Digest[];
+  /** Config and layer descriptors: must be linked to the repository, with the stored blob's size. */
+  readonly blobRefs: readonly SizedRef[];
+  /**
+   * Child manifests (index entries): must exist in the repository unless
+   * allowMissingChildren, and a present child's stored length must equal the size.
+   */
+  readonly manifestRefs: readonly SizedRef[];
   readonly allowMissingChildren: boolean;
   readonly tag?: string;
   readonly now: number;
@@ -46,7 +62,13 @@ export interface NewManifest {
 
 export type PutManifestResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly missingBlobs: Digest[]; readonly missingManifests: Digest[] };
+  | {
+      readonly ok: false;
+      readonly missingBlobs: Digest[];
+      readonly missingManifests: Digest[];
+      /** Present blobs or children whose size differs from the descriptor's. */
+      readonly wrongSizes: SizeMismatch[];
+    };
 
 export interface ReferrerDescriptor {
   readonly mediaType: string;
@@ -123,6 +145,20 @@ export interface MetadataStore {
   gcBlobCandidates(opts: GcOptions): Promise<{ digest: Digest; size: number }[]>;
   /** Deletes the blob row if it is still unreferenced; true when deleted (the caller then deletes the bytes). */
   gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean>;
+
+  // reconciliation with blob storage (files without rows, rows without files)
+  /** Blob rows whose digest starts with `prefix` (e.g. `sha256:ab`), in digest order. */
+  blobsWithPrefix(prefix: string): Promise<{ digest: Digest; size: number }[]>;
+  /** Number of manifest→blob references to `digest`, over all repositories. */
+  blobReferenceCount(digest: Digest): Promise<number>;
+  /**
+   * Re-creates the row of a blob whose verified file has none, linked to every
+   * repository whose manifests reference it; returns that number of
+   * repositories (0: nothing references it, nothing written).
+   */
+  relinkBlob(digest: Digest, size: number, now: number): Promise<number>;
+  /** Deletes a blob row and its repository links (its file is gone); manifests and their references stay. */
+  dropBlobRow(digest: Digest): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -1,6 +1,9 @@
 import type { Digest } from '../oci/digest.js';
 import type { GcOptions, MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { reconcileBlobs, type ReconcileReport } from './gc-reconcile.js';
+
+export type { ReconcileReport };
 
 export interface GcSettings {
   /** Orphans younger than this are kept (default 1 h). */
@@ -15,7 +18,9 @@ export interface GcReport {
   readonly manifests: { repo: string; digest: Digest; size: number }[] | number;
   readonly blobs: { digest: Digest; size: number }[] | number;
   readonly uploads: number;
-  /** Bytes of blob storage reclaimed (or reclaimable for a dry run). */
+  /** Blob files without rows and rows without files (see gc-reconcile.ts). */
+  readonly reconcile: ReconcileReport;
+  /** Bytes of blob storage reclaimed (or reclaimable for a dry run): collected blobs plus stray files. */
   readonly bytes: number;
   readonly durationMs: number;
 }
@@ -32,7 +37,10 @@ export interface GcListener {
  */
 export class GarbageCollector {
   private timer: NodeJS.Timeout | undefined;
+  private first: NodeJS.Timeout | undefined;
   private running: Promise<GcReport> | undefined;
+  /** Set while stop() waits, so a long storage walk ends early. */
+  private stopping = false;
 
   constructor(
     private readonly meta: MetadataStore,
@@ -51,13 +59,16 @@ export class GarbageCollector {
 
   async plan(now = Date.now()): Promise<GcReport> {
     const t0 = Date.now();
-    const p = await this.meta.gcPlan(this.options(now));
+    const opts = this.options(now);
+    const p = await this.meta.gcPlan(opts);
+    const reconcile = await reconcileBlobs(this.meta, this.blobs, { olderThan: opts.olderThan, now, dryRun: true });
     return {
       dryRun: true,
       manifests: p.manifests,
       blobs: p.blobs,
       uploads: p.uploads.length,
-      bytes: p.blobs.reduce((a, b) => a + b.size, 0),
+      reconcile,
+      bytes: p.blobs.reduce((a, b) => a + b.size, 0) + reconcile.strayBytes,
       durationMs: Date.now() - t0,
     };
   }
@@ -98,21 +109,34 @@ export class GarbageCollector {
         bytes += c.size;
       }
     }
-    const report: GcReport = { dryRun: false, manifests: swept.manifests, blobs, uploads, bytes, durationMs: Date.now() - t0 };
+    const reconcile = await reconcileBlobs(this.meta, this.blobs, { olderThan: opts.olderThan, now, dryRun: false, stopped: () => this.stopping });
+    bytes += reconcile.strayBytes;
+    const report: GcReport = { dryRun: false, manifests: swept.manifests, blobs, uploads, reconcile, bytes, durationMs: Date.now() - t0 };
     this.onRun(report);
     return report;
   }
 
-  /** Runs in the background every `intervalMs`; errors are reported, never thrown. */
+  /**
+   * Runs in the background once right away (start-up reconciliation: the
+   * caller starts the collector after the server listens, so the storage
+   * walk never delays start-up) and then every `intervalMs`; errors are
+   * reported, never thrown.
+   */
   start(intervalMs: number, onError: (e: unknown) => void): void {
-    this.stop();
+    void this.stop();
+    this.first = setTimeout(() => void this.run().catch(onError), 0);
+    this.first.unref();
     this.timer = setInterval(() => void this.run().catch(onError), intervalMs);
     this.timer.unref();
   }
 
+  /** Stops the timers and waits for a run in progress (its storage walk stops early). */
   async stop(): Promise<void> {
+    clearTimeout(this.first);
     if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.first = this.timer = undefined;
+    this.stopping = true;
     await this.running?.catch(() => undefined);
+    this.stopping = false;
   }
 }

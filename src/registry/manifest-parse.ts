@@ -1,12 +1,22 @@
 import { isDigest, type Digest } from '../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES, MediaType, isIndexMediaType, isSchema1MediaType } from '../oci/media-types.js';
+import { findDuplicateKey } from '../util/json-duplicate-keys.js';
 import { RegistryError } from './errors.js';
+
+/** A referenced descriptor: digest, declared size, and where it sits in the manifest (for messages). */
+export interface ManifestRef {
+  readonly digest: Digest;
+  readonly size: number;
+  /** e.g. `config`, `layers[2]`, `manifests[0]`. */
+  readonly where: string;
+}
 
 /** What the registry needs to know about a manifest; the bytes stay untouched. */
 export interface ParsedManifest {
   readonly mediaType: string;
-  readonly blobRefs: Digest[];
-  readonly manifestRefs: Digest[];
+  /** Config and layers that must be in the registry (layers with `urls` need not be). */
+  readonly blobRefs: ManifestRef[];
+  readonly manifestRefs: ManifestRef[];
   readonly subject?: Digest;
   readonly artifactType?: string;
   readonly annotations?: Record<string, string>;
@@ -22,14 +32,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function descriptor(v: unknown, where: string): { mediaType: string; digest: Digest; urls?: unknown } {
+function descriptor(v: unknown, where: string): ManifestRef & { mediaType: string; urls?: unknown } {
   if (!isObject(v)) throw invalid(`${where} must be a descriptor object`);
   if (typeof v.mediaType !== 'string' || v.mediaType === '') throw invalid(`${where}.mediaType must be a non-empty string`);
   if (typeof v.digest !== 'string' || !isDigest(v.digest)) throw invalid(`${where}.digest is not a valid sha256/sha512 digest`);
   if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) {
     throw invalid(`${where}.size must be a non-negative integer`);
   }
-  return { mediaType: v.mediaType, digest: v.digest as Digest, urls: v.urls };
+  return { mediaType: v.mediaType, digest: v.digest as Digest, size: v.size, where, urls: v.urls };
+}
+
+function ref(d: ManifestRef): ManifestRef {
+  return { digest: d.digest, size: d.size, where: d.where };
 }
 
 function stringMap(v: unknown, where: string): Record<string, string> | undefined {
@@ -61,11 +75,15 @@ function resolveMediaType(body: Record<string, unknown>, contentType: string): s
 /** Parses and validates a manifest body. Throws MANIFEST_INVALID with the reason. */
 export function parseManifest(bytes: Buffer, contentType: string): ParsedManifest {
   let body: unknown;
+  const text = bytes.toString('utf8');
   try {
-    body = JSON.parse(bytes.toString('utf8'));
+    body = JSON.parse(text);
   } catch (e) {
     throw invalid(`manifest is not valid JSON: ${(e as Error).message}`);
   }
+  // JSON.parse keeps the last of duplicate keys; other readers may keep the first.
+  const dup = findDuplicateKey(text);
+  if (dup) throw invalid(`duplicate key ${JSON.stringify(dup.key).slice(0, 130)} at line ${dup.line}, column ${dup.column}`);
   if (!isObject(body)) throw invalid('manifest must be a JSON object');
   const mediaType = resolveMediaType(body, contentType.split(';')[0]!.trim());
   if (body.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
@@ -77,7 +95,7 @@ export function parseManifest(bytes: Buffer, contentType: string): ParsedManifes
   if (isIndexMediaType(mediaType)) {
     if (!Array.isArray(body.manifests)) throw invalid('an index needs a "manifests" array');
     if ('config' in body || 'layers' in body) throw invalid(`${mediaType} must not have config or layers`);
-    const manifestRefs = body.manifests.map((m, i) => descriptor(m, `manifests[${i}]`).digest);
+    const manifestRefs = body.manifests.map((m, i) => ref(descriptor(m, `manifests[${i}]`)));
     return { mediaType, blobRefs: [], manifestRefs, subject, artifactType, annotations };
   }
   if ('manifests' in body) throw invalid(`${mediaType} must not have a "manifests" array`);
@@ -85,7 +103,7 @@ export function parseManifest(bytes: Buffer, contentType: string): ParsedManifes
   if (!Array.isArray(body.layers)) throw invalid('an image manifest needs a "layers" array');
   const layers = body.layers.map((l, i) => descriptor(l, `layers[${i}]`));
   // Layers with URLs (foreign / non-distributable) need not be in the registry.
-  const blobRefs = [config.digest, ...layers.filter((l) => !Array.isArray(l.urls) || l.urls.length === 0).map((l) => l.digest)];
+  const blobRefs = [config, ...layers.filter((l) => !Array.isArray(l.urls) || l.urls.length === 0)].map(ref);
   const effectiveArtifactType = artifactType ?? (mediaType === MediaType.OciManifest ? config.mediaType : undefined);
   return { mediaType, blobRefs, manifestRefs: [], subject, artifactType: effectiveArtifactType, annotations };
 }

@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
-import type { ManifestRecord, MetadataStore, ReferrerDescriptor } from '../metadata/store.js';
+import type { ManifestRecord, MetadataStore, PutManifestResult, ReferrerDescriptor } from '../metadata/store.js';
 import { PathNotFoundError, type ByteRange } from '../storage/driver.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { RegistryError } from './errors.js';
-import { parseManifest } from './manifest-parse.js';
+import { parseManifest, type ManifestRef } from './manifest-parse.js';
 import { UploadService } from './uploads.js';
 import { assertDigest, assertName, parsePageSize, parseReference } from './validate.js';
 
@@ -111,13 +111,7 @@ export class RegistryService {
       ...('tag' in ref ? { tag: ref.tag } : {}),
       now: Date.now(),
     });
-    if (!result.ok) {
-      const missing = [...result.missingBlobs, ...result.missingManifests];
-      const what = result.missingManifests.length > 0 ? 'child manifests' : 'blobs';
-      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${what} unknown to this repository: ${missing.slice(0, 5).join(', ')}`, {
-        missing,
-      });
-    }
+    if (!result.ok) throw refusal(result, [...m.blobRefs, ...m.manifestRefs]);
     return { digest, ...(m.subject ? { subject: m.subject } : {}) };
   }
 
@@ -160,6 +154,25 @@ export class RegistryService {
     const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
     return { body, filtered: artifactType !== undefined };
   }
+}
+
+/**
+ * Why the store refused a manifest: unknown references first (the client must
+ * push them), else descriptor sizes that disagree with the stored content.
+ */
+function refusal(r: Extract<PutManifestResult, { ok: false }>, refs: readonly ManifestRef[]): RegistryError {
+  const missing = [...r.missingBlobs, ...r.missingManifests];
+  if (missing.length > 0) {
+    const what = r.missingManifests.length > 0 ? 'child manifests' : 'blobs';
+    return new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${what} unknown to this repository: ${missing.slice(0, 5).join(', ')}`, {
+      missing,
+    });
+  }
+  const w = r.wrongSizes[0]!;
+  const where = refs.find((x) => x.digest === w.digest && x.size === w.declared)?.where ?? 'a descriptor';
+  return new RegistryError('MANIFEST_INVALID', `${where} declares size ${w.declared} for ${w.digest}, but the stored content is ${w.stored} bytes`, {
+    sizes: r.wrongSizes,
+  });
 }
 
 /** `rows` holds up to n+1 entries; the extra one only says that a next page exists. */

@@ -107,6 +107,10 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       metrics.gcBlobs.inc(typeof r.blobs === 'number' ? r.blobs : r.blobs.length);
       metrics.gcManifests.inc(typeof r.manifests === 'number' ? r.manifests : r.manifests.length);
       metrics.gcBytes.inc(r.bytes);
+      const { strayFiles, relinkedFiles, missingFiles, warning } = r.reconcile;
+      if (strayFiles.length + relinkedFiles.length + missingFiles.length > 0 || warning) {
+        app.log.warn({ reconcile: r.reconcile }, 'blob storage reconciled with the metadata');
+      }
     },
   );
   let ready = true;

@@ -33,16 +33,32 @@ function printText(r: GcReport): void {
   const verb = r.dryRun ? 'would remove' : 'removed';
   if (Array.isArray(r.manifests)) for (const m of r.manifests) process.stdout.write(`manifest ${m.repo}@${m.digest} (${human(m.size)})\n`);
   if (Array.isArray(r.blobs)) for (const b of r.blobs) process.stdout.write(`blob ${b.digest} (${human(b.size)})\n`);
+  const c = r.reconcile;
+  for (const f of c.strayFiles) process.stdout.write(`stray blob file ${f.digest} (${human(f.size)}): no metadata row\n`);
+  for (const f of c.relinkedFiles) process.stdout.write(`blob file ${f.digest} (${human(f.size)}): no metadata row, referenced by manifests: re-link\n`);
+  for (const f of c.missingFiles) {
+    process.stdout.write(`missing blob file ${f.digest} (${human(f.size)}): its row ${r.dryRun ? 'would be ' : ''}dropped; ${f.manifests} manifest references to it\n`);
+  }
+  if (c.warning) process.stdout.write(`warning: ${c.warning}\n`);
   const count = (x: unknown[] | number) => (Array.isArray(x) ? x.length : x);
   process.stdout.write(
     `gc ${verb}: ${count(r.manifests)} manifests, ${count(r.blobs)} blobs, ${r.uploads} upload sessions; ` +
       `${r.dryRun ? 'reclaimable' : 'reclaimed'} ${human(r.bytes)} (${r.bytes} bytes)\n`,
   );
+  const dangling = c.missingFiles.reduce((a, f) => a + f.manifests, 0);
+  process.stdout.write(
+    `reconcile: ${c.strayFiles.length} stray blob files without a row ${verb.replace('remove', 'delete')} (${c.strayBytes} bytes), ` +
+      `${c.youngStrayFiles} younger than the grace period kept, ${c.relinkedFiles.length} ${r.dryRun ? 'to re-link' : 're-linked'}; ` +
+      `${c.missingFiles.length} blob rows without a file ${r.dryRun ? 'would be dropped' : 'dropped'} (${c.missingBytes} bytes, ` +
+      `${dangling} manifest references to them)\n`,
+  );
 }
 
 export function gcCommand(): Command {
   return new Command('gc')
-    .description('Collect unreferenced manifests, blobs and abandoned uploads (the server also does this online)')
+    .description(
+      'Collect unreferenced manifests, blobs and abandoned uploads, and reconcile blob files with the metadata (the server also does this online)',
+    )
     .option('--data-dir <dir>', 'the registry data directory', process.env.AIRLOCK_DATA_DIR ?? './airlock-data')
     .option('--dry-run', 'report what would be removed and the bytes reclaimed; change nothing (safe while serving)')
     .option('--grace <seconds>', 'keep unreferenced content younger than this', (v) => Number(v), 3600)

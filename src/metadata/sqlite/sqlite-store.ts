@@ -1,9 +1,11 @@
 import type { Digest } from '../../oci/digest.js';
+import type { Statement } from 'better-sqlite3';
 import type {
   GcOptions, GcPlan, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult,
-  ReferrerDescriptor, UploadRecord,
+  ReferrerDescriptor, SizedRef, SizeMismatch, UploadRecord,
 } from '../store.js';
 import { SqliteGc } from './sqlite-gc.js';
+import { SqliteReconcile } from './sqlite-reconcile.js';
 import { openSqlite, type Db } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
 
@@ -19,11 +21,13 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Db;
   private readonly q: Statements;
   private readonly gc: SqliteGc;
+  private readonly reconcile: SqliteReconcile;
 
   constructor(path: string) {
     this.db = openSqlite(path);
     this.q = prepareStatements(this.db);
     this.gc = new SqliteGc(this.db, this.q);
+    this.reconcile = new SqliteReconcile(this.db, this.q);
   }
 
   private repoId(name: string): number | undefined {
@@ -78,12 +82,22 @@ export class SqliteMetadataStore implements MetadataStore {
   async putManifest(m: NewManifest): Promise<PutManifestResult> {
     return this.db.transaction((): PutManifestResult => {
       const existingId = this.repoId(m.repo);
-      const missingBlobs = m.blobRefs.filter((d) => existingId === undefined || !this.q.repoBlobExists.get(existingId, d));
-      const missingManifests = m.allowMissingChildren
-        ? []
-        : m.manifestRefs.filter((d) => existingId === undefined || !this.q.manifestExists.get(existingId, d));
-      if (missingBlobs.length > 0 || missingManifests.length > 0) {
-        return { ok: false, missingBlobs: [...new Set(missingBlobs)], missingManifests: [...new Set(missingManifests)] };
+      const sizeOf = (q: Statement, d: Digest) =>
+        existingId === undefined ? undefined : (q.get(existingId, d) as { size: number } | undefined)?.size;
+      const missingBlobs = new Set<Digest>();
+      const missingManifests = new Set<Digest>();
+      const wrongSizes: SizeMismatch[] = [];
+      const check = (refs: readonly SizedRef[], q: Statement, missing: Set<Digest> | undefined) => {
+        for (const r of refs) {
+          const stored = sizeOf(q, r.digest);
+          if (stored === undefined) missing?.add(r.digest);
+          else if (stored !== r.size) wrongSizes.push({ digest: r.digest, declared: r.size, stored });
+        }
+      };
+      check(m.blobRefs, this.q.repoBlobSizeById, missingBlobs);
+      check(m.manifestRefs, this.q.manifestSize, m.allowMissingChildren ? undefined : missingManifests);
+      if (missingBlobs.size > 0 || missingManifests.size > 0 || wrongSizes.length > 0) {
+        return { ok: false, missingBlobs: [...missingBlobs], missingManifests: [...missingManifests], wrongSizes };
       }
       const id = this.ensureRepo(m.repo, m.now);
       this.q.contentInsert.run(m.digest, m.content);
@@ -92,8 +106,8 @@ export class SqliteMetadataStore implements MetadataStore {
         m.annotations ? JSON.stringify(m.annotations) : null, m.now,
       ).changes > 0;
       if (inserted) {
-        for (const d of new Set(m.blobRefs)) this.q.refInsert.run(id, m.digest, d, 'blob');
-        for (const d of new Set(m.manifestRefs)) {
+        for (const d of new Set(m.blobRefs.map((r) => r.digest))) this.q.refInsert.run(id, m.digest, d, 'blob');
+        for (const d of new Set(m.manifestRefs.map((r) => r.digest))) {
           this.q.refInsert.run(id, m.digest, d, 'manifest');
           this.q.manifestAdopt.run(id, d);
         }
@@ -206,6 +220,22 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean> {
     return this.gc.deleteBlob(digest, opts);
+  }
+
+  async blobsWithPrefix(prefix: string): Promise<{ digest: Digest; size: number }[]> {
+    return this.reconcile.withPrefix(prefix);
+  }
+
+  async blobReferenceCount(digest: Digest): Promise<number> {
+    return this.reconcile.referenceCount(digest);
+  }
+
+  async relinkBlob(digest: Digest, size: number, now: number): Promise<number> {
+    return this.reconcile.relink(digest, size, now);
+  }
+
+  async dropBlobRow(digest: Digest): Promise<boolean> {
+    return this.reconcile.drop(digest);
   }
 
   async close(): Promise<void> {

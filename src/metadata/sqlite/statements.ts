@@ -16,7 +16,8 @@ export function prepareStatements(db: Db) {
                        ON CONFLICT(repo_id, digest) DO UPDATE SET linked_at = excluded.linked_at`),
     repoBlobSize: p(`SELECT b.size FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id
                      JOIN blobs b ON b.digest = rb.digest WHERE r.name = ? AND rb.digest = ?`),
-    repoBlobExists: p('SELECT 1 FROM repo_blobs WHERE repo_id = ? AND digest = ?'),
+    repoBlobSizeById: p(`SELECT b.size FROM repo_blobs rb JOIN blobs b ON b.digest = rb.digest
+                         WHERE rb.repo_id = ? AND rb.digest = ?`),
     repoBlobDelete: p('DELETE FROM repo_blobs WHERE repo_id = ? AND digest = ?'),
     blobSize: p('SELECT size FROM blobs WHERE digest = ?'),
     blobStats: p('SELECT COUNT(*) AS c, SUM(size) AS b FROM blobs'),
@@ -25,7 +26,7 @@ export function prepareStatements(db: Db) {
     manifestInsert: p(`INSERT OR IGNORE INTO manifests
       (repo_id, digest, media_type, size, artifact_type, subject, annotations, created_at, orphaned_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`),
-    manifestExists: p('SELECT 1 FROM manifests WHERE repo_id = ? AND digest = ?'),
+    manifestSize: p('SELECT size FROM manifests WHERE repo_id = ? AND digest = ?'),
     manifestAdopt: p('UPDATE manifests SET orphaned_at = NULL WHERE repo_id = ? AND digest = ? AND orphaned_at IS NOT NULL'),
     manifestOrphan: p('UPDATE manifests SET orphaned_at = ? WHERE repo_id = ? AND digest = ?'),
     manifestDelete: p('DELETE FROM manifests WHERE repo_id = ? AND digest = ?'),

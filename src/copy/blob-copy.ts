@@ -1,15 +1,17 @@
 /**
  * Retries: small requests (HEAD, mount, manifests) are retried by the
  * transport (registry-http.ts); the whole GET → upload of a blob is retried
- * here, because a stream cannot be replayed.
+ * here, because a stream cannot be replayed, and so is a manifest whose body
+ * broke off or does not hash to its digest (fetchManifest, copy-image.ts).
  *
  * Gets one blob into one destination repository with the fewest bytes and
  * requests: already recorded this run → nothing; a holder known in the same
  * store → cross-repository mount; otherwise HEAD, then stream it across
  * (verified on the way, retried with backoff on transient failures).
  */
+import type { Readable } from 'node:stream';
 import { isRetryableError, backoffDelay, waitFor, type RetryPolicy } from '../transports/registry/retry.js';
-import { DigestMismatchError, type BlobInfo, type ImageDestination, type ImageSource } from '../transports/types.js';
+import { DigestMismatchError, SourceReadError, type BlobInfo, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { verified } from '../transports/verify-stream.js';
 import type { BlobLedger } from './blob-ledger.js';
 import type { BlobLocations } from './blob-locations.js';
@@ -38,41 +40,56 @@ export function isTransient(e: unknown): boolean {
   return isRetryableError(e) || (e as { retryable?: unknown } | undefined)?.retryable === true;
 }
 
-/** Runs `op` with the retry policy, reporting each retry. */
-export async function withRetry<T>(ctx: Pick<BlobCopyContext, 'retry' | 'emit' | 'signal'>, what: string, op: () => Promise<T>): Promise<T> {
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+/** Runs `op` with the retry policy, reporting each retry; `retryable` decides which failures are worth another attempt (default isTransient). */
+export async function withRetry<T>(
+  ctx: Pick<BlobCopyContext, 'retry' | 'emit' | 'signal'>,
+  what: string,
+  op: () => Promise<T>,
+  retryable: (e: unknown) => boolean = isTransient,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await op();
     } catch (e) {
-      if (attempt >= ctx.retry.times || !isTransient(e) || ctx.signal?.aborted) throw e;
+      if (attempt >= ctx.retry.times || !retryable(e) || ctx.signal?.aborted) throw e;
       const delayMs = backoffDelay(attempt, ctx.retry, (e as { retryAfterMs?: number }).retryAfterMs);
-      ctx.emit({ type: 'retry', what, attempt: attempt + 1, delayMs, error: (e as Error).message });
+      ctx.emit({ type: 'retry', what, attempt: attempt + 1, delayMs, error: firstLine(e) });
       await waitFor(delayMs, ctx.signal);
     }
   }
 }
 
+/**
+ * One attempt: open the source, stream it verified into the destination.
+ * The verified body records its own failure (see verified()); that failure,
+ * a digest mismatch or the source breaking off, is what the attempt failed
+ * of, whatever the destination made of it (an aborted PUT, a premature
+ * close). A destination that returned although the body failed stored
+ * nothing verified either: the attempt fails the same way.
+ */
+async function transferOnce(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<void> {
+  let moved = 0;
+  let body: Readable | undefined;
+  try {
+    body = verified(await src.getBlob(blob, { signal: ctx.signal }), blob, (n) => {
+      moved += n;
+      ctx.emit({ type: 'bytes', n });
+    });
+    await dst.putBlob(blob, body, ctx.signal);
+    if (body.errored) throw body.errored;
+  } catch (e) {
+    const failed = body?.errored;
+    body?.destroy();
+    // Progress counts this attempt's bytes again when it is retried.
+    if (moved > 0) ctx.emit({ type: 'bytes', n: -moved });
+    throw failed instanceof DigestMismatchError || failed instanceof SourceReadError ? failed : e;
+  }
+}
+
 async function transfer(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<void> {
-  await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () =>
-    ctx.limiter.run([src.store, dst.store], async () => {
-      let moved = 0;
-      try {
-        const body = await src.getBlob(blob, { signal: ctx.signal });
-        await dst.putBlob(
-          blob,
-          verified(body, blob, (n) => {
-            moved += n;
-            ctx.emit({ type: 'bytes', n });
-          }),
-          ctx.signal,
-        );
-      } catch (e) {
-        // Progress counts this attempt's bytes again when it is retried.
-        if (moved > 0) ctx.emit({ type: 'bytes', n: -moved });
-        throw e;
-      }
-    }),
-  );
+  await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () => ctx.limiter.run([src.store, dst.store], () => transferOnce(ctx, src, dst, blob)));
 }
 
 type Outcome = { action: BlobAction; from?: string };
@@ -133,6 +150,8 @@ export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: Im
     ctx.emit({ type: 'blob', src: src.description, dst: dst.description, digest: blob.digest, size: blob.size, action: outcome.action, from: outcome.from });
     return outcome.action;
   } catch (e) {
-    throw new Error(`copying blob ${blob.digest} from ${src.description} to ${dst.description}: ${(e as Error).message}`, { cause: e });
+    const why = firstLine(e);
+    const own = `blob ${blob.digest}: `;
+    throw new Error(`copying blob ${blob.digest} from ${src.description} to ${dst.description}: ${why.startsWith(own) ? why.slice(own.length) : why}`, { cause: e });
   }
 }

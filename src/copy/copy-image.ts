@@ -8,8 +8,9 @@
  * all with their original bytes.
  */
 import type { Digest } from '../oci/digest.js';
-import type { ImageDestination, ImageSource, RawManifest } from '../transports/types.js';
-import { ensureBlob, type BlobCopyContext } from './blob-copy.js';
+import { isRetryableError } from '../transports/registry/retry.js';
+import { DigestMismatchError, SourceReadError, type ImageDestination, type ImageSource, type RawManifest } from '../transports/types.js';
+import { ensureBlob, withRetry, type BlobCopyContext } from './blob-copy.js';
 import { resolveImageTree, type ImageTree, type TreeOptions } from './image-tree.js';
 import { manifestRefs } from './manifest-refs.js';
 
@@ -52,8 +53,18 @@ async function allOrFirstError<T>(ps: readonly Promise<T>[]): Promise<T[]> {
   return rs.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+/**
+ * A manifest whose bytes broke off or do not hash to what was promised: worth
+ * another GET (requests that failed before an answer, and 5xx/429 answers, were
+ * already retried by the transport).
+ */
+function isBadManifestBody(e: unknown): boolean {
+  if (e instanceof DigestMismatchError) return true;
+  return e instanceof SourceReadError && isRetryableError(e.cause);
+}
+
 export function fetchManifest(ctx: BlobCopyContext, src: ImageSource, reference: string): Promise<RawManifest> {
-  return ctx.limiter.run([src.store], () => src.getManifest(reference, ctx.signal));
+  return withRetry(ctx, `fetch manifest ${reference} from ${src.description}`, () => ctx.limiter.run([src.store], () => src.getManifest(reference, ctx.signal)), isBadManifestBody);
 }
 
 async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, t: CopyTarget, attachment: boolean, known?: { current: Digest | undefined }): Promise<TargetResult> {

@@ -152,3 +152,25 @@ export class DigestMismatchError extends Error {
     this.name = 'DigestMismatchError';
   }
 }
+
+/**
+ * A source's body broke off part-way (a dropped connection, a body shorter
+ * than its Content-Length, a read error): nothing is known about the bytes
+ * that did not arrive. `cause` is the transport's error (retryable when it is
+ * a network failure).
+ */
+export class SourceReadError extends Error {
+  readonly code = 'ERR_SOURCE_READ';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'SourceReadError';
+  }
+}
+
+/** `message (CODE)` of a transport error, on one line. */
+export function errorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const line = msg.split('\n')[0] ?? msg;
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && !line.includes(code) ? `${line} (${code})` : line;
+}

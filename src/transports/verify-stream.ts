@@ -7,7 +7,7 @@
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { DigestHasher, parseDigest } from '../oci/digest.js';
-import { DigestMismatchError, type BlobInfo } from './types.js';
+import { DigestMismatchError, errorText, SourceReadError, type BlobInfo } from './types.js';
 
 export class VerifyingStream extends Transform {
   private readonly hasher: DigestHasher;
@@ -60,13 +60,44 @@ export class VerifyingStream extends Transform {
 /**
  * Returns `body` wrapped in a VerifyingStream for `blob`, or `body` itself
  * when it already is one for the same digest and size (no double hashing).
+ *
+ * Its errors never go unhandled. The wrapper is handed to consumers that may
+ * attach their listeners only after an await (a destination's POST that opens
+ * an upload, a mkdir), and a small blob can be read in full, checked and
+ * failed before then; a source connection can drop meanwhile. So the wrapper
+ * listens to its own 'error' from the start: the failure stays in `errored`,
+ * where pipeline(), async iteration and undici find it (each rejects at once
+ * with the error of an errored stream), and where the copy engine looks after
+ * the destination returned. A failure of `body` itself (a dropped connection,
+ * a body shorter than its Content-Length) destroys the wrapper with a
+ * SourceReadError that says how far it got; destroying the wrapper destroys
+ * `body`.
  */
 export function verified(body: Readable, blob: BlobInfo, onBytes?: (n: number) => void): Readable {
   if (body instanceof VerifyingStream && body.blob.digest === blob.digest && body.blob.size === blob.size) return body;
   const v = new VerifyingStream(blob, onBytes);
-  body.on('error', (e) => v.destroy(e));
+  v.on('error', keptInErrored);
+  body.on('error', (e) => {
+    const got = v.bytes + v.writableLength;
+    v.destroy(e instanceof SourceReadError ? e : new SourceReadError(`blob ${blob.digest}: the source failed after ${got} of ${blob.size} bytes: ${errorText(e)}`, { cause: e }));
+  });
   v.on('close', () => {
     if (!body.readableEnded) body.destroy();
   });
-  return body.pipe(v);
+  body.pipe(v);
+  return v;
+}
+
+/** The error listener of a VerifyingStream: the error itself stays in `stream.errored` (see verified()). */
+function keptInErrored(): void {}
+
+/**
+ * Throws the error of a stream that already failed, or says it was closed
+ * before a consumer got to it. For consumers that await something before they
+ * read `body`: Node's pipeline() never settles for a stream destroyed without
+ * an error.
+ */
+export function assertReadable(body: Readable, what: string): void {
+  if (body.errored) throw body.errored;
+  if (body.destroyed) throw new Error(`${what}: the body was closed before it was read`);
 }

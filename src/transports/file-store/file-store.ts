@@ -22,7 +22,7 @@ import { digestOf, isDigest, parseDigest, type Digest } from '../../oci/digest.j
 import { isValidRepositoryName, isValidTag } from '../../oci/names.js';
 import { sniffManifestType } from '../oci-layout/layout.js';
 import { ImageNotFoundError, type BlobInfo, type RawManifest } from '../types.js';
-import { verified } from '../verify-stream.js';
+import { assertReadable, verified } from '../verify-stream.js';
 
 const tmpName = (): string => `.tmp-${randomBytes(8).toString('hex')}`;
 
@@ -69,19 +69,26 @@ export class FileRepository {
     return createReadStream(this.blobPath(digest), { start: offset, highWaterMark: 1 << 20 });
   }
 
+  /** Streams `body` into blobs/ (verified, fsynced, renamed into place). No-op when present with the right size. */
   async writeBlob(blob: BlobInfo, body: Readable): Promise<void> {
-    if ((await this.blobSize(blob.digest)) === blob.size) {
-      body.destroy();
-      return;
-    }
-    const dir = join(this.dir, 'blobs');
-    await mkdir(dir, { recursive: true });
-    const tmp = join(dir, tmpName());
+    // Wrapped before any await: its failures are recorded from the start (see verified()).
+    const checked = verified(body, blob);
+    let tmp: string | undefined;
     try {
-      await pipeline(verified(body, blob), createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }));
+      if ((await this.blobSize(blob.digest)) === blob.size) {
+        checked.destroy();
+        return;
+      }
+      const dir = join(this.dir, 'blobs');
+      await mkdir(dir, { recursive: true });
+      // The body may have failed while the directory was made (a short blob read and checked, a dropped source).
+      assertReadable(checked, `blob ${blob.digest}`);
+      tmp = join(dir, tmpName());
+      await pipeline(checked, createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }));
       await rename(tmp, this.blobPath(blob.digest));
     } catch (e) {
-      await rm(tmp, { force: true });
+      checked.destroy();
+      if (tmp !== undefined) await rm(tmp, { force: true });
       throw e;
     }
   }

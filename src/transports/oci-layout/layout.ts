@@ -26,7 +26,7 @@ import { digestOf, parseDigest, type Digest } from '../../oci/digest.js';
 import { MediaType } from '../../oci/media-types.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ImageNotFoundError, type BlobInfo, type RawManifest } from '../types.js';
-import { verified } from '../verify-stream.js';
+import { assertReadable, verified } from '../verify-stream.js';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
@@ -63,13 +63,24 @@ export function sniffManifestType(bytes: Buffer): string {
   }
 }
 
-export class OciLayout {
-  private constructor(readonly root: string) {}
+const LAYOUT_MARKER = '{"imageLayoutVersion":"1.0.0"}';
 
-  /** Opens a layout; with `create`, makes the directory and its two files if missing. */
+export class OciLayout {
+  /** Set while a layout opened with `create` does not exist yet: the first write makes it. */
+  private creating: Promise<void> | undefined;
+
+  private constructor(
+    readonly root: string,
+    private missing = false,
+  ) {}
+
+  /**
+   * Opens a layout. With `create`, a missing one reads as empty and is made
+   * (the directory, blobs/sha256/ and oci-layout) by the first write, so a
+   * run that writes nothing (a dry run, a failed source) leaves nothing behind.
+   */
   static async open(path: string, opts: { create: boolean }): Promise<OciLayout> {
     const root = resolve(path);
-    const layout = new OciLayout(root);
     let marker: string | undefined;
     try {
       marker = await readFile(join(root, 'oci-layout'), 'utf8');
@@ -78,8 +89,7 @@ export class OciLayout {
     }
     if (marker === undefined) {
       if (!opts.create) throw new ImageNotFoundError(`${root} is not an OCI image layout (no oci-layout file)`);
-      await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
-      await writeFile(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      return new OciLayout(root, true);
     } else {
       let version: unknown;
       try {
@@ -89,7 +99,21 @@ export class OciLayout {
       }
       if (typeof version !== 'string' || !version.startsWith('1.')) throw new LayoutError(`${root}/oci-layout: unsupported imageLayoutVersion ${String(version)}`);
     }
-    return layout;
+    return new OciLayout(root);
+  }
+
+  /** Makes the layout if open() found none (once; every write calls this first). */
+  private ensureCreated(): Promise<void> {
+    if (!this.missing) return Promise.resolve();
+    this.creating ??= (async () => {
+      await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+      await writeFile(join(this.root, 'oci-layout'), LAYOUT_MARKER);
+      this.missing = false;
+    })().catch((e: unknown) => {
+      this.creating = undefined;
+      throw e;
+    });
+    return this.creating;
   }
 
   blobPath(digest: Digest | string): string {
@@ -115,25 +139,33 @@ export class OciLayout {
 
   /** Streams `body` into the pool (verified, fsynced, renamed). No-op when present with the right size. */
   async writeBlob(blob: BlobInfo, body: Readable): Promise<void> {
+    // Wrapped before any await: its failures are recorded from the start (see verified()).
+    const checked = verified(body, blob);
     const path = this.blobPath(blob.digest);
-    if ((await this.blobSize(blob.digest)) === blob.size) {
-      body.destroy();
-      return;
-    }
-    const dir = join(path, '..');
-    await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    let tmp: string | undefined;
     try {
-      await pipeline(verified(body, blob), createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }));
+      if ((await this.blobSize(blob.digest)) === blob.size) {
+        checked.destroy();
+        return;
+      }
+      await this.ensureCreated();
+      const dir = join(path, '..');
+      await mkdir(dir, { recursive: true });
+      // The body may have failed while the directory was made (a short blob read and checked, a dropped source).
+      assertReadable(checked, `blob ${blob.digest}`);
+      tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+      await pipeline(checked, createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }));
       await rename(tmp, path);
     } catch (e) {
-      await rm(tmp, { force: true });
+      checked.destroy();
+      if (tmp !== undefined) await rm(tmp, { force: true });
       throw e;
     }
   }
 
   async writeBlobBytes(bytes: Buffer, digest: Digest): Promise<void> {
     if ((await this.blobSize(digest)) === bytes.length) return;
+    await this.ensureCreated();
     const path = this.blobPath(digest);
     await mkdir(join(path, '..'), { recursive: true });
     const tmp = join(path, '..', `.tmp-${randomBytes(8).toString('hex')}`);
@@ -186,6 +218,7 @@ export class OciLayout {
    * (replacing what had that name), or without a name if not yet listed.
    */
   async putManifest(m: RawManifest, refName: string | undefined, extra?: { platform?: Record<string, unknown> }): Promise<void> {
+    await this.ensureCreated();
     await this.writeBlobBytes(m.bytes, m.digest);
     await indexLocks.run(this.root, async () => {
       const idx = await this.readIndex();

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { digestOf, isDigest, parseDigest, type Digest } from '../../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES } from '../../oci/media-types.js';
-import { ImageNotFoundError } from '../types.js';
+import { DigestMismatchError, errorText, ImageNotFoundError, SourceReadError } from '../types.js';
 import type { Scope } from './registry-auth.js';
 import { httpError, readLimited, RegistryHttpError } from './http-errors.js';
 import { header, RegistryHttp, type RegistryHttpOptions, type Response } from './registry-http.js';
@@ -23,16 +23,22 @@ export const DEFAULT_CHUNKING = { threshold: 64 << 20, chunkSize: 128 << 20 } as
 const pull = (repository: string): Scope => ({ repository, actions: ['pull'] });
 const push = (repository: string): Scope => ({ repository, actions: ['pull', 'push'] });
 
+/** The whole body (at most MAX_MANIFEST_BYTES); a body that breaks off is a SourceReadError. */
 async function readManifestBody(body: Readable, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const c of body as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > MAX_MANIFEST_BYTES) {
-      body.destroy();
-      throw new Error(`${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
+  try {
+    for await (const c of body as AsyncIterable<Buffer>) {
+      n += c.length;
+      if (n > MAX_MANIFEST_BYTES) {
+        body.destroy();
+        throw new Error(`${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
+      }
+      chunks.push(c);
     }
-    chunks.push(c);
+  } catch (e) {
+    if (n > MAX_MANIFEST_BYTES) throw e;
+    throw new SourceReadError(`${what}: the body broke off after ${n} bytes: ${errorText(e)}`, { cause: e });
   }
   return Buffer.concat(chunks);
 }
@@ -83,9 +89,9 @@ export class RegistryClient {
     const headerDigest = header(res, 'docker-content-digest');
     const algorithm = isDigest(reference) ? parseDigest(reference).algorithm : 'sha256';
     const digest = digestOf(bytes, algorithm);
-    if (isDigest(reference) && digest !== reference) throw new Error(`${what}: the bytes hash to ${digest}`);
+    if (isDigest(reference) && digest !== reference) throw new DigestMismatchError(`${what}: the bytes hash to ${digest}`);
     if (headerDigest !== undefined && isDigest(headerDigest) && parseDigest(headerDigest).algorithm === algorithm && headerDigest !== digest) {
-      throw new Error(`${what}: Docker-Content-Digest ${headerDigest} but the bytes hash to ${digest}`);
+      throw new DigestMismatchError(`${what}: Docker-Content-Digest ${headerDigest} but the bytes hash to ${digest}`);
     }
     const mediaType = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
     return { bytes, mediaType, digest };

@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import { DigestMismatchError, type BlobInfo, type BlobPresence, type DestinationCaps, type ImageDestination, type ImageSource, type ManifestTarget, type RawManifest, type SourceCaps } from '../types.js';
-import { verified } from '../verify-stream.js';
+import { assertReadable, verified } from '../verify-stream.js';
 import { ByteReader, ChunkedUploader, type UploadSession } from './chunked-upload.js';
 import type { RegistryClient, UploadLocation } from './registry-client.js';
 
@@ -79,13 +79,16 @@ export class RegistryDestination implements ImageDestination {
     }
     let location = this.openSessions.get(blob.digest);
     this.openSessions.delete(blob.digest);
+    const checked = verified(body, blob);
     try {
       location ??= await this.client.blobUploadStart(this.repository, signal);
+      // A small blob may have been read, checked and failed while the POST was out.
+      assertReadable(checked, `${this.description} blob ${blob.digest}`);
     } catch (e) {
-      body.destroy();
+      checked.destroy();
       throw e;
     }
-    await this.client.blobUploadPut(this.repository, location, blob.digest, blob.size, verified(body, blob), signal);
+    await this.client.blobUploadPut(this.repository, location, blob.digest, blob.size, checked, signal);
   }
 
   /** POST (or a kept session) → PATCH chunks → PUT; a failed attempt leaves its session for the next one. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { RegistryError, isRegistryError } from '../registry/errors.js';
+import { RegistryError, StorageFullError, asStorageFull, isRegistryError } from '../registry/errors.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { TokenEndpoint } from '../auth/token-endpoint.js';
@@ -8,6 +8,7 @@ import type { AccessPolicy, Principal } from './access.js';
 import { errorBody, header, readBody, sendError, splitUrl } from './http-util.js';
 import type { RegistryMetrics } from './metrics.js';
 import { parseV2Path, type V2Route } from './route-parse.js';
+import type { StorageSpace } from './storage-space.js';
 import { handleV2 } from './v2-handlers.js';
 
 export interface AppDeps {
@@ -16,6 +17,8 @@ export interface AppDeps {
   readonly metrics: RegistryMetrics;
   /** false while draining: /readyz answers 503. */
   readonly isReady: () => boolean;
+  /** Free space on the data directory: /readyz answers 503 below its minimum; told of storage-full refusals. */
+  readonly space?: StorageSpace;
   readonly logger: FastifyServerOptions['logger'];
   readonly https?: { key: Buffer; cert: Buffer } | undefined;
   /** The Docker token endpoint, served at /token when authentication is on. */
@@ -103,7 +106,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, rep) => {
-    if (isRegistryError(err)) return sendError(rep, err);
+    const known = isRegistryError(err) ? err : asStorageFull(err);
+    if (known) {
+      if (known instanceof StorageFullError) {
+        deps.metrics.storageFullRefusals.inc();
+        deps.space?.noteFull(known);
+      }
+      // The unread rest of a refused or stalled body is not worth draining.
+      if (known.closeConnection && !req.raw.complete) rep.header('connection', 'close');
+      return sendError(rep, known);
+    }
     req.log.error({ err }, 'unhandled error');
     if (rep.sent) return;
     return sendError(rep, new RegistryError('UNAVAILABLE', 'internal error; see the registry log for request ' + req.id, undefined, 500));
@@ -147,9 +159,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
 
   app.get('/healthz', async (_req, rep) => rep.header('content-type', 'application/json').send('{"status":"ok"}'));
-  app.get('/readyz', async (_req, rep) =>
-    deps.isReady() ? rep.header('content-type', 'application/json').send('{"status":"ready"}') : rep.code(503).send('{"status":"draining"}'),
-  );
+  app.get('/readyz', async (req, rep) => {
+    if (!deps.isReady()) return rep.code(503).send('{"status":"draining"}');
+    rep.header('content-type', 'application/json');
+    if (deps.space) {
+      let body: object | undefined;
+      try {
+        const s = await deps.space.check();
+        if (!s.ok) body = { status: 'storage full', freeBytes: s.freeBytes, minFreeBytes: s.minFreeBytes };
+      } catch (e) {
+        req.log.error({ err: e }, 'cannot read the free space of the data directory');
+        body = { status: 'storage unavailable' };
+      }
+      if (body) return rep.code(503).send(JSON.stringify(body));
+    }
+    return rep.send('{"status":"ready"}');
+  });
   app.get('/metrics', async (_req, rep) => {
     const text = await deps.metrics.registry.metrics();
     return rep.header('content-type', deps.metrics.registry.contentType).send(text);

@@ -18,7 +18,7 @@ export class StagingPool {
 
   constructor(
     readonly bufferBytes = 4 << 20,
-    readonly max = 32,
+    readonly max = 16,
     readonly keep = 4,
   ) {
     if (!(bufferBytes > 0 && max >= 1 && keep >= 0)) throw new RangeError('StagingPool: bufferBytes > 0, max ≥ 1, keep ≥ 0');

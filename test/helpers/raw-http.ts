@@ -55,3 +55,34 @@ export function parseResponse(data: Buffer): RawResponse {
   const len = Number(headers['content-length'] ?? 0);
   return { status: m ? Number(m[1]) : undefined, headers, body: data.subarray(end + 4, end + 4 + len) };
 }
+
+/**
+ * Sends the request head, then `body` piece by piece, and stops sending as
+ * soon as the server answers (a server refusing a large body mid-way
+ * answers and closes; a client that kept writing could lose the answer to
+ * the reset). Resolves with the answer when the connection closes.
+ */
+export function sendUntilAnswered(port: number, method: string, path: string, headers: Record<string, string>, body: Buffer, piece = 64 * 1024): Promise<RawResponse> {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  let answered = false;
+  socket.on('data', (c: Buffer) => {
+    answered = true;
+    chunks.push(c);
+  });
+  socket.on('error', () => undefined);
+  const head = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+  socket.once('connect', () => {
+    socket.write(head);
+    let off = 0;
+    const next = (): void => {
+      if (answered || off >= body.length || socket.destroyed) return;
+      const end = Math.min(body.length, off + piece);
+      const part = body.subarray(off, end);
+      off = end;
+      socket.write(part, () => next());
+    };
+    next();
+  });
+  return new Promise((resolve) => socket.once('close', () => resolve(parseResponse(Buffer.concat(chunks)))));
+}

@@ -150,7 +150,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
             throw new RegistryError('UNSUPPORTED', 'POST /token takes application/x-www-form-urlencoded', undefined, 415);
           }
-          form = new URLSearchParams((await readBody(req.raw, 64 * 1024)).toString('utf8'));
+          form = new URLSearchParams((await readBody(req.raw, 64 * 1024, deps.service.blobs.idleTimeoutMs)).toString('utf8'));
         }
         const r = await tokens.handle({ method: req.method, query, authorization: req.headers.authorization, ip: req.socket.remoteAddress ?? 'unknown', ...(form ? { form } : {}) });
         return rep.code(r.status).headers(r.headers).send(r.body);

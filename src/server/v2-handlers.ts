@@ -93,7 +93,7 @@ async function manifest(ctx: V2Context, name: string, reference: string, req: Re
   }
   if (m === 'PUT') {
     await ctx.access.authorize(req.raw, { repo: name, actions: ['push'] });
-    const body = await readBody(req.raw, ctx.service.opts.manifestMaxBytes);
+    const body = await readBody(req.raw, ctx.service.opts.manifestMaxBytes, ctx.service.blobs.idleTimeoutMs);
     const r = await ctx.service.putManifest(name, reference, body, header(req.raw, 'content-type') ?? '');
     if (r.subject) rep.header('oci-subject', r.subject);
     return rep.code(201).header('location', `/v2/${name}/manifests/${r.digest}`).header('docker-content-digest', r.digest).send();

@@ -109,6 +109,18 @@ describe('stalled upload bodies', { timeout: 120_000 }, () => {
     const left = (await readdir(uploadsDir).catch(() => [] as string[])).filter((d) => !before.has(d));
     assert.deepEqual(left, [], 'the dropped single-request upload must not leave its session directory');
   });
+
+  it('ends a manifest PUT whose body stalls, storing nothing', async () => {
+    const held = holdRequest(h.registry.port, 'PUT', '/v2/stall/manifest/manifests/v1', {
+      'content-type': 'application/vnd.oci.image.manifest.v1+json',
+      'content-length': '2000',
+    }, Buffer.from('{"schemaVersion":2,'));
+    await held.sent;
+    const r = await closedWithin(held.closed, 10_000, 'stalled manifest PUT');
+    assert.equal(r.status, 408, `stalled manifest PUT: ${r.status} ${r.body.toString()}`);
+    assert.equal((JSON.parse(r.body.toString()) as { errors: { code: string }[] }).errors[0]?.code, 'SIZE_INVALID');
+    assertStatus(await http.request('GET', '/v2/stall/manifest/manifests/v1'), 404, 'nothing was stored');
+  });
 });
 
 // ---------------------------------------------------------------------------

@@ -86,8 +86,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onResponse', async (req, rep) => {
     const status = rep.statusCode;
     deps.metrics.requests.inc({ route: req.routeKind ?? 'other', method: req.method, status: String(status) });
+    // A body cut short (stalled, refused) did not bring its declared length.
     const inLen = Number(req.headers['content-length'] ?? 0);
-    if (inLen > 0) deps.metrics.bytesIn.inc(inLen);
+    if (inLen > 0 && req.raw.complete) deps.metrics.bytesIn.inc(inLen);
     const outLen = Number(rep.getHeader('content-length') ?? 0);
     if (req.method !== 'HEAD' && outLen > 0) deps.metrics.bytesOut.inc(outLen);
     const ev = deps.audit ? auditEvent(req.v2route, req.method, status) : undefined;

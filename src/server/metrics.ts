@@ -28,7 +28,10 @@ export class RegistryMetrics {
     if (space) {
       new Gauge({
         name: 'airlock_storage_free_bytes', help: 'Bytes available on the data directory\'s filesystem', registers: [this.registry],
-        async collect() { this.set(await space.freeBytes()); },
+        async collect() {
+          const free = await space.freeBytes().catch(() => undefined);
+          if (free !== undefined) this.set(free);
+        },
       });
     }
     let cached: { at: number; count: number; bytes: number; repos: number } | undefined;

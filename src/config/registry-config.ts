@@ -2,11 +2,22 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isValidGlob } from '../auth/permissions.js';
 import { INPUT_LIMITS, InputFileError, readInputFileSync } from '../util/input-file.js';
+import { parseByteSize } from './byte-size.js';
 import { ConfigError } from './config-error.js';
 
 export { ConfigError };
 
 const MiB = 1024 * 1024;
+
+/** A byte count, or a size text such as `500M` or `2G`. */
+const ByteSize = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : parseByteSize(v);
+  if (n === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `invalid size ${JSON.stringify(v)}: expected bytes or a size such as 500M, 2G` });
+    return z.NEVER;
+  }
+  return n;
+});
 
 /** Every `airlock serve` setting. Flags > environment (AIRLOCK_*) > YAML file > defaults. */
 export const RegistryConfigSchema = z
@@ -28,6 +39,19 @@ export const RegistryConfigSchema = z
     maxPageSize: z.number().int().positive().default(10000),
     sparseIndexRepos: z.array(z.string()).default([]),
     shutdownTimeoutSeconds: z.number().positive().default(30),
+    /** /readyz answers 503 while less than this is free on the data directory (0: never). */
+    minFreeSpace: ByteSize.default('1G'),
+    uploads: z
+      .object({
+        /** An upload body that sends no byte for this long is ended; the session keeps what arrived. */
+        idleTimeoutSeconds: z.number().positive().default(60),
+        /** Open upload sessions per account (authenticated registries). */
+        maxOpenPerAccount: z.number().int().min(1).default(1000),
+        /** Open upload sessions per client address. */
+        maxOpenPerAddress: z.number().int().min(1).default(1000),
+      })
+      .strict()
+      .default({}),
     gc: z
       .object({
         enabled: z.boolean().default(true),
@@ -85,6 +109,10 @@ export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolea
   AIRLOCK_GC_INTERVAL_SECONDS: { path: ['gc', 'intervalSeconds'], type: 'number' },
   AIRLOCK_GC_GRACE_SECONDS: { path: ['gc', 'graceSeconds'], type: 'number' },
   AIRLOCK_UPLOAD_TTL_SECONDS: { path: ['gc', 'uploadTtlSeconds'], type: 'number' },
+  AIRLOCK_UPLOAD_IDLE_TIMEOUT_SECONDS: { path: ['uploads', 'idleTimeoutSeconds'], type: 'number' },
+  AIRLOCK_MAX_UPLOADS_PER_ACCOUNT: { path: ['uploads', 'maxOpenPerAccount'], type: 'number' },
+  AIRLOCK_MAX_UPLOADS_PER_ADDRESS: { path: ['uploads', 'maxOpenPerAddress'], type: 'number' },
+  AIRLOCK_MIN_FREE_SPACE: { path: ['minFreeSpace'], type: 'string' },
   AIRLOCK_GC_DELETE_UNTAGGED: { path: ['gc', 'deleteUntagged'], type: 'boolean' },
 };
 

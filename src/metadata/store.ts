@@ -83,7 +83,33 @@ export interface UploadRecord {
   readonly repo: string;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** Account that opened the session (absent without authentication). */
+  readonly owner?: string;
+  /** Client address that opened it. */
+  readonly address?: string;
 }
+
+export interface NewUpload {
+  readonly id: string;
+  readonly repo: string;
+  readonly now: number;
+  readonly owner?: string;
+  readonly address?: string;
+}
+
+/** Caps on open upload sessions, checked atomically with the insert. */
+export interface UploadQuota {
+  /** Sessions one owner may hold open. */
+  readonly perOwner: number;
+  /** Sessions one address may hold open. */
+  readonly perAddress: number;
+  /** Sessions last touched before this (epoch ms) are expired and do not count. */
+  readonly activeSince: number;
+}
+
+export type CreateUploadResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly limit: 'owner' | 'address'; readonly open: number };
 
 export interface GcPlan {
   /** Manifests (repo + digest) that would be removed. */
@@ -132,7 +158,13 @@ export interface MetadataStore {
   referrers(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]>;
 
   // uploads
-  createUpload(id: string, repo: string, now: number): Promise<void>;
+  /**
+   * Records a new session unless `quota` is exceeded: counting the owner's
+   * and the address's open sessions and inserting happen in one transaction
+   * that excludes other writers (other processes sharing the store included),
+   * so concurrent starts cannot overshoot the caps.
+   */
+  createUpload(u: NewUpload, quota?: UploadQuota): Promise<CreateUploadResult>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   touchUpload(id: string, now: number): Promise<void>;
   deleteUpload(id: string): Promise<void>;

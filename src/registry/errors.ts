@@ -43,6 +43,11 @@ const DEFAULT_STATUS: Record<OciErrorCode, number> = {
 
 export class RegistryError extends Error {
   readonly status: number;
+  /**
+   * Answer, then close the connection when the request body was not read to
+   * its end (a stalled or refused upload): the rest is not worth draining.
+   */
+  readonly closeConnection: boolean = false;
   constructor(
     readonly code: OciErrorCode,
     message: string,
@@ -59,4 +64,34 @@ export class RegistryError extends Error {
 
 export function isRegistryError(e: unknown): e is RegistryError {
   return e instanceof RegistryError;
+}
+
+/** Error codes of a full device, quota or metadata database. */
+const STORAGE_FULL: Record<string, string> = {
+  ENOSPC: 'no space left on the storage device (ENOSPC)',
+  EDQUOT: 'disk quota exceeded (EDQUOT)',
+  SQLITE_FULL: 'the metadata database cannot grow (SQLITE_FULL)',
+};
+
+/** Seconds a client is told to wait after a storage-full refusal. */
+export const STORAGE_FULL_RETRY_AFTER = 60;
+
+/**
+ * 503 UNAVAILABLE with Retry-After: the write failed for lack of space. It
+ * is a server condition (clients retry 5xx), not a fault of the request.
+ */
+export class StorageFullError extends RegistryError {
+  override readonly closeConnection = true;
+  constructor(readonly reason: string) {
+    super('UNAVAILABLE', `storage full: ${reason}, free space and retry`, undefined, 503, { 'Retry-After': String(STORAGE_FULL_RETRY_AFTER) });
+    this.name = 'StorageFullError';
+  }
+}
+
+/** The StorageFullError for `e` when it is an ENOSPC/EDQUOT/SQLITE_FULL error from storage or the metadata store. */
+export function asStorageFull(e: unknown): StorageFullError | undefined {
+  if (e instanceof StorageFullError) return e;
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  const reason = typeof code === 'string' ? STORAGE_FULL[code] : undefined;
+  return reason === undefined ? undefined : new StorageFullError(reason);
 }

@@ -88,8 +88,9 @@ export class GarbageCollector {
     // Upload directories without a session row (e.g. left by a crash).
     for (const id of await this.blobs.listUploads()) {
       if (await this.meta.getUpload(id)) continue;
-      // Judge by the session directory's own age: a brand-new upload has its
-      // directory before its data file and its metadata row.
+      // Judge by the session directory's own age: a directory appears only at
+      // a session's first byte, after its row, but a PATCH racing a cancel
+      // can re-create one just after the row went.
       const info = await this.blobs.driver.stat(`uploads/${id}`);
       if (info && info.modifiedAt.getTime() < opts.uploadsIdleBefore) {
         await this.blobs.deleteUpload(id);

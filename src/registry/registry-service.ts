@@ -6,7 +6,7 @@ import { PathNotFoundError, type ByteRange } from '../storage/driver.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { RegistryError } from './errors.js';
 import { parseManifest, type ManifestRef } from './manifest-parse.js';
-import { UploadService } from './uploads.js';
+import { UploadService, type UploadLimits } from './uploads.js';
 import { assertDigest, assertName, parsePageSize, parseReference } from './validate.js';
 
 export interface RegistryServiceOptions {
@@ -16,6 +16,8 @@ export interface RegistryServiceOptions {
   readonly sparseIndexRepos: readonly string[];
   /** Largest page for tags/list and _catalog. */
   readonly maxPageSize: number;
+  /** Caps on open upload sessions (default: 1000 per account and per address, 24 h TTL). */
+  readonly uploads?: UploadLimits;
 }
 
 export interface BlobRead {
@@ -48,7 +50,7 @@ export class RegistryService {
   private readonly sparse: RegExp[];
 
   constructor(readonly meta: MetadataStore, readonly blobs: BlobStore, readonly opts: RegistryServiceOptions) {
-    this.uploads = new UploadService(meta, blobs);
+    this.uploads = new UploadService(meta, blobs, opts.uploads);
     this.sparse = opts.sparseIndexRepos.map(globToRegExp);
   }
 

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { MetadataStore } from '../metadata/store.js';
-import { BlobStore, DigestMismatchError, SizeMismatchError, UPLOAD_ID_RE } from '../storage/blob-store.js';
+import { BlobStore, DigestMismatchError, SizeMismatchError, UPLOAD_ID_RE, type AppendResult } from '../storage/blob-store.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { RegistryError } from './errors.js';
+import { RegistryError, asStorageFull } from './errors.js';
 import { assertDigest, assertName } from './validate.js';
 
 export interface UploadStatus {
@@ -20,6 +20,46 @@ export interface ChunkInfo {
   readonly length?: number;
 }
 
+/** Who opens an upload session: the caps on open sessions are kept per account and per address. */
+export interface UploadClient {
+  /** The authenticated account; undefined without authentication (then only the address counts). */
+  readonly account?: string | undefined;
+  readonly address?: string | undefined;
+}
+
+export interface UploadLimits {
+  /** Open sessions one account may hold. */
+  readonly maxOpenPerAccount: number;
+  /** Open sessions one client address may hold. */
+  readonly maxOpenPerAddress: number;
+  /** Sessions idle longer than this are expired (the collector purges them) and no longer count. */
+  readonly sessionTtlMs: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxOpenPerAccount: 1000, maxOpenPerAddress: 1000, sessionTtlMs: 86_400_000 };
+
+/** Seconds a client over its session cap is told to wait. */
+const TOO_MANY_RETRY_AFTER = 30;
+
+/**
+ * 408: the upload body went silent for the idle timeout. What arrived is
+ * kept in the session (resumable) or dropped with it (single-request POST).
+ */
+export class UploadStalledError extends RegistryError {
+  override readonly closeConnection = true;
+  constructor(readonly size: number, idleMs: number, resumable: boolean) {
+    const idle = `no byte received for ${idleMs / 1000} s`;
+    super(
+      'BLOB_UPLOAD_INVALID',
+      resumable ? `${idle}: the upload keeps ${size} bytes; resume from the offset in Range` : `${idle}: the upload was dropped; send it again`,
+      undefined,
+      408,
+      resumable ? { Range: uploadRange(size) } : undefined,
+    );
+    this.name = 'UploadStalledError';
+  }
+}
+
 /** HTTP Range header value for an upload of `size` bytes (distribution's form). */
 export function uploadRange(size: number): string {
   return `0-${Math.max(0, size - 1)}`;
@@ -33,13 +73,37 @@ export function uploadRange(size: number): string {
 export class UploadService {
   private readonly sessionLocks = new KeyedMutex();
 
-  constructor(private readonly meta: MetadataStore, private readonly blobs: BlobStore) {}
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly blobs: BlobStore,
+    private readonly limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
+  ) {}
 
-  async start(repo: string): Promise<UploadStatus> {
+  /**
+   * Opens a session: a metadata row only; storage is touched at the first
+   * byte. 429 TOOMANYREQUESTS when the account or the address already holds
+   * its maximum of open (not completed, cancelled or expired) sessions.
+   */
+  async start(repo: string, client: UploadClient = {}): Promise<UploadStatus> {
     assertName(repo);
     const id = randomUUID();
-    await this.blobs.createUpload(id);
-    await this.meta.createUpload(id, repo, Date.now());
+    const now = Date.now();
+    const { maxOpenPerAccount, maxOpenPerAddress, sessionTtlMs } = this.limits;
+    const r = await this.meta.createUpload(
+      { id, repo, now, ...(client.account !== undefined ? { owner: client.account } : {}), ...(client.address !== undefined ? { address: client.address } : {}) },
+      { perOwner: maxOpenPerAccount, perAddress: maxOpenPerAddress, activeSince: now - sessionTtlMs },
+    );
+    if (!r.ok) {
+      const who = r.limit === 'owner' ? `account ${JSON.stringify(client.account)}` : `address ${client.address}`;
+      const max = r.limit === 'owner' ? maxOpenPerAccount : maxOpenPerAddress;
+      throw new RegistryError(
+        'TOOMANYREQUESTS',
+        `too many open upload sessions for ${who} (at most ${max}): complete or cancel some, or retry later`,
+        { limit: max },
+        429,
+        { 'Retry-After': String(TOO_MANY_RETRY_AFTER) },
+      );
+    }
     return { id, size: 0 };
   }
 
@@ -70,13 +134,14 @@ export class UploadService {
   async patch(repo: string, id: string, body: Readable, chunk: ChunkInfo): Promise<UploadStatus> {
     await this.session(repo, id);
     return this.sessionLocks.run(id, async () => {
-      const size = await this.appendChecked(id, body, chunk);
+      const r = await this.appendChecked(id, body, chunk);
       await this.meta.touchUpload(id, Date.now());
-      return { id, size };
+      if (r.stalled) throw new UploadStalledError(r.size, this.blobs.idleTimeoutMs, true);
+      return { id, size: r.size };
     });
   }
 
-  private async appendChecked(id: string, body: Readable, chunk: ChunkInfo): Promise<number> {
+  private async appendChecked(id: string, body: Readable, chunk: ChunkInfo): Promise<AppendResult> {
     const current = (await this.blobs.uploadSize(id)) ?? 0;
     if (chunk.range) {
       const { start, end } = chunk.range;
@@ -98,6 +163,8 @@ export class UploadService {
       if (e instanceof SizeMismatchError) {
         throw new RegistryError('SIZE_INVALID', `upload chunk: ${e.message}`);
       }
+      const full = asStorageFull(e);
+      if (full) throw full;
       throw new RegistryError('BLOB_UPLOAD_INVALID', `upload chunk failed: ${(e as Error).message}`);
     }
   }
@@ -111,8 +178,15 @@ export class UploadService {
     }
     const d = assertDigest(digest);
     return this.sessionLocks.run(id, async () => {
-      if (chunk.length !== 0) await this.appendChecked(id, body, chunk);
-      else body.resume();
+      if (chunk.length !== 0) {
+        const r = await this.appendChecked(id, body, chunk);
+        if (r.stalled) {
+          await this.meta.touchUpload(id, Date.now());
+          throw new UploadStalledError(r.size, this.blobs.idleTimeoutMs, true);
+        }
+      } else {
+        body.resume();
+      }
       let size: number;
       try {
         size = await this.blobs.commitUpload(id, d, (n) => this.meta.linkBlob(repo, d, n, Date.now()));
@@ -122,26 +196,30 @@ export class UploadService {
         }
         throw e;
       }
-      await this.meta.deleteUpload(id);
+      // The blob is committed; a row left behind by a failure here only
+      // expires with the upload TTL.
+      await this.meta.deleteUpload(id).catch(() => undefined);
       return { digest: d, size };
     });
   }
 
   /** Single-request upload (POST ?digest= with the body). */
-  async monolithic(repo: string, digest: string, body: Readable, chunk: ChunkInfo): Promise<{ digest: Digest; size: number }> {
+  async monolithic(repo: string, digest: string, body: Readable, chunk: ChunkInfo, client: UploadClient = {}): Promise<{ digest: Digest; size: number }> {
     assertDigest(digest);
-    const s = await this.start(repo);
+    const s = await this.start(repo, client);
     try {
       return await this.complete(repo, s.id, digest, body, chunk);
     } catch (e) {
       await this.cancel(repo, s.id).catch(() => undefined);
+      if (e instanceof UploadStalledError) throw new UploadStalledError(e.size, this.blobs.idleTimeoutMs, false);
       throw e;
     }
   }
 
+  /** Deletes the session: its bytes first, so that a full metadata store cannot keep them. */
   async cancel(repo: string, id: string): Promise<void> {
     await this.session(repo, id);
-    await this.meta.deleteUpload(id);
     await this.blobs.deleteUpload(id);
+    await this.meta.deleteUpload(id);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { RegistryError, isRegistryError } from '../registry/errors.js';
+import { RegistryError, StorageFullError, asStorageFull, isRegistryError } from '../registry/errors.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { TokenEndpoint } from '../auth/token-endpoint.js';
@@ -8,6 +8,7 @@ import type { AccessPolicy, Principal } from './access.js';
 import { errorBody, header, readBody, sendError, splitUrl } from './http-util.js';
 import type { RegistryMetrics } from './metrics.js';
 import { parseV2Path, type V2Route } from './route-parse.js';
+import type { StorageSpace } from './storage-space.js';
 import { handleV2 } from './v2-handlers.js';
 
 export interface AppDeps {
@@ -16,6 +17,8 @@ export interface AppDeps {
   readonly metrics: RegistryMetrics;
   /** false while draining: /readyz answers 503. */
   readonly isReady: () => boolean;
+  /** Free space on the data directory: /readyz answers 503 below its minimum; told of storage-full refusals. */
+  readonly space?: StorageSpace;
   readonly logger: FastifyServerOptions['logger'];
   readonly https?: { key: Buffer; cert: Buffer } | undefined;
   /** The Docker token endpoint, served at /token when authentication is on. */
@@ -83,8 +86,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onResponse', async (req, rep) => {
     const status = rep.statusCode;
     deps.metrics.requests.inc({ route: req.routeKind ?? 'other', method: req.method, status: String(status) });
+    // A body cut short (stalled, refused) did not bring its declared length.
     const inLen = Number(req.headers['content-length'] ?? 0);
-    if (inLen > 0) deps.metrics.bytesIn.inc(inLen);
+    if (inLen > 0 && req.raw.complete) deps.metrics.bytesIn.inc(inLen);
     const outLen = Number(rep.getHeader('content-length') ?? 0);
     if (req.method !== 'HEAD' && outLen > 0) deps.metrics.bytesOut.inc(outLen);
     const ev = deps.audit ? auditEvent(req.v2route, req.method, status) : undefined;
@@ -103,7 +107,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, rep) => {
-    if (isRegistryError(err)) return sendError(rep, err);
+    const known = isRegistryError(err) ? err : asStorageFull(err);
+    if (known) {
+      if (known instanceof StorageFullError) {
+        deps.metrics.storageFullRefusals.inc();
+        deps.space?.noteFull(known);
+      }
+      // The unread rest of a refused or stalled body is not worth draining.
+      if (known.closeConnection && !req.raw.complete) rep.header('connection', 'close');
+      return sendError(rep, known);
+    }
     req.log.error({ err }, 'unhandled error');
     if (rep.sent) return;
     return sendError(rep, new RegistryError('UNAVAILABLE', 'internal error; see the registry log for request ' + req.id, undefined, 500));
@@ -138,7 +151,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
             throw new RegistryError('UNSUPPORTED', 'POST /token takes application/x-www-form-urlencoded', undefined, 415);
           }
-          form = new URLSearchParams((await readBody(req.raw, 64 * 1024)).toString('utf8'));
+          form = new URLSearchParams((await readBody(req.raw, 64 * 1024, deps.service.blobs.idleTimeoutMs)).toString('utf8'));
         }
         const r = await tokens.handle({ method: req.method, query, authorization: req.headers.authorization, ip: req.socket.remoteAddress ?? 'unknown', ...(form ? { form } : {}) });
         return rep.code(r.status).headers(r.headers).send(r.body);
@@ -147,9 +160,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
 
   app.get('/healthz', async (_req, rep) => rep.header('content-type', 'application/json').send('{"status":"ok"}'));
-  app.get('/readyz', async (_req, rep) =>
-    deps.isReady() ? rep.header('content-type', 'application/json').send('{"status":"ready"}') : rep.code(503).send('{"status":"draining"}'),
-  );
+  app.get('/readyz', async (req, rep) => {
+    if (!deps.isReady()) return rep.code(503).send('{"status":"draining"}');
+    rep.header('content-type', 'application/json');
+    if (deps.space) {
+      let body: object | undefined;
+      try {
+        const s = await deps.space.check();
+        if (!s.ok) body = { status: 'storage full', freeBytes: s.freeBytes, minFreeBytes: s.minFreeBytes };
+      } catch (e) {
+        req.log.error({ err: e }, 'cannot read the free space of the data directory');
+        body = { status: 'storage unavailable' };
+      }
+      if (body) return rep.code(503).send(JSON.stringify(body));
+    }
+    return rep.send('{"status":"ready"}');
+  });
   app.get('/metrics', async (_req, rep) => {
     const text = await deps.metrics.registry.metrics();
     return rep.header('content-type', deps.metrics.registry.contentType).send(text);

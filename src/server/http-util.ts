@@ -60,8 +60,19 @@ export function parseRange(raw: string | undefined, size: number): ByteRange | u
   return { start, end };
 }
 
-/** Reads a request body up to `max` bytes; more than that throws SIZE_INVALID (413). */
-export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+/** 408 for a small body (manifest, token form) that went silent; the connection is closed. */
+class BodyIdleError extends RegistryError {
+  override readonly closeConnection = true;
+  constructor(idleMs: number) {
+    super('SIZE_INVALID', `request body: no byte received for ${idleMs / 1000} s before its end`, undefined, 408);
+  }
+}
+
+/**
+ * Reads a request body up to `max` bytes; more than that throws SIZE_INVALID
+ * (413). A body that sends no byte for `idleMs` throws 408.
+ */
+export async function readBody(req: IncomingMessage, max: number, idleMs: number): Promise<Buffer> {
   const declared = contentLength(req);
   if (declared !== undefined && declared > max) {
     req.resume();
@@ -69,14 +80,33 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const c of req) {
-    total += (c as Buffer).length;
-    if (total > max) {
-      req.resume();
-      throw new RegistryError('SIZE_INVALID', `body exceeds the ${max}-byte limit`, undefined, 413);
-    }
-    chunks.push(c as Buffer);
-  }
+  await new Promise<void>((resolve, reject) => {
+    const stop = (err?: Error): void => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', stop).off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => {
+      req.pause();
+      stop(new BodyIdleError(idleMs));
+    }, idleMs);
+    const onData = (c: Buffer): void => {
+      timer.refresh();
+      total += c.length;
+      if (total > max) {
+        stop(new RegistryError('SIZE_INVALID', `body exceeds the ${max}-byte limit`, undefined, 413));
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = (): void => stop();
+    const onClose = (): void => {
+      if (!req.readableEnded) stop(new Error('the request body ended before its end (connection closed)'));
+    };
+    req.on('data', onData).once('end', onEnd).once('error', stop).once('close', onClose);
+  });
   if (declared !== undefined && total !== declared) {
     throw new RegistryError('SIZE_INVALID', `received ${total} bytes but Content-Length was ${declared}`);
   }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetadataStore } from '../metadata/store.js';
+import type { StorageSpace } from './storage-space.js';
 
 /** Prometheus metrics of one registry instance (its own prom-client Registry, no globals). */
 export class RegistryMetrics {
@@ -17,7 +18,22 @@ export class RegistryMetrics {
   readonly gcBytes = new Counter({ name: 'airlock_gc_reclaimed_bytes_total', help: 'Bytes reclaimed by the garbage collector', registers: [this.registry] });
   readonly gcManifests = new Counter({ name: 'airlock_gc_deleted_manifests_total', help: 'Manifests deleted by the garbage collector', registers: [this.registry] });
 
-  constructor(meta: MetadataStore) {
+  readonly storageFullRefusals = new Counter({
+    name: 'airlock_storage_full_refusals_total',
+    help: 'Writes refused with 503 because storage or the metadata database was full',
+    registers: [this.registry],
+  });
+
+  constructor(meta: MetadataStore, space?: StorageSpace) {
+    if (space) {
+      new Gauge({
+        name: 'airlock_storage_free_bytes', help: 'Bytes available on the data directory\'s filesystem', registers: [this.registry],
+        async collect() {
+          const free = await space.freeBytes().catch(() => undefined);
+          if (free !== undefined) this.set(free);
+        },
+      });
+    }
     let cached: { at: number; count: number; bytes: number; repos: number } | undefined;
     const stats = async () => {
       if (!cached || Date.now() - cached.at > 1000) {

@@ -13,6 +13,7 @@ import { ensureManagedTls, type ManagedTls } from '../tls/managed-tls.js';
 import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
+import { StorageSpace } from './storage-space.js';
 
 export interface RunningRegistry {
   readonly config: RegistryConfig;
@@ -91,13 +92,20 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     });
   }
   const meta = new SqliteMetadataStore(paths.metadata);
-  const blobs = new BlobStore(new FilesystemDriver(paths.storage));
+  const blobs = new BlobStore(new FilesystemDriver(paths.storage), { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000 });
   const service = new RegistryService(meta, blobs, {
     manifestMaxBytes: config.manifestMaxBytes,
     sparseIndexRepos: config.sparseIndexRepos,
     maxPageSize: config.maxPageSize,
+    uploads: {
+      maxOpenPerAccount: config.uploads.maxOpenPerAccount,
+      maxOpenPerAddress: config.uploads.maxOpenPerAddress,
+      sessionTtlMs: config.gc.uploadTtlSeconds * 1000,
+    },
   });
-  const metrics = new RegistryMetrics(meta);
+  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
+  const space = new StorageSpace(dataDir, config.minFreeSpace, { warn: (o, m) => log.warn(o, m) });
+  const metrics = new RegistryMetrics(meta, space);
   const gc = new GarbageCollector(
     meta,
     blobs,
@@ -120,10 +128,12 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     ...(auth ? { tokenEndpoint: auth.endpoint, audit: auth.audit } : {}),
     metrics,
     isReady: () => ready,
+    space,
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
   });
   auth?.audit.attach(app.log.child({ component: 'audit' }));
+  log = app.log.child({ component: 'storage' });
   try {
     await app.listen({ host, port });
   } catch (e) {
@@ -138,12 +148,14 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     const adminPassword = await bootstrapAdmin(auth.store);
     if (adminPassword !== undefined) auth = { ...auth, adminPassword };
   }
+  space.start(10_000);
   if (config.gc.enabled) gc.start(config.gc.intervalSeconds * 1000, (e) => app.log.error({ err: e }, 'garbage collection failed'));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       ready = false;
+      space.stop();
       await gc.stop();
       const force = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutSeconds * 1000);
       force.unref();

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../registry/errors.js';
 import type { RegistryService } from '../registry/registry-service.js';
-import { uploadRange } from '../registry/uploads.js';
-import type { AccessPolicy } from './access.js';
+import { uploadRange, type UploadClient } from '../registry/uploads.js';
+import type { AccessPolicy, Principal } from './access.js';
 import { chunkInfo, header, parseRange, readBody } from './http-util.js';
 import type { V2Route } from './route-parse.js';
 
@@ -93,7 +93,7 @@ async function manifest(ctx: V2Context, name: string, reference: string, req: Re
   }
   if (m === 'PUT') {
     await ctx.access.authorize(req.raw, { repo: name, actions: ['push'] });
-    const body = await readBody(req.raw, ctx.service.opts.manifestMaxBytes);
+    const body = await readBody(req.raw, ctx.service.opts.manifestMaxBytes, ctx.service.blobs.idleTimeoutMs);
     const r = await ctx.service.putManifest(name, reference, body, header(req.raw, 'content-type') ?? '');
     if (r.subject) rep.header('oci-subject', r.subject);
     return rep.code(201).header('location', `/v2/${name}/manifests/${r.digest}`).header('docker-content-digest', r.digest).send();
@@ -132,6 +132,16 @@ async function blob(ctx: V2Context, name: string, digest: string, req: Req, rep:
   throw unsupported(m);
 }
 
+/**
+ * Who opens an upload session, for the open-session caps: the account and
+ * the client address. 'anonymous' is the principal of an open registry (no
+ * accounts; anonymous callers of an authenticated one cannot push), so only
+ * the address counts then.
+ */
+function uploadClient(who: Principal, req: Req): UploadClient {
+  return { ...(who.name !== 'anonymous' ? { account: who.name } : {}), address: req.socket.remoteAddress ?? 'unknown' };
+}
+
 async function uploadStart(ctx: V2Context, name: string, query: URLSearchParams, req: Req, rep: Rep): Promise<unknown> {
   const who = await ctx.access.authorize(req.raw, { repo: name, actions: ['pull', 'push'] });
   const mount = query.get('mount');
@@ -145,11 +155,11 @@ async function uploadStart(ctx: V2Context, name: string, query: URLSearchParams,
   }
   const digest = query.get('digest');
   if (digest !== null && mount === null) {
-    const done = await ctx.service.uploads.monolithic(name, digest, req.raw, chunkInfo(req.raw));
+    const done = await ctx.service.uploads.monolithic(name, digest, req.raw, chunkInfo(req.raw), uploadClient(who, req));
     return rep.code(201).header('location', `/v2/${name}/blobs/${done.digest}`).header('docker-content-digest', done.digest).send();
   }
   req.raw.resume();
-  const s = await ctx.service.uploads.start(name);
+  const s = await ctx.service.uploads.start(name, uploadClient(who, req));
   return rep
     .code(202)
     .header('location', uploadLocation(name, s.id))

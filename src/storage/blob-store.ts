@@ -1,14 +1,19 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { DigestHasher, parseDigest, type Digest } from '../oci/digest.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import type { ByteRange, StorageDriver } from './driver.js';
+import type { ByteRange, FileWriter, StorageDriver } from './driver.js';
+import { SizeMismatchError, stagedCopy } from './staged-copy.js';
+import { StagingPool } from './staging-pool.js';
+
+export { SizeMismatchError };
 
 /**
  * Content-addressed blob store over a StorageDriver.
  *
  *   <root>/
  *     blobs/<alg>/<hex[0:2]>/<hex>      committed blob, immutable, stored once
- *     uploads/<uuid>/data               upload in progress (appended by PATCH)
+ *     uploads/<uuid>/data               upload in progress (appended by PATCH),
+ *                                       created at the upload's first byte
  *
  * A blob path is only ever created by moving a fully written, fsynced and
  * digest-verified upload file into place, so a partial blob is never visible.
@@ -21,13 +26,6 @@ export class DigestMismatchError extends Error {
   constructor(readonly expected: Digest, readonly actual: Digest) {
     super(`content digest ${actual} does not match the expected ${expected}`);
     this.name = 'DigestMismatchError';
-  }
-}
-
-export class SizeMismatchError extends Error {
-  constructor(readonly expected: number, readonly actual: number) {
-    super(`received ${actual} bytes, expected ${expected}`);
-    this.name = 'SizeMismatchError';
   }
 }
 
@@ -54,8 +52,22 @@ export function uploadPath(id: string): string {
 }
 
 export interface AppendOptions {
-  /** When given, the body must be exactly this long. */
+  /** When given, the body must be exactly this long (unless it stalls). */
   readonly expectedLength?: number;
+}
+
+export interface AppendResult {
+  /** Size of the upload after the append. */
+  readonly size: number;
+  /** The body went silent for the idle timeout: what arrived is appended and durable, the rest was not read. */
+  readonly stalled: boolean;
+}
+
+export interface BlobStoreOptions {
+  /** Staging buffers shared by every upload (default: 16 × 4 MiB, 4 kept when idle). */
+  readonly staging?: StagingPool;
+  /** An upload body silent for this long is stopped (default 60 s). */
+  readonly idleTimeoutMs?: number;
 }
 
 export class BlobStore {
@@ -63,8 +75,14 @@ export class BlobStore {
   private readonly hashes = new Map<string, HashState>();
   /** Serializes commit and delete of the same digest. */
   readonly digestLocks = new KeyedMutex();
+  readonly staging: StagingPool;
+  /** An upload body silent for this long is stopped. */
+  readonly idleTimeoutMs: number;
 
-  constructor(readonly driver: StorageDriver) {}
+  constructor(readonly driver: StorageDriver, opts: BlobStoreOptions = {}) {
+    this.staging = opts.staging ?? new StagingPool();
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+  }
 
   async size(digest: Digest): Promise<number | undefined> {
     return (await this.driver.stat(blobPath(digest)))?.size;
@@ -74,45 +92,46 @@ export class BlobStore {
     return this.driver.read(blobPath(digest), range);
   }
 
-  async createUpload(id: string): Promise<void> {
-    const w = await this.driver.append(uploadPath(id));
-    await w.commit();
-    this.hashes.set(id, { hasher: new DigestHasher('sha256'), offset: 0 });
-  }
-
   async uploadSize(id: string): Promise<number | undefined> {
     return (await this.driver.stat(uploadPath(id)))?.size;
   }
 
   /**
-   * Appends `body` to an upload, hashing while streaming. Returns the new
-   * size. On a short or failed body the bytes that did arrive stay appended
-   * (the session reports them through its Range), but the hash state is
-   * dropped and recomputed from the file at commit.
+   * Appends `body` to an upload, hashing while streaming; the upload's file
+   * (and directory) is created at its first byte. On a failed body the bytes
+   * that did arrive may stay appended (the session reports them through its
+   * Range), but the hash state is dropped and recomputed from the file at
+   * commit. A body that goes silent for the idle timeout is not an error:
+   * what arrived is made durable and the result says `stalled`.
    */
-  async append(id: string, body: Readable, startOffset: number, opts: AppendOptions = {}): Promise<number> {
-    const w = await this.driver.append(uploadPath(id));
+  async append(id: string, body: Readable, startOffset: number, opts: AppendOptions = {}): Promise<AppendResult> {
+    const path = uploadPath(id);
     let state = this.hashes.get(id);
     if (state && state.offset !== startOffset) {
       this.hashes.delete(id);
       state = undefined;
     }
-    let received = 0;
-    const hasher = state?.hasher;
+    if (!state && startOffset === 0) {
+      state = { hasher: new DigestHasher('sha256'), offset: 0 };
+      this.hashes.set(id, state);
+    }
+    let w: FileWriter | undefined;
+    const open = async () => (w = await this.driver.append(path)).stream;
+    let copied;
     try {
-      received = await copyHashing(body, w.stream, hasher, opts.expectedLength);
-      await w.commit();
+      copied = await stagedCopy(body, open, { pool: this.staging, hasher: state?.hasher, limit: opts.expectedLength, idleMs: this.idleTimeoutMs });
+      await w?.commit();
     } catch (e) {
       this.hashes.delete(id);
-      await w.abort().catch(() => undefined);
+      await w?.abort().catch(() => undefined);
       throw e;
     }
-    if (opts.expectedLength !== undefined && received !== opts.expectedLength) {
+    if (state) state.offset += copied.received;
+    if (!copied.stalled && opts.expectedLength !== undefined && copied.received !== opts.expectedLength) {
       this.hashes.delete(id);
-      throw new SizeMismatchError(opts.expectedLength, received);
+      throw new SizeMismatchError(opts.expectedLength, copied.received);
     }
-    if (state) state.offset += received;
-    return startOffset + received;
+    return { size: startOffset + copied.received, stalled: copied.stalled };
   }
 
   /**
@@ -125,12 +144,17 @@ export class BlobStore {
    */
   async commitUpload(id: string, expected: Digest, record: (size: number) => Promise<void>): Promise<number> {
     const path = uploadPath(id);
-    const info = await this.driver.stat(path);
-    if (!info) throw new Error(`upload ${id} has no data file`);
+    let info = await this.driver.stat(path);
+    if (!info) {
+      // No byte was ever sent: the blob is empty; its file is created now.
+      await (await this.driver.append(path)).commit();
+      info = { size: 0, modifiedAt: new Date() };
+    }
+    const size = info.size;
     const { algorithm } = parseDigest(expected);
     const state = this.hashes.get(id);
     let actual: Digest;
-    if (state && state.offset === info.size && algorithm === 'sha256') {
+    if (state && state.offset === size && algorithm === 'sha256') {
       actual = state.hasher.digest();
       this.hashes.delete(id);
     } else {
@@ -140,15 +164,19 @@ export class BlobStore {
     if (actual !== expected) throw new DigestMismatchError(expected, actual);
     await this.digestLocks.run(expected, async () => {
       const existing = await this.driver.stat(blobPath(expected));
-      if (existing && existing.size === info.size) {
-        await this.driver.delete(`uploads/${id}`);
-      } else {
-        await this.driver.move(path, blobPath(expected));
-        await this.driver.delete(`uploads/${id}`);
+      const fresh = !(existing && existing.size === size);
+      if (fresh) await this.driver.move(path, blobPath(expected));
+      try {
+        await record(size);
+      } catch (e) {
+        // Not recorded (e.g. the metadata store is full): the blob is not
+        // visible; its bytes go back to the session so a retry finds them.
+        if (fresh) await this.driver.move(blobPath(expected), path).catch(() => undefined);
+        throw e;
       }
-      await record(info.size);
+      await this.driver.delete(`uploads/${id}`);
     });
-    return info.size;
+    return size;
   }
 
   async deleteUpload(id: string): Promise<void> {
@@ -171,53 +199,4 @@ export class BlobStore {
     for await (const chunk of rs) h.update(chunk as Buffer);
     return h.digest();
   }
-}
-
-/** Size of each of the two staging buffers an upload writes through. */
-const STAGE_BYTES = 4 << 20;
-
-/**
- * Streams `body` into `out`, feeding the hasher in the same pass. Incoming
- * socket chunks are copied into two reused staging buffers (double
- * buffering): the chunks then die young instead of living until their disk
- * write completes, which keeps V8's major GC out of the ingest path, and
- * memory stays at 2 × STAGE_BYTES per upload whatever the blob size.
- * Fails with SizeMismatchError as soon as more than `limit` bytes arrive.
- */
-async function copyHashing(body: Readable, out: Writable, hasher: DigestHasher | undefined, limit?: number): Promise<number> {
-  let received = 0;
-  const failed = new Promise<never>((_, reject) => out.once('error', reject));
-  failed.catch(() => undefined);
-  const stages = [Buffer.allocUnsafeSlow(STAGE_BYTES), Buffer.allocUnsafeSlow(STAGE_BYTES)];
-  const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
-  let current = 0;
-  let filled = 0;
-  const flush = async (): Promise<void> => {
-    if (filled === 0) return;
-    const buf = stages[current]!.subarray(0, filled);
-    inFlight[current] = new Promise<void>((res, rej) => out.write(buf, (err) => (err ? rej(err) : res())));
-    current ^= 1;
-    filled = 0;
-    // The other buffer must be on disk before it is refilled.
-    await Promise.race([inFlight[current], failed]);
-  };
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    received += buf.length;
-    if (limit !== undefined && received > limit) {
-      body.destroy();
-      throw new SizeMismatchError(limit, received);
-    }
-    hasher?.update(buf);
-    let off = 0;
-    while (off < buf.length) {
-      const n = buf.copy(stages[current]!, filled, off);
-      filled += n;
-      off += n;
-      if (filled === STAGE_BYTES) await flush();
-    }
-  }
-  await flush();
-  await Promise.race([Promise.all(inFlight), failed]);
-  return received;
 }

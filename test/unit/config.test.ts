@@ -86,6 +86,25 @@ describe('loadRegistryConfig', () => {
     assert.deepEqual(c.gc, { enabled: true, intervalSeconds: 600, graceSeconds: 120, uploadTtlSeconds: 86400, deleteUntagged: true });
   });
 
+  it('reads upload limits and the free-space minimum (sizes such as 500M, 2G) from defaults, file, environment and flags', async () => {
+    const d = loadRegistryConfig({ env: {} });
+    assert.deepEqual(d.uploads, { idleTimeoutSeconds: 60, maxOpenPerAccount: 1000, maxOpenPerAddress: 1000 });
+    assert.equal(d.minFreeSpace, 1024 ** 3);
+    const file = await yamlFile('minFreeSpace: 1.5GiB\nuploads:\n  idleTimeoutSeconds: 5\n  maxOpenPerAccount: 50\n');
+    const f = loadRegistryConfig({ file, env: {} });
+    assert.equal(f.minFreeSpace, 1.5 * 1024 ** 3);
+    assert.deepEqual(f.uploads, { idleTimeoutSeconds: 5, maxOpenPerAccount: 50, maxOpenPerAddress: 1000 });
+    const env = { AIRLOCK_MIN_FREE_SPACE: '500M', AIRLOCK_UPLOAD_IDLE_TIMEOUT_SECONDS: '2', AIRLOCK_MAX_UPLOADS_PER_ADDRESS: '7' };
+    const e = loadRegistryConfig({ file, env });
+    assert.equal(e.minFreeSpace, 500 * 1024 ** 2);
+    assert.deepEqual(e.uploads, { idleTimeoutSeconds: 2, maxOpenPerAccount: 50, maxOpenPerAddress: 7 });
+    assert.equal(loadRegistryConfig({ env, flags: { minFreeSpace: '0' } }).minFreeSpace, 0);
+    assert.equal(loadRegistryConfig({ env: {}, flags: { minFreeSpace: 4096 } }).minFreeSpace, 4096);
+    const msg = configError(() => loadRegistryConfig({ env: { AIRLOCK_MIN_FREE_SPACE: '2 lots' } }));
+    assert.match(msg, /minFreeSpace: invalid size "2 lots": expected bytes or a size such as 500M, 2G/);
+    assert.match(configError(() => loadRegistryConfig({ env: {}, flags: { uploads: { maxOpenPerAccount: 0 } } })), /uploads\.maxOpenPerAccount/);
+  });
+
   it('treats an empty file as all defaults', async () => {
     const file = await yamlFile('# nothing configured yet\n');
     assert.deepEqual(loadRegistryConfig({ file, env: {} }), loadRegistryConfig({ env: {} }));
@@ -238,6 +257,10 @@ describe('airlock serve (CLI)', { timeout: 60_000 }, () => {
       '--gc-grace',
       '--upload-ttl',
       '--gc-delete-untagged',
+      '--upload-idle-timeout',
+      '--max-uploads-per-account',
+      '--max-uploads-per-address',
+      '--min-free-space',
     ]) {
       assert.match(r.stdout, new RegExp(`(^|[\\s,])${opt}\\b(?!-)`, 'm'), `serve --help does not list ${opt}:\n${r.stdout}`);
     }

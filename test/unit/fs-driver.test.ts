@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -87,7 +87,6 @@ describe('BlobStore', () => {
     const d = digestOf(data);
     const recorded: number[] = [];
     for (const id of ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']) {
-      await store.createUpload(id);
       await store.append(id, Readable.from([data.subarray(0, 5)]), 0);
       await store.append(id, Readable.from([data.subarray(5)]), 5);
       await store.commitUpload(id, d, async (n) => void recorded.push(n));
@@ -99,7 +98,6 @@ describe('BlobStore', () => {
 
   it('rejects a wrong digest and leaves nothing in the blob pool', async () => {
     const id = '00000000-0000-4000-8000-000000000003';
-    await store.createUpload(id);
     await store.append(id, Readable.from([Buffer.from('abc')]), 0);
     const wrong = digestOf('abd');
     await assert.rejects(store.commitUpload(id, wrong, async () => undefined), DigestMismatchError);
@@ -109,7 +107,6 @@ describe('BlobStore', () => {
   it('re-hashes from the file when the in-memory state is gone (restart) and for sha512', async () => {
     const data = Buffer.from('sha512 content');
     const id = '00000000-0000-4000-8000-000000000004';
-    await store.createUpload(id);
     await store.append(id, Readable.from([data]), 0);
     const fresh = new BlobStore(store.driver); // no hash state, as after a restart
     const d = digestOf(data, 'sha512');
@@ -117,12 +114,34 @@ describe('BlobStore', () => {
     assert.equal((await readAll(await fresh.open(d))).toString(), 'sha512 content');
   });
 
+  it('creates an upload file only at its first byte; an upload without bytes commits as the empty blob', async () => {
+    const silent = '00000000-0000-4000-8000-000000000006';
+    const r = await store.append(silent, Readable.from([]), 0);
+    assert.deepEqual(r, { size: 0, stalled: false });
+    assert.equal(await store.uploadSize(silent), undefined, 'an empty body must not create the upload file');
+    assert.ok(!(await readdir(join(dir, 'uploads')).catch(() => [] as string[])).includes(silent), 'nor its directory');
+    const empty = digestOf(Buffer.alloc(0));
+    assert.equal(await store.commitUpload(silent, empty, async () => undefined), 0);
+    assert.equal(await store.size(empty), 0);
+  });
+
+  it('puts a committed blob back into its session when recording it fails', async () => {
+    const id = '00000000-0000-4000-8000-000000000007';
+    const data = Buffer.from('recorded later');
+    await store.append(id, Readable.from([data]), 0);
+    const d = digestOf(data);
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    await assert.rejects(store.commitUpload(id, d, async () => Promise.reject(full)), /disk is full/);
+    assert.equal(await store.size(d), undefined, 'no blob file may stay in the pool');
+    assert.equal(await store.uploadSize(id), data.length, 'the bytes are back in the session');
+    assert.equal(await store.commitUpload(id, d, async () => undefined), data.length, 'a retry commits them');
+  });
+
   it('does not follow a symlink planted as an upload path outside the root', async () => {
     const outside = join(dir, '..', `outside-${process.pid}`);
     await writeFile(outside, 'secret');
     const id = '00000000-0000-4000-8000-000000000005';
-    await store.createUpload(id);
-    await rm(join(dir, 'uploads', id, 'data'));
+    await mkdir(join(dir, 'uploads', id), { recursive: true });
     await symlink(outside, join(dir, 'uploads', id, 'data'));
     // Committing would move the symlink, not the target; the digest check fails on the target's bytes.
     await assert.rejects(store.commitUpload(id, digestOf('other'), async () => undefined), DigestMismatchError);

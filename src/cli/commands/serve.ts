@@ -26,6 +26,10 @@ interface ServeFlags {
   gcGrace?: number;
   uploadTtl?: number;
   gcDeleteUntagged?: boolean;
+  uploadIdleTimeout?: number;
+  maxUploadsPerAccount?: number;
+  maxUploadsPerAddress?: number;
+  minFreeSpace?: string;
 }
 
 const num = (v: string): number => {
@@ -93,6 +97,10 @@ export function serveCommand(): Command {
     .option('--gc-interval <seconds>', 'how often the collector runs [env AIRLOCK_GC_INTERVAL_SECONDS] (default 600)', num)
     .option('--gc-grace <seconds>', 'unreferenced content younger than this is kept [env AIRLOCK_GC_GRACE_SECONDS] (default 3600)', num)
     .option('--upload-ttl <seconds>', 'abandoned upload sessions are purged after this [env AIRLOCK_UPLOAD_TTL_SECONDS] (default 86400)', num)
+    .option('--upload-idle-timeout <seconds>', 'end an upload body that sends no byte for this long; the session keeps what arrived [env AIRLOCK_UPLOAD_IDLE_TIMEOUT_SECONDS] (default 60)', num)
+    .option('--max-uploads-per-account <n>', 'open upload sessions one account may hold [env AIRLOCK_MAX_UPLOADS_PER_ACCOUNT] (default 1000)', num)
+    .option('--max-uploads-per-address <n>', 'open upload sessions one client address may hold [env AIRLOCK_MAX_UPLOADS_PER_ADDRESS] (default 1000)', num)
+    .option('--min-free-space <size>', '/readyz answers 503 while less is free on the data directory, e.g. 500M, 2G; 0 to disable [env AIRLOCK_MIN_FREE_SPACE] (default 1G)')
     .option('--gc-delete-untagged', 'also collect manifests that never had a tag (off: tagless push is normal for mirrors) [env AIRLOCK_GC_DELETE_UNTAGGED]')
     .addHelpText('after', '\nPrecedence: flags > environment > config file > defaults.\nSIGTERM/SIGINT drain in-flight requests before exit.')
     .action(async (f: ServeFlags) => {
@@ -102,6 +110,10 @@ export function serveCommand(): Command {
       if (f.gcGrace !== undefined) gc.graceSeconds = f.gcGrace;
       if (f.uploadTtl !== undefined) gc.uploadTtlSeconds = f.uploadTtl;
       if (f.gcDeleteUntagged) gc.deleteUntagged = true;
+      const uploads: Record<string, unknown> = {};
+      if (f.uploadIdleTimeout !== undefined) uploads.idleTimeoutSeconds = f.uploadIdleTimeout;
+      if (f.maxUploadsPerAccount !== undefined) uploads.maxOpenPerAccount = f.maxUploadsPerAccount;
+      if (f.maxUploadsPerAddress !== undefined) uploads.maxOpenPerAddress = f.maxUploadsPerAddress;
       const auth: Record<string, unknown> = {};
       if (f.auth !== undefined) auth.enabled = f.auth;
       if (f.anonymousPull !== undefined) auth.anonymousPull = f.anonymousPull;
@@ -120,7 +132,9 @@ export function serveCommand(): Command {
           logLevel: f.logLevel,
           sparseIndexRepos: f.sparseIndexRepo,
           manifestMaxBytes: f.manifestMaxBytes,
+          minFreeSpace: f.minFreeSpace,
           ...(Object.keys(gc).length ? { gc } : {}),
+          ...(Object.keys(uploads).length ? { uploads } : {}),
           ...(Object.keys(auth).length ? { auth } : {}),
         },
       });

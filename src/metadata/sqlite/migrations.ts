@@ -9,7 +9,8 @@
  *   manifests(repo_id, digest, …, orphaned_at)  manifest present in a repository
  *   manifest_refs(repo_id, parent, child, kind) parent manifest → blob | manifest
  *   tags(repo_id, name, digest)
- *   uploads(id, repo, created_at, updated_at)
+ *   uploads(id, repo, created_at, updated_at,   upload session; owner (account) and
+ *           owner, address)                     address count against the open-session caps
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -70,5 +71,12 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
+  `,
+  // 2: who opened each upload session, for the per-account and per-address caps.
+  `
+  ALTER TABLE uploads ADD COLUMN owner TEXT;
+  ALTER TABLE uploads ADD COLUMN address TEXT;
+  CREATE INDEX uploads_owner ON uploads(owner, updated_at) WHERE owner IS NOT NULL;
+  CREATE INDEX uploads_address ON uploads(address, updated_at) WHERE address IS NOT NULL;
   `,
 ];

@@ -1,8 +1,8 @@
 import type { Digest } from '../../oci/digest.js';
 import type { Statement } from 'better-sqlite3';
 import type {
-  GcOptions, GcPlan, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult,
-  ReferrerDescriptor, SizedRef, SizeMismatch, UploadRecord,
+  CreateUploadResult, GcOptions, GcPlan, ManifestRecord, MetadataStore, NewManifest, NewUpload, Page,
+  PutManifestResult, ReferrerDescriptor, SizedRef, SizeMismatch, UploadQuota, UploadRecord,
 } from '../store.js';
 import { SqliteGc } from './sqlite-gc.js';
 import { SqliteReconcile } from './sqlite-reconcile.js';
@@ -189,13 +189,34 @@ export class SqliteMetadataStore implements MetadataStore {
       }));
   }
 
-  async createUpload(id: string, repo: string, now: number): Promise<void> {
-    this.q.uploadInsert.run(id, repo, now, now);
+  async createUpload(u: NewUpload, quota?: UploadQuota): Promise<CreateUploadResult> {
+    const count = (q: typeof this.q.uploadsOfOwner, key: string, max: number): number =>
+      (q.get(key, quota!.activeSince, max) as { c: number }).c;
+    return this.db
+      .transaction((): CreateUploadResult => {
+        if (quota && u.owner !== undefined) {
+          const open = count(this.q.uploadsOfOwner, u.owner, quota.perOwner);
+          if (open >= quota.perOwner) return { ok: false, limit: 'owner', open };
+        }
+        if (quota && u.address !== undefined) {
+          const open = count(this.q.uploadsOfAddress, u.address, quota.perAddress);
+          if (open >= quota.perAddress) return { ok: false, limit: 'address', open };
+        }
+        this.q.uploadInsert.run(u.id, u.repo, u.now, u.now, u.owner ?? null, u.address ?? null);
+        return { ok: true };
+      })
+      .immediate();
   }
 
   async getUpload(id: string): Promise<UploadRecord | undefined> {
-    const r = this.q.uploadGet.get(id) as { id: string; repo: string; created_at: number; updated_at: number } | undefined;
-    return r && { id: r.id, repo: r.repo, createdAt: r.created_at, updatedAt: r.updated_at };
+    const r = this.q.uploadGet.get(id) as
+      | { id: string; repo: string; created_at: number; updated_at: number; owner: string | null; address: string | null }
+      | undefined;
+    return r && {
+      id: r.id, repo: r.repo, createdAt: r.created_at, updatedAt: r.updated_at,
+      ...(r.owner !== null ? { owner: r.owner } : {}),
+      ...(r.address !== null ? { address: r.address } : {}),
+    };
   }
 
   async touchUpload(id: string, now: number): Promise<void> {

@@ -53,8 +53,11 @@ export function prepareStatements(db: Db) {
     tagCountFor: p('SELECT 1 FROM tags WHERE repo_id = ? AND digest = ? LIMIT 1'),
     tagList: p('SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?'),
 
-    uploadInsert: p('INSERT INTO uploads (id, repo, created_at, updated_at) VALUES (?, ?, ?, ?)'),
-    uploadGet: p('SELECT id, repo, created_at, updated_at FROM uploads WHERE id = ?'),
+    uploadInsert: p('INSERT INTO uploads (id, repo, created_at, updated_at, owner, address) VALUES (?, ?, ?, ?, ?, ?)'),
+    uploadGet: p('SELECT id, repo, created_at, updated_at, owner, address FROM uploads WHERE id = ?'),
+    // Open sessions, counted up to a bound (the cap) so the count stays an index range scan.
+    uploadsOfOwner: p('SELECT COUNT(*) AS c FROM (SELECT 1 FROM uploads WHERE owner = ? AND updated_at >= ? LIMIT ?)'),
+    uploadsOfAddress: p('SELECT COUNT(*) AS c FROM (SELECT 1 FROM uploads WHERE address = ? AND updated_at >= ? LIMIT ?)'),
     uploadTouch: p('UPDATE uploads SET updated_at = ? WHERE id = ?'),
     uploadDelete: p('DELETE FROM uploads WHERE id = ?'),
   };

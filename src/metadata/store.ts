@@ -137,8 +137,13 @@ export interface MetadataStore {
   // blobs
   /** Records a committed blob and links it to `repo` (creating the repository). */
   linkBlob(repo: string, digest: Digest, size: number, now: number): Promise<void>;
-  /** Size of a blob linked to `repo`, or undefined. */
-  repoBlobSize(repo: string, digest: Digest): Promise<number | undefined>;
+  /**
+   * Size of a blob linked to `repo`, or undefined. With `renew`, a link older
+   * than `renew.olderThan` is renewed to `renew.now` in the same atomic step:
+   * a client that found the blob (HEAD) and skips its upload must not lose it
+   * to the collector before its manifest arrives.
+   */
+  repoBlobSize(repo: string, digest: Digest, renew?: { readonly now: number; readonly olderThan: number }): Promise<number | undefined>;
   /** Size of a blob known anywhere in the registry, or undefined. */
   blobSize(digest: Digest): Promise<number | undefined>;
   /** Removes the link of a blob to a repository. false when there was none. */

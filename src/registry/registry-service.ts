@@ -16,6 +16,12 @@ export interface RegistryServiceOptions {
   readonly sparseIndexRepos: readonly string[];
   /** Largest page for tags/list and _catalog. */
   readonly maxPageSize: number;
+  /**
+   * Renew a blob's link to a repository when HEAD/GET finds it older than
+   * this (half the GC grace period), so "HEAD, then skip the upload" never
+   * races the collector. Undefined: never renew (no collector).
+   */
+  readonly linkRenewMs?: number;
   /** Caps on open upload sessions (default: 1000 per account and per address, 24 h TTL). */
   readonly uploads?: UploadLimits;
 }
@@ -57,7 +63,9 @@ export class RegistryService {
   async statBlob(repo: string, digest: string): Promise<BlobRead> {
     assertName(repo);
     const d = assertDigest(digest);
-    const size = await this.meta.repoBlobSize(repo, d);
+    const now = Date.now();
+    const renew = this.opts.linkRenewMs !== undefined ? { now, olderThan: now - this.opts.linkRenewMs } : undefined;
+    const size = await this.meta.repoBlobSize(repo, d, renew);
     if (size === undefined) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
     return { digest: d, size };
   }

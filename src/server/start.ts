@@ -97,6 +97,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     manifestMaxBytes: config.manifestMaxBytes,
     sparseIndexRepos: config.sparseIndexRepos,
     maxPageSize: config.maxPageSize,
+    linkRenewMs: (config.gc.graceSeconds * 1000) / 2,
     uploads: {
       maxOpenPerAccount: config.uploads.maxOpenPerAccount,
       maxOpenPerAddress: config.uploads.maxOpenPerAddress,

@@ -155,4 +155,23 @@ describe('airlock gc command', () => {
       await h.close();
     }
   });
+
+  it('HEAD renews an old link, so "HEAD, then skip the upload" keeps the blob until the manifest arrives', async () => {
+    const g = await startAirlock({ config: { gc: { enabled: false, graceSeconds: 2, uploadTtlSeconds: 86400 } } });
+    const gh = new RegistryClient(g.url);
+    try {
+      const o = new RegistryOps(gh);
+      const seen = await o.pushBlob('gc/renew', Buffer.from('found by HEAD ' + Date.now()));
+      const unseen = await o.pushBlob('gc/renew', Buffer.from('never asked for ' + Date.now()));
+      await new Promise((r) => setTimeout(r, 1200)); // both links are now older than half the grace period (1 s)
+      assert.equal((await gh.request('HEAD', `/v2/gc/renew/blobs/${seen}`)).status, 200);
+      // 1.5 s after the HEAD: the renewed link is younger than the grace period, the other one older.
+      await g.registry.gc.run(Date.now() + 1500);
+      assert.equal((await blobState(g, gh, 'gc/renew', seen)).api, 200, 'the blob a client just found is kept');
+      assert.deepEqual(await blobState(g, gh, 'gc/renew', unseen), { api: 404, disk: false }, 'control: the link nobody asked for is collected');
+    } finally {
+      await gh.close();
+      await g.close();
+    }
+  });
 });

@@ -60,8 +60,12 @@ export class SqliteMetadataStore implements MetadataStore {
     })();
   }
 
-  async repoBlobSize(repo: string, digest: Digest): Promise<number | undefined> {
-    return (this.q.repoBlobSize.get(repo, digest) as { size: number } | undefined)?.size;
+  async repoBlobSize(repo: string, digest: Digest, renew?: { readonly now: number; readonly olderThan: number }): Promise<number | undefined> {
+    if (renew === undefined) return (this.q.repoBlobSize.get(repo, digest) as { size: number } | undefined)?.size;
+    // Read and renew in one synchronous step: the collector (same connection) cannot run in between.
+    const r = this.q.repoBlobStat.get(repo, digest) as { size: number; repo_id: number; linked_at: number } | undefined;
+    if (r && r.linked_at < renew.olderThan) this.q.repoBlobTouch.run(renew.now, r.repo_id, digest, renew.olderThan);
+    return r?.size;
   }
 
   async blobSize(digest: Digest): Promise<number | undefined> {

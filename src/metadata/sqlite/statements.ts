@@ -16,6 +16,9 @@ export function prepareStatements(db: Db) {
                        ON CONFLICT(repo_id, digest) DO UPDATE SET linked_at = excluded.linked_at`),
     repoBlobSize: p(`SELECT b.size FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id
                      JOIN blobs b ON b.digest = rb.digest WHERE r.name = ? AND rb.digest = ?`),
+    repoBlobStat: p(`SELECT b.size, rb.repo_id, rb.linked_at FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id
+                     JOIN blobs b ON b.digest = rb.digest WHERE r.name = ? AND rb.digest = ?`),
+    repoBlobTouch: p('UPDATE repo_blobs SET linked_at = ? WHERE repo_id = ? AND digest = ? AND linked_at < ?'),
     repoBlobSizeById: p(`SELECT b.size FROM repo_blobs rb JOIN blobs b ON b.digest = rb.digest
                          WHERE rb.repo_id = ? AND rb.digest = ?`),
     repoBlobDelete: p('DELETE FROM repo_blobs WHERE repo_id = ? AND digest = ?'),

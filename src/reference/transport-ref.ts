@@ -13,6 +13,7 @@
  * a host in a file:// name is kept but not used for the on-disk path.
  */
 import { parseDigest, type Digest } from '../oci/digest.js';
+import { quoted } from '../util/quoted.js';
 import { InvalidReferenceError, formatImageName, parseImageName, type ImageName, type ParseNameOptions, type RegistryRef } from './image-name.js';
 
 export type TransportName = 'docker' | 'oci' | 'file';
@@ -59,7 +60,7 @@ function parseOci(input: string): OciReference {
       throw new InvalidReferenceError(input, (e as Error).message);
     }
   }
-  if (!OCI_REF_RE.test(ref)) throw new InvalidReferenceError(input, `invalid OCI layout ref name "${ref}"`);
+  if (!OCI_REF_RE.test(ref)) throw new InvalidReferenceError(input, `invalid OCI layout ref name ${quoted(ref, 80)}`);
   return { transport: 'oci', path, refName: ref, digest: undefined };
 }
 

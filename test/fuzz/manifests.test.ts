@@ -20,7 +20,8 @@ import { RegistryError } from '../../src/registry/errors.js';
 import { parseManifest } from '../../src/registry/manifest-parse.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
 import { checkProperty, mutatedBytes } from './fuzz-config.js';
-import { EXPECTED_CODE, pushedManifest, spelled, spelling, type Fixture, type Known, type Pushed } from './manifest-arbitraries.js';
+import { spelled, spelling } from './json-spelling.js';
+import { EXPECTED_CODE, pushedManifest, type Fixture, type Known, type Pushed } from './manifest-arbitraries.js';
 import { assertOciError, headerOf, pushBlob, send, type Answer } from './registry-http.js';
 
 const REPO = 'fuzz/manifests';

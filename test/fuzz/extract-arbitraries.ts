@@ -46,7 +46,7 @@ export interface GenEntry {
   readonly badChecksum: boolean;
 }
 
-export const genEntry: fc.Arbitrary<GenEntry> = fc.record({
+const wildEntry: fc.Arbitrary<GenEntry> = fc.record({
   name: entryName,
   type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('0', '5', '2', '1') }, { weight: 2, arbitrary: fc.constantFrom('\0', '3', '4', '6', '7', 'Z', 'g', 'x', 'L') }),
   linkname: fc.option(linkTarget, { nil: undefined }),
@@ -61,6 +61,27 @@ export const genEntry: fc.Arbitrary<GenEntry> = fc.record({
   badChecksum: fc.oneof({ weight: 15, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
 
+const tidyComponent = fc.oneof({ weight: 40, arbitrary: fc.constantFrom('a', 'b', 'c', 'pre', 'usr', 'bin', 'sp ace', 'é', '.wh.a', '.wh.b', '.wh..wh..opq', '.') }, { weight: 1, arbitrary: fc.constant('..') });
+
+/** A well-formed member with an ordinary name (once in a while a `..`): hostile through its links and its place among the others. */
+const tidyEntry: fc.Arbitrary<GenEntry> = fc
+  .record({
+  name: fc.tuple(fc.constantFrom('', '', './'), fc.array(tidyComponent, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '', '/')).map(([lead, parts, trail]) => lead + parts.join('/') + trail),
+  type: fc.oneof({ weight: 12, arbitrary: fc.constantFrom('0', '0', '5', '2', '1') }, { weight: 1, arbitrary: fc.constantFrom('3', '6') }),
+  linkname: fc.option(fc.oneof(linkTarget, fc.array(tidyComponent, { minLength: 1, maxLength: 3 }).map((p) => p.join('/'))), { nil: undefined }),
+  data: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+  size: fc.constant<'exact'>('exact'),
+  mode: fc.constantFrom(0o644, 0o755, 0o600, 0o000, 0o4755, 0o555),
+  uid: fc.constantFrom(0, 1000),
+  gid: fc.constantFrom(0, 1000),
+  mtime: fc.constantFrom(0, 1_700_000_000),
+  form: fc.constantFrom('ustar', 'ustar', 'prefix', 'pax', 'gnu'),
+  magic: fc.constant<'ustar'>('ustar'),
+  badChecksum: fc.constant(false),
+})
+  // only regular files carry data (tar-stream reads none for a directory, whatever its size says)
+  .map((e) => (e.type === '0' ? e : { ...e, data: Buffer.alloc(0) }));
+
 export interface GenLayer {
   readonly entries: readonly GenEntry[];
   readonly end: 'both' | 'one' | 'none';
@@ -71,13 +92,24 @@ export interface GenLayer {
   readonly gzip: boolean;
 }
 
-export const genLayer: fc.Arbitrary<GenLayer> = fc.record({
-  entries: fc.array(genEntry, { minLength: 1, maxLength: 6 }),
+const wildLayer: fc.Arbitrary<GenLayer> = fc.record({
+  entries: fc.array(wildEntry, { minLength: 1, maxLength: 6 }),
   end: fc.constantFrom('both', 'both', 'one', 'none'),
   cut: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 999 }) }),
   flips: fc.oneof({ weight: 6, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(fc.record({ at: fc.integer({ min: 0, max: 999 }), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 3 }) }),
   gzip: fc.boolean(),
 });
+
+const tidyLayer: fc.Arbitrary<GenLayer> = fc.record({
+  entries: fc.array(tidyEntry, { minLength: 1, maxLength: 8 }),
+  end: fc.constant<'both'>('both'),
+  cut: fc.constant(undefined),
+  flips: fc.constant([]),
+  gzip: fc.boolean(),
+});
+
+/** Mostly well-formed layers (so that extraction gets far), some wild ones. */
+export const genLayer: fc.Arbitrary<GenLayer> = fc.oneof({ weight: 5, arbitrary: tidyLayer }, { weight: 1, arbitrary: wildLayer });
 
 const bytes = (s: string, sandbox: string): Buffer => Buffer.from(s.split(SANDBOX).join(sandbox), 'utf8');
 

@@ -88,7 +88,9 @@ describe('fuzz: image extract of hostile layers', () => {
     }
   });
 
-  it('never writes outside the targets; refuses precisely and leaves them as they were; links stay inside', async () => {
+  it('never writes outside the targets; refuses precisely and leaves them as they were; links stay inside', async (t) => {
+    const outcomes = new Map<string, number>();
+    const count = (k: string): void => void outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
     await checkProperty(
       'extract hostile layers',
       fc.asyncProperty(run, async (r) => {
@@ -127,6 +129,7 @@ describe('fuzz: image extract of hostile layers', () => {
         assert.deepEqual(await listing(sandbox, isOut), sandboxBefore, `${what}: nothing outside the targets changed`);
         const outsAfter = await Promise.all(outs.map((o) => listing(o)));
         if (error !== undefined || r.dryRun) {
+          count(error === undefined ? 'dry run' : `${(error as Error).constructor.name} ${(error as Error).message.replace(/sha256:[0-9a-f]+/g, '').slice(0, 50)}`);
           if (error !== undefined) {
             const e = error as Error & { code?: string };
             const ours = e instanceof UnsafeTarEntryError || e instanceof ExtractError || e instanceof ExtractUsageError;
@@ -137,6 +140,7 @@ describe('fuzz: image extract of hostile layers', () => {
           await rm(sandbox, { recursive: true, force: true });
           return;
         }
+        count('extracted');
         for (const [i, o] of outs.entries()) {
           const root = await realpath(o);
           assert.ok(!outsAfter[i]!.some((l) => l.startsWith(STAGING_PREFIX)), `${what}: no staging directory left in ${o}`);
@@ -157,5 +161,6 @@ describe('fuzz: image extract of hostile layers', () => {
       }),
       { runs: 250, ms: 8000 },
     );
+    t.diagnostic(`outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(' | ')}`);
   });
 });

@@ -110,7 +110,7 @@ describe('fuzz: manifests on a real registry', () => {
           else assertOciError(a, `breakage ${m.breakage} (ref ${r})`, [code]);
         },
       ),
-      { runs: 400, ms: 6000 },
+      { runs: 1000, ms: 6000 },
     );
   });
 
@@ -121,7 +121,7 @@ describe('fuzz: manifests on a real registry', () => {
       fc.asyncProperty(mutated, fc.constantFrom<'tag' | DigestAlgorithm>('tag', 'sha256'), async ([body, ct], r) => {
         await putAndCheck(body, ct, r);
       }),
-      { runs: 300, ms: 4000 },
+      { runs: 600, ms: 4000 },
     );
   });
 
@@ -132,7 +132,7 @@ describe('fuzz: manifests on a real registry', () => {
       fc.asyncProperty(rawBody, ct, async (body, contentType) => {
         await putAndCheck(body, contentType, 'tag');
       }),
-      { runs: 200, ms: 4000 },
+      { runs: 400, ms: 4000 },
     );
   });
 

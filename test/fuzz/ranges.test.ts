@@ -155,7 +155,7 @@ describe('fuzz: Range on blob GET', () => {
             assert.notEqual(want.kind, 'serve', `${what}: refused a satisfiable range`);
           }
         }),
-        { runs: 400, ms: 4000 },
+        { runs: 1000, ms: 4000 },
       );
     });
 

@@ -6,6 +6,7 @@
  */
 import { formatImageReference, parseImageReference, type ImageReference } from '../reference/transport-ref.js';
 import { hasTagGlob } from '../reference/image-name.js';
+import { quoted } from '../util/quoted.js';
 
 export interface Mapping {
   readonly source: ImageReference;
@@ -60,7 +61,7 @@ export function mappingsFromArgs(args: readonly string[]): Mapping[] {
   if (args.some((a) => a.includes('='))) {
     return args.map((a, i) => {
       const eq = a.indexOf('=');
-      if (eq < 0) throw new MappingError(`argument ${i + 1} (${a}): when one argument is SRC=DST, all must be`);
+      if (eq < 0) throw new MappingError(`argument ${i + 1} (${quoted(a)}): when one argument is SRC=DST, all must be`);
       const where = `argument ${i + 1}`;
       return checked(parseRef(a.slice(0, eq), 'source', where), [parseRef(a.slice(eq + 1), 'destination', where)], where);
     });
@@ -82,12 +83,12 @@ export function mappingsFromFile(name: string, text: string): Mapping[] {
       const eq = line.indexOf('=');
       const src = line.slice(0, eq).trim();
       const dst = line.slice(eq + 1).trim();
-      if (src === '' || dst === '' || /\s/.test(src) || /\s/.test(dst)) throw new MappingError(`${where}: expected SRC=DST, got "${line}"`);
+      if (src === '' || dst === '' || /\s/.test(src) || /\s/.test(dst)) throw new MappingError(`${where}: expected SRC=DST, got ${quoted(line)}`);
       out.push(checked(parseRef(src, 'source', where), [parseRef(dst, 'destination', where)], where));
       return;
     }
     const fields = line.split(/\s+/);
-    if (fields.length < 2) throw new MappingError(`${where}: expected "SRC DST [DST...]" or "SRC=DST", got "${line}"`);
+    if (fields.length < 2) throw new MappingError(`${where}: expected "SRC DST [DST...]" or "SRC=DST", got ${quoted(line)}`);
     out.push(checked(parseRef(fields[0]!, 'source', where), fields.slice(1).map((f) => parseRef(f, 'destination', where)), where));
   });
   return out;

@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import type { BlobInfo, ImageSource } from '../transports/types.js';
 import { verified } from '../transports/verify-stream.js';
+import { quoted } from '../util/quoted.js';
 
 export class UnsafeTarEntryError extends Error {
   readonly code = 'ERR_UNSAFE_TAR_ENTRY';
@@ -34,13 +35,34 @@ export interface LayerEntry {
   readonly mtime?: Date;
 }
 
-/** Normalizes a tar entry name; throws for absolute names and `..` components. */
+/** Longest file name (one path component) Linux file systems take, in bytes. */
+const NAME_MAX = 255;
+
+/** Normalizes a tar entry name; throws for absolute names, `..` components, NUL bytes and components too long for a file system. */
 export function safeEntryPath(name: string): string {
   if (name.startsWith('/')) throw new UnsafeTarEntryError(`refusing tar entry with an absolute path: ${name}`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new UnsafeTarEntryError(`refusing tar entry that climbs out with "..": ${name}`);
   if (parts.some((p) => p.includes('\0'))) throw new UnsafeTarEntryError(`refusing tar entry with a NUL byte: ${JSON.stringify(name)}`);
+  const long = parts.find((p) => Buffer.byteLength(p) > NAME_MAX);
+  if (long !== undefined) throw new UnsafeTarEntryError(`refusing tar entry with a name component longer than ${NAME_MAX} bytes (no file system takes it): ${quoted(name, 120)}`);
   return parts.join('/');
+}
+
+/** Largest uid or gid (2^32 - 2: 2^32 - 1 means "unchanged" to chown). */
+const MAX_ID = 0xfffffffe;
+
+/**
+ * A numeric header field as tar-stream decoded it: octal, or base-256 (which
+ * can be negative, or null for a malformed one). Anything but an integer in
+ * [0, max] is a corrupt header: a null size would even stall tar-stream,
+ * which then waits for data that never comes.
+ */
+function headerNumber(v: number | null | undefined, field: string, path: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    throw new UnsafeTarEntryError(`refusing tar entry ${quoted(path, 120)}: its ${field} field is not a valid number (${String(v)})`);
+  }
+  return v;
 }
 
 export type EntryVisitor = (entry: LayerEntry, body: Readable) => Promise<void> | void;
@@ -114,13 +136,14 @@ export async function walkLayer(src: ImageSource, layer: BlobInfo, visit: EntryV
       const h = e.header;
       let entry: LayerEntry;
       try {
+        const path = safeEntryPath(h.name);
         entry = {
-          path: safeEntryPath(h.name),
+          path,
           type: h.type,
-          size: h.size ?? 0,
-          mode: (h.mode ?? 0o644) & 0o7777,
-          uid: h.uid ?? 0,
-          gid: h.gid ?? 0,
+          size: headerNumber(h.size, 'size', path),
+          mode: headerNumber(h.mode ?? 0o644, 'mode', path) & 0o7777,
+          uid: headerNumber(h.uid ?? 0, 'uid', path, MAX_ID),
+          gid: headerNumber(h.gid ?? 0, 'gid', path, MAX_ID),
           linkname: h.linkname ?? undefined,
           mtime: h.mtime,
         };

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { quoted } from '../util/quoted.js';
 
 /** A content digest `<algorithm>:<encoded>`, validated by {@link parseDigest}. */
 export type Digest = string & { readonly __brand: 'Digest' };
@@ -16,13 +17,9 @@ export interface ParsedDigest {
 /** Thrown for a string that is not a supported, well-formed digest. */
 export class InvalidDigestError extends Error {
   constructor(readonly input: string, reason: string) {
-    super(`invalid digest "${truncate(input)}": ${reason}`);
+    super(`invalid digest ${quoted(input, 80)}: ${reason}`);
     this.name = 'InvalidDigestError';
   }
-}
-
-function truncate(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /**
@@ -36,7 +33,7 @@ export function parseDigest(input: string): ParsedDigest {
   const algorithm = input.slice(0, colon);
   const hex = input.slice(colon + 1);
   if (algorithm !== 'sha256' && algorithm !== 'sha512') {
-    throw new InvalidDigestError(input, `unsupported algorithm "${truncate(algorithm)}" (sha256 and sha512 are supported)`);
+    throw new InvalidDigestError(input, `unsupported algorithm ${quoted(algorithm, 80)} (sha256 and sha512 are supported)`);
   }
   const want = HEX_LENGTH[algorithm];
   if (hex.length !== want || !/^[0-9a-f]+$/.test(hex)) {

@@ -14,6 +14,7 @@
  */
 import { InvalidDigestError, parseDigest, type Digest } from '../oci/digest.js';
 import { MAX_NAME_LENGTH, isValidRepositoryName, isValidTag } from '../oci/names.js';
+import { quoted } from '../util/quoted.js';
 
 export interface ImageName {
   /** `host[:port]` exactly as written (IPv6 in brackets), or undefined. */
@@ -30,7 +31,7 @@ export interface RegistryRef extends ImageName {
 
 export class InvalidReferenceError extends Error {
   constructor(readonly input: string, reason: string) {
-    super(`invalid image reference "${input.length > 200 ? `${input.slice(0, 197)}...` : input}": ${reason}`);
+    super(`invalid image reference ${quoted(input)}: ${reason}`);
     this.name = 'InvalidReferenceError';
   }
 }
@@ -74,7 +75,7 @@ export function parseImageName(input: string, opts: ParseNameOptions = {}): Imag
   const slash = rest.indexOf('/');
   if (slash > 0 && looksLikeHost(rest.slice(0, slash))) {
     registry = rest.slice(0, slash);
-    if (!isValidRegistryHost(registry)) throw new InvalidReferenceError(input, `invalid registry host "${registry}"`);
+    if (!isValidRegistryHost(registry)) throw new InvalidReferenceError(input, `invalid registry host ${quoted(registry, 80)}`);
     rest = rest.slice(slash + 1);
   }
   let tag: string | undefined;
@@ -83,12 +84,12 @@ export function parseImageName(input: string, opts: ParseNameOptions = {}): Imag
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
     const checked = opts.allowTagGlob ? tag.replace(/\*/g, 'a') : tag;
-    if (!isValidTag(checked)) throw new InvalidReferenceError(input, `invalid tag "${tag}"`);
+    if (!isValidTag(checked)) throw new InvalidReferenceError(input, `invalid tag ${quoted(tag, 80)}`);
   }
   if (rest === '') throw new InvalidReferenceError(input, 'missing repository name');
   if (rest.length > MAX_NAME_LENGTH) throw new InvalidReferenceError(input, `repository name longer than ${MAX_NAME_LENGTH} characters`);
   if (!isValidRepositoryName(rest)) {
-    throw new InvalidReferenceError(input, `invalid repository name "${rest}" (lowercase letters, digits, separators . _ __ - and / between components)`);
+    throw new InvalidReferenceError(input, `invalid repository name ${quoted(rest, 80)} (lowercase letters, digits, separators . _ __ - and / between components)`);
   }
   return { registry, repository: rest, tag, digest };
 }

@@ -13,6 +13,7 @@
  * a host in a file:// name is kept but not used for the on-disk path.
  */
 import { parseDigest, type Digest } from '../oci/digest.js';
+import { quoted } from '../util/quoted.js';
 import { InvalidReferenceError, formatImageName, parseImageName, type ImageName, type ParseNameOptions, type RegistryRef } from './image-name.js';
 
 export type TransportName = 'docker' | 'oci' | 'file';
@@ -45,12 +46,23 @@ export type ImageReference = DockerReference | OciReference | FileReference;
 /** containers/image's allowed characters for an OCI layout ref name. */
 const OCI_REF_RE = /^[a-zA-Z0-9._\-:/@+]+$/;
 
+/** C0 controls (NUL included), DEL, NEL and the Unicode line separators. */
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x85 || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
 function parseOci(input: string): OciReference {
   const within = input.slice('oci:'.length);
   const colon = within.indexOf(':');
   const path = colon >= 0 ? within.slice(0, colon) : within;
   const ref = colon >= 0 ? within.slice(colon + 1) : undefined;
   if (path === '') throw new InvalidReferenceError(input, 'oci: needs a directory path');
+  // NUL cannot reach the file system, and a line break would split messages naming the layout
+  if (hasControl(path)) throw new InvalidReferenceError(input, 'the oci: directory path holds a control character or line break');
   if (ref === undefined || ref === '') return { transport: 'oci', path, refName: undefined, digest: undefined };
   if (ref.startsWith('@')) {
     try {
@@ -59,7 +71,7 @@ function parseOci(input: string): OciReference {
       throw new InvalidReferenceError(input, (e as Error).message);
     }
   }
-  if (!OCI_REF_RE.test(ref)) throw new InvalidReferenceError(input, `invalid OCI layout ref name "${ref}"`);
+  if (!OCI_REF_RE.test(ref)) throw new InvalidReferenceError(input, `invalid OCI layout ref name ${quoted(ref, 80)}`);
   return { transport: 'oci', path, refName: ref, digest: undefined };
 }
 

@@ -38,6 +38,10 @@ export function chunkInfo(req: IncomingMessage): ChunkInfo {
   const m = raw.match(/^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/);
   if (!m) throw new RegistryError('BLOB_UPLOAD_INVALID', `invalid Content-Range "${raw.slice(0, 60)}": expected <start>-<end>`, undefined, 416);
   const range = { start: Number(m[1]), end: Number(m[2]) };
+  // past 2^53 Number() rounds: 9007199254740993 would be read as ...992
+  if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end)) {
+    throw new RegistryError('BLOB_UPLOAD_INVALID', `invalid Content-Range "${raw.slice(0, 60)}": offsets must be below 2^53`, undefined, 416);
+  }
   return length === undefined ? { range } : { range, length };
 }
 

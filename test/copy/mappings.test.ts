@@ -41,6 +41,12 @@ describe('mappings', () => {
   ];
   for (const [line, re] of bad) it(`rejects "${line}"`, () => assert.throws(() => mappingsFromFile('m', line), (e: Error) => e instanceof MappingError && re.test(e.message)));
 
+  it('quotes bad lines and arguments on one line (found by test/fuzz)', () => {
+    assert.throws(() => mappingsFromFile('m', 'r.io/a:v1=b\u2028c'), (e: Error) => e.message === 'm:1: expected SRC=DST, got "r.io/a:v1=b\\u2028c"');
+    assert.throws(() => mappingsFromArgs(['r.io/a:v1=r2.io/a', 'x\ry']), (e: Error) => e.message === 'argument 2 ("x\\ry"): when one argument is SRC=DST, all must be');
+    assert.throws(() => mappingsFromArgs(['oci:a\nb:v1', 'r.io/x']), (e: Error) => e instanceof MappingError && /^argument 1: source invalid image reference "oci:a\\nb:v1": the oci: directory path holds a control character/.test(e.message));
+  });
+
   it('refuses mixing SRC=DST with SRC DST in arguments', () => {
     assert.throws(() => mappingsFromArgs(['r.io/a:v1=r2.io/a', 'r.io/b:v1']), /all must be/);
     assert.throws(() => mappingsFromArgs(['r.io/a:v1']), /expected SRC DST/);

@@ -28,6 +28,23 @@ describe('image names', () => {
   const bad = ['', ':v1', '127.0.0.1:5000/', '127.0.0.1:5000/UPPER', 'host:99999/x', 'a/b:', 'a/b:-x', `a@sha256:${'0'.repeat(63)}`, 'a@md5:00', 'a//b', 'a/../b', '[zz]:5/x', 'a:b/c', 'reg.io/x:' + 'a'.repeat(129)];
   for (const s of bad) it(`rejects ${JSON.stringify(s)}`, () => assert.throws(() => parseImageName(s), /invalid image reference/));
 
+  it('quotes the input on one line, cut to a bounded length (found by test/fuzz)', () => {
+    const msg = (s: string): string => {
+      try {
+        parseImageName(s);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return assert.fail(`accepted ${JSON.stringify(s)}`);
+    };
+    assert.equal(msg('reg.io/a\nb:v1'), 'invalid image reference "reg.io/a\\nb:v1": invalid repository name "a\\nb" (lowercase letters, digits, separators . _ __ - and / between components)');
+    assert.match(msg('a:\u2028'), /^invalid image reference "a:\\u2028": invalid tag "\\u2028"$/);
+    assert.match(msg(`a@sha256:\r${'0'.repeat(63)}`), /^invalid image reference "a@sha256:\\r0+": invalid digest "sha256:\\r0+": sha256 needs 64 lowercase hex characters$/);
+    const long = msg(`reg.io/${'a'.repeat(250)}!:${'T'.repeat(300)}`);
+    assert.ok(long.length < 400, `${long.length} characters`);
+    assert.match(long, /^invalid image reference "reg\.io\/a{190}\.\.\.": invalid tag "T{77}\.\.\."$/);
+  });
+
   it('requires a host for registry references', () => {
     assert.throws(() => parseRegistryRef('openshift/release:4.12'), /no registry host/);
     assert.equal(parseRegistryRef('[::1]:5000/x').registry, '[::1]:5000');

@@ -118,10 +118,21 @@ export class AuthDocument {
     if (problems.length > 0) throw new CredentialsError(problems.join('\n'));
   }
 
-  /** The entry whose key means the same as `key` (the last one, as lookups see it). */
+  /**
+   * The entry whose key means the same as `key`, as lookups see it: the
+   * first such entry with credentials, else the first such entry.
+   */
   find(key: string): AuthEntry | undefined {
     const want = normalizeKey(key);
-    return this.entries().filter((e) => normalizeKey(e.key) === want).at(-1);
+    const same = this.entries().filter((e) => normalizeKey(e.key) === want);
+    const usable = (e: AuthEntry): boolean => {
+      try {
+        return decodeEntry(this.file, e.key, e.value) !== undefined;
+      } catch {
+        return false;
+      }
+    };
+    return same.find(usable) ?? same[0];
   }
 
   /**

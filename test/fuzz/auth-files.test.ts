@@ -75,7 +75,7 @@ describe('fuzz: auth files', () => {
     );
   });
 
-  it('find(key) is the entry lookups use', { todo: 'AuthDocument.find picks the last of equivalent keys, AuthStore lookups the first (src/credentials/, src/transports/registry/auth-file.ts: not edited here)' }, async () => {
+  it('find(key) is the entry lookups use', async () => {
     await checkProperty(
       'auth find vs lookup',
       fc.property(authFile.filter((f) => !f.legacy), (f) => {
@@ -137,7 +137,7 @@ describe('fuzz: auth files', () => {
     );
   });
 
-  it('a problem in an entry is on one line', { todo: 'decodeEntry quotes the key raw: a key holding an escaped line break ("a\\nb") splits the message (auth-file.ts: not edited here)' }, async () => {
+  it('a problem in an entry is on one line', async () => {
     await checkProperty(
       'auth entry problem one line',
       fc.property(fc.string({ unit: fc.constantFrom('a', '.', ':', '\n', '\r', '\u2028'), minLength: 1, maxLength: 10 }), (key) => {
@@ -220,7 +220,7 @@ describe('fuzz: auth file edits', () => {
 });
 
 describe('fuzz: auth files with a byte-order mark', () => {
-  it('a BOM-prefixed file reads like the same file without it', { todo: 'AuthStore.parse refuses a leading BOM as "not valid JSON (unreadable)" (BOM handling: another branch)' }, async () => {
+  it('a BOM-prefixed file reads like the same file without it', async () => {
     await checkProperty(
       'auth file BOM',
       fc.property(authFile, spelling, (f, sp) => {

@@ -19,6 +19,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { INPUT_LIMITS, InputFileError, readInputFile } from '../../util/input-file.js';
+import { quoted } from '../../util/quoted.js';
 import { JsonSyntaxError, parseStrictJson } from '../../util/json-spans.js';
 
 export interface Credentials {
@@ -85,20 +86,20 @@ export function normalizeKey(raw: string): string {
  * Throws AuthFileError naming `file` and `key` (never the secret) when the entry is malformed.
  */
 export function decodeEntry(file: string, key: string, entry: unknown): Omit<Credentials, 'key'> | undefined {
-  if (typeof entry !== 'object' || entry === null) throw new AuthFileError(`${file}: entry "${key}" must be an object`);
+  if (typeof entry !== 'object' || entry === null) throw new AuthFileError(`${file}: entry ${quoted(key)} must be an object`);
   const e = entry as Record<string, unknown>;
-  if (e.identitytoken !== undefined && typeof e.identitytoken !== 'string') throw new AuthFileError(`${file}: entry "${key}": "identitytoken" must be a string`);
+  if (e.identitytoken !== undefined && typeof e.identitytoken !== 'string') throw new AuthFileError(`${file}: entry ${quoted(key)}: "identitytoken" must be a string`);
   const token = e.identitytoken !== undefined && e.identitytoken !== '' ? { identityToken: e.identitytoken } : {};
   if (typeof e.username === 'string' && typeof e.password === 'string' && e.username !== '') {
     return { username: e.username, password: e.password, ...token };
   }
   if (e.auth === undefined || e.auth === '') return 'identityToken' in token ? { username: '', password: '', ...token } : undefined;
   if (typeof e.auth !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(e.auth.trim())) {
-    throw new AuthFileError(`${file}: entry "${key}": "auth" is not base64`);
+    throw new AuthFileError(`${file}: entry ${quoted(key)}: "auth" is not base64`);
   }
   const decoded = Buffer.from(e.auth.trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0 || (colon === 0 && !('identityToken' in token))) throw new AuthFileError(`${file}: entry "${key}": "auth" does not decode to user:password`);
+  if (colon < 0 || (colon === 0 && !('identityToken' in token))) throw new AuthFileError(`${file}: entry ${quoted(key)}: "auth" does not decode to user:password`);
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), ...token };
 }
 

@@ -13,7 +13,9 @@
  *   channel already keeps so the channel keeps one head.
  * Errors name the package and the channel: an unknown package or channel, a
  * default channel filtered out without a new `defaultChannel`, a range that
- * leaves no bundle, several channel heads, an unsatisfiable dependency.
+ * leaves no bundle, several channel heads, an unsatisfiable dependency of a
+ * named package (with no packages named, that one is a warning note: whole
+ * catalogs often carry a few).
  */
 import { CatalogError } from './errors.js';
 import type { CatalogFilter, PackageFilter } from './filter-spec.js';
@@ -91,10 +93,21 @@ function provider(idx: CatalogIndex, pkg: CatalogPackage, test: (b: CatalogBundl
 class Resolver {
   readonly notes: string[] = [];
   readonly defaults = new Map<string, string>();
+  private readonly unsatisfied = new Set<string>();
+  /** `strict`: an unsatisfiable dependency is an error (packages were named); otherwise a warning note. */
   constructor(
     readonly idx: CatalogIndex,
     readonly sel: Selection,
+    readonly strict: boolean,
   ) {}
+
+  /** Throws (strict) or records once as a warning a dependency no bundle satisfies. */
+  private unsatisfiable(problem: string): void {
+    if (this.strict) throw new CatalogError(`${problem} (use skipDependencies / --skip-dependencies to mirror without it)`);
+    if (this.unsatisfied.has(problem)) return;
+    this.unsatisfied.add(problem);
+    this.notes.push(`warning: ${problem}`);
+  }
 
   kept(): CatalogBundle[] {
     const out: CatalogBundle[] = [];
@@ -137,7 +150,10 @@ class Resolver {
           const why = `bundle ${b.name} of ${b.package} requires package ${req.packageName} ${req.versionRange}`;
           const pkg = this.idx.packages.get(req.packageName);
           const pick = pkg && provider(this.idx, pkg, test);
-          if (!pkg || !pick) throw new CatalogError(`${why}, but no bundle of the catalog satisfies it (use skipDependencies / --skip-dependencies to mirror without it)`);
+          if (!pkg || !pick) {
+            this.unsatisfiable(`${why}, but no bundle of the catalog satisfies it`);
+            continue;
+          }
           this.add(pkg, pick.channel, pick.entry, why);
           changed = true;
           break;
@@ -158,7 +174,10 @@ class Resolver {
               break;
             }
           }
-          if (!done) throw new CatalogError(`${why}, but no bundle of the catalog provides it (use skipDependencies / --skip-dependencies to mirror without it)`);
+          if (!done) {
+            this.unsatisfiable(`${why}, but no bundle of the catalog provides it`);
+            continue;
+          }
           changed = true;
           break;
         }
@@ -200,7 +219,7 @@ export function filterCatalog(catalog: Catalog, filter: CatalogFilter): FilterRe
   } else {
     for (const pf of pfs) sel.set(pf.name, selectPackage(idx, pf, full));
   }
-  const r = new Resolver(idx, sel);
+  const r = new Resolver(idx, sel, pfs.length > 0);
   if (filter.skipDependencies !== true) r.resolve();
 
   const packages: CatalogPackage[] = [];

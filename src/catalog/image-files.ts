@@ -30,7 +30,7 @@ export interface ExtractLimits {
   readonly maxFiles: number;
 }
 
-export const DEFAULT_LIMITS: ExtractLimits = { maxBytes: 4 << 30, maxFiles: 500_000 };
+export const DEFAULT_LIMITS: ExtractLimits = { maxBytes: 4 * 1024 ** 3, maxFiles: 500_000 };
 
 export interface ExtractedTree {
   readonly files: number;

@@ -3,7 +3,8 @@
  * `index.db`; SQLite support was removed upstream in 2026) into the catalog
  * model, opened read-only on a file the caller extracted into a private
  * directory. Read: packages (default channel), channels with their entries
- * (`channel_entry`, oldest first), each bundle's replaces/skips/skipRange,
+ * (`channel_entry`, oldest first, with its per-channel `replaces`), each
+ * bundle's skips/skipRange,
  * version and image (`operatorbundle.bundlepath`), `related_image`,
  * `properties` and `dependencies` (and `api_provider`/`api_requirer` for
  * GVKs) when those tables exist, and `deprecated` bundles. `raw` holds the
@@ -100,7 +101,11 @@ function read(db: Database.Database, tables: ReadonlySet<string>, label: string)
   }
 
   // channels: entries from channel_entry, oldest (deepest) first; the edges come from the bundles
-  const entryRows = all('SELECT package_name, channel_name, operatorbundle_name, MAX(depth) AS depth FROM channel_entry GROUP BY package_name, channel_name, operatorbundle_name ORDER BY package_name, channel_name, depth DESC, operatorbundle_name');
+  // replaces is per channel (channel_entry.replaces → the replaced entry); skips and skipRange are per bundle
+  const entryRows = all(
+    'SELECT e.package_name, e.channel_name, e.operatorbundle_name, MAX(e.depth) AS depth, MAX(r.operatorbundle_name) AS replaced FROM channel_entry e LEFT JOIN channel_entry r ON r.entry_id = e.replaces ' +
+      'GROUP BY e.package_name, e.channel_name, e.operatorbundle_name ORDER BY e.package_name, e.channel_name, depth DESC, e.operatorbundle_name',
+  );
   const packageOf = new Map<string, string>();
   const channels: CatalogChannel[] = [];
   for (const r of all('SELECT name, package_name FROM channel ORDER BY package_name, name')) {
@@ -112,7 +117,7 @@ function read(db: Database.Database, tables: ReadonlySet<string>, label: string)
         const b = str(e.operatorbundle_name);
         if (!packageOf.has(b)) packageOf.set(b, pkg);
         const row = bundleRows.get(b) ?? {};
-        const replaces = str(row.replaces);
+        const replaces = str(e.replaced);
         const skipRange = str(row.skiprange);
         const skips = str(row.skips).split(',').map((s) => s.trim()).filter((s) => s !== '');
         const raw = { name: b, ...(replaces ? { replaces } : {}), ...(skips.length ? { skips } : {}), ...(skipRange ? { skipRange } : {}) };

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   robot: async () => (await import('./commands/robot.js')).robotCommand(),
   cert: async () => (await import('./commands/cert.js')).certCommand(),
   release: async () => (await import('./commands/release-command.js')).releaseCommand(),
+  catalog: async () => (await import('./commands/catalog-command.js')).catalogCommand(),
   login: async () => (await import('./commands/login.js')).loginCommand(),
   logout: async () => (await import('./commands/logout.js')).logoutCommand(),
   'pull-secret': async () => (await import('./commands/pull-secret.js')).pullSecretCommand(),

@@ -9,7 +9,6 @@
  * a file over the limit or not UTF-8 is an InputFileError naming the file.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 
 export class InputFileError extends Error {
   readonly code = 'ERR_INPUT_FILE';
@@ -52,30 +51,16 @@ export function decodeInputText(bytes: Uint8Array, path: string, what: string): 
   }
 }
 
-/** The text of `path`, at most `maxBytes` (a device or FIFO is read up to the limit, never further). */
+/**
+ * The text of `path`, at most `maxBytes` (a device or FIFO is read up to the
+ * limit, never further). The read is synchronous: these are small inputs read
+ * once before a command starts its work.
+ */
 export async function readInputFile(path: string, what: string, maxBytes: number): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw new InputFileError(`${path}: is a directory, not a ${what}`);
-    if (st.isFile() && st.size > maxBytes) throw tooLarge(path, what, maxBytes);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw tooLarge(path, what, maxBytes);
-      chunks.push(buf.subarray(0, bytesRead));
-    }
-    return decodeInputText(Buffer.concat(chunks, total), path, what);
-  } finally {
-    await fh.close();
-  }
+  return Promise.resolve().then(() => readInputFileSync(path, what, maxBytes));
 }
 
-/** readInputFile, synchronously (for commands that read one small file before anything else). */
+/** readInputFile, synchronously. */
 export function readInputFileSync(path: string, what: string, maxBytes: number): string {
   const fd = openSync(path, 'r');
   try {

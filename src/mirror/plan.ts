@@ -53,7 +53,12 @@ export interface PlanItem {
   /** Tag, ref name or digest of the image inside the source repository. */
   readonly within: string;
   readonly targets: readonly PlanTarget[];
-  readonly origin: ItemOrigin;
+  /**
+   * Why the item is in the plan (at least one). Several when inputs share
+   * the image: release components with one digest, a related image of
+   * several bundles.
+   */
+  readonly origins: readonly ItemOrigin[];
   /** Overrides the plan's platform selection for this item (a catalog's index vs its related images). */
   readonly platforms?: PlatformSelection;
 }

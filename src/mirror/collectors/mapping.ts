@@ -38,6 +38,6 @@ export class MappingCollector implements Collector {
 
   async collect(ctx: CollectorContext): Promise<Collected<undefined>> {
     const jobs = await expandMappings(ctx.env, this.mappings, ctx.signal);
-    return { items: jobs.map((j) => ({ source: j.source, within: j.within, targets: j.targets, origin: { kind: 'mapping' } })), info: undefined };
+    return { items: jobs.map((j) => ({ source: j.source, within: j.within, targets: j.targets, origins: [{ kind: 'mapping' }] })), info: undefined };
   }
 }

@@ -20,7 +20,7 @@
  * without one docker keeps the password, and each login is checked as such.
  */
 import { randomUUID } from 'node:crypto';
-import { RegistryError } from '../registry/errors.js';
+import { ociErrorBody, RegistryError } from '../registry/errors.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator, Credentials } from './authenticator.js';
 import { parseBasic } from './authenticator.js';
@@ -80,7 +80,7 @@ export class TokenEndpoint {
       throw new RegistryError('UNSUPPORTED', 'use GET or POST on /token');
     } catch (e) {
       if (!(e instanceof RegistryError)) throw e;
-      return { status: e.status, headers: { ...JSON_HEADERS, ...(e.headers ?? {}) }, body: JSON.stringify({ errors: [{ code: e.code, message: e.message }] }) };
+      return { status: e.status, headers: { ...JSON_HEADERS, ...(e.headers ?? {}) }, body: ociErrorBody(e.code, e.message) };
     }
   }
 

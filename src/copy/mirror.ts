@@ -28,6 +28,8 @@ export interface MirrorJob {
   /** Tag, ref name or digest inside the source repository. */
   readonly within: string;
   readonly targets: readonly MirrorTarget[];
+  /** Overrides the run's platform selection (copy options) for this image. */
+  readonly platform?: { readonly filter: RegExp | undefined; readonly keepManifestList: boolean };
 }
 
 export interface ImageOutcome {
@@ -195,8 +197,9 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       const targets = await Promise.all(
         job.targets.map(async (t) => ({ dst: await cached(dests, destinationName(t.ref, undefined), () => openDestination(o.env, t.ref)), tag: t.tag, ref: t.ref })),
       );
+      const copy = job.platform === undefined ? o.copy : { ...o.copy, platformFilter: job.platform.filter, keepManifestList: job.platform.keepManifestList };
       const r = await cap.run([src.store, ...targets.map((t) => t.dst.store)], async () => {
-        const copied = await copyImage(o.copy, src, job.within, targets);
+        const copied = await copyImage(copy, src, job.within, targets);
         if (!o.skipSignatures) {
           await copyAttachments(src, [...copied.manifestDigests], targets, 0, new Set());
         }

@@ -14,7 +14,7 @@
  */
 import { parseDigest, type Digest } from '../oci/digest.js';
 import { quoted } from '../util/quoted.js';
-import { InvalidReferenceError, formatImageName, parseImageName, type ImageName, type ParseNameOptions, type RegistryRef } from './image-name.js';
+import { InvalidReferenceError, formatImageName, parseImageName, repositoryOf, type ImageName, type ParseNameOptions, type RegistryRef } from './image-name.js';
 
 export type TransportName = 'docker' | 'oci' | 'file';
 
@@ -106,4 +106,11 @@ export function formatImageReference(r: ImageReference): string {
     case 'file':
       return `file://${r.leadingSlash ? '/' : ''}${formatImageName(r.name)}`;
   }
+}
+
+/** The repository part of a reference: `host/repo`, `file://repo` or `oci:PATH` (no tag, digest or docker:// prefix). */
+export function repositoryText(ref: ImageReference): string {
+  if (ref.transport === 'oci') return `oci:${ref.path}`;
+  const name = { ...ref.name, tag: undefined, digest: undefined };
+  return ref.transport === 'file' ? `file://${repositoryOf(name)}` : repositoryOf(name);
 }

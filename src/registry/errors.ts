@@ -41,6 +41,15 @@ const DEFAULT_STATUS: Record<OciErrorCode, number> = {
   UNAVAILABLE: 503,
 };
 
+/**
+ * The OCI error envelope `{"errors":[{"code","message"[,"detail"]}]}`,
+ * serialized here only: the HTTP adapter (server/http-util.ts) and the
+ * framework-free /token endpoint (auth/token-endpoint.ts) both answer with it.
+ */
+export function ociErrorBody(code: string, message: string, detail?: unknown): string {
+  return JSON.stringify({ errors: [{ code, message, ...(detail === undefined ? {} : { detail }) }] });
+}
+
 export class RegistryError extends Error {
   readonly status: number;
   /**

@@ -15,7 +15,7 @@ import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
-import type { ImageReference } from '../reference/transport-ref.js';
+import { repositoryText, type ImageReference } from '../reference/transport-ref.js';
 import { openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import type { ImageSource, RawManifest } from '../transports/types.js';
 import { hostGoArch, hostGoOs } from './arch.js';
@@ -25,7 +25,6 @@ import { ExtractError, parseCommandOs, selectTargets, type ExtractTarget } from 
 import { componentsOf } from './image-references.js';
 import { walkLayer, type LayerEntry } from '../extract/layer-tar.js';
 import { Whiteouts } from '../extract/whiteouts.js';
-import { repoText } from './mirror-plan.js';
 import type { DigestMirrors } from './mirror-policy.js';
 import { readConfig, readRelease, releaseName, releasePlatform, selectPlatform, type ImageConfig } from './payload-reader.js';
 import { releaseInfoDoc, renderReleaseInfo } from './release-info.js';
@@ -88,7 +87,7 @@ export async function releaseExtract(o: ReleaseExtractOptions): Promise<Extracte
   const releaseArch = release.config.architecture ?? 'amd64';
   const targets = selectTargets(o.command, sel, releaseArch);
   const name = releaseName(release);
-  const pullSpec = `${repoText(o.from).replace(/^file:\/\//, '')}@${release.manifestListDigest ?? release.topDigest}`;
+  const pullSpec = `${repositoryText(o.from).replace(/^file:\/\//, '')}@${release.manifestListDigest ?? release.topDigest}`;
   const components = new Map(componentsOf(release.imageStream).map((c) => [c.name, c]));
   await mkdir(o.toDir, { recursive: true });
   const out: ExtractedFile[] = [];
@@ -148,7 +147,7 @@ export async function releaseExtract(o: ReleaseExtractOptions): Promise<Extracte
     if (missing.length > 0) o.err(`warning: Unable to make all expected replacements in ${fileName}.  Remaining: ${missing.join(', ')}\n`);
     out.push({ path: final, target: t, ...(sel.all ? { sha256: hash.digest('hex') } : {}) });
   }
-  if (sel.all) await writeChecksums(o, out, renderReleaseInfo(releaseInfoDoc(release, repoText(o.from))), release.config);
+  if (sel.all) await writeChecksums(o, out, renderReleaseInfo(releaseInfoDoc(release, repositoryText(o.from))), release.config);
   return out;
 }
 

@@ -1,13 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { RegistryError } from '../registry/errors.js';
+import { ociErrorBody, RegistryError } from '../registry/errors.js';
 import type { ByteRange } from '../storage/driver.js';
 import type { ChunkInfo } from '../registry/uploads.js';
 
-/** The OCI error envelope, serialized in one place. */
-export function errorBody(code: string, message: string, detail?: unknown): string {
-  return JSON.stringify({ errors: [{ code, message, ...(detail === undefined ? {} : { detail }) }] });
-}
+/** The OCI error envelope (registry/errors.ts serializes it). */
+export const errorBody = ociErrorBody;
 
 export function sendError(reply: FastifyReply, e: RegistryError): FastifyReply {
   if (e.headers) reply.headers(e.headers);

@@ -182,7 +182,8 @@ describe('token protocol (verified TLS)', () => {
         loc = String(r.headers.location);
         offset += chunk.length;
       }
-      assert.equal(refreshed, 1, 'exactly one refresh was needed');
+      // One refresh when the machine keeps up; more when a loaded machine lets the 1-second token lapse again.
+      assert.ok(refreshed >= 1, 'the expired token was refreshed');
       const u = new URL(loc, sc.origin);
       u.searchParams.set('digest', sha256(whole));
       let done = await sc.request('PUT', u.pathname + u.search, { headers: { authorization: auth } });

@@ -5,17 +5,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { createCopyContext } from '../../copy/copy-context.js';
-import type { CopyEvent } from '../../copy/events.js';
 import { BlobLocations, defaultBlobLocationsFile } from '../../copy/blob-locations.js';
-import { MappingError, mappingsFromArgs, mappingsFromFile, type Mapping } from '../../copy/mappings.js';
-import { MirrorReport } from '../../copy/mirror-report.js';
-import { DEFAULT_MAX_REGISTRIES, declareScopes, expandMappings, runMirror } from '../../copy/mirror.js';
-import { RegistryHub } from '../../transports/registry/registry-hub.js';
-import { INPUT_LIMITS, InputFileError, readInputFile } from '../../util/input-file.js';
-import { readStdinText } from '../../util/stdin.js';
+import { MappingError, type Mapping } from '../../copy/mappings.js';
+import { DEFAULT_MAX_REGISTRIES } from '../../copy/mirror.js';
+import { MappingCollector, readMappings } from '../../mirror/collectors/mapping.js';
+import { MirrorExecutor } from '../../mirror/executor.js';
+import { makePlan, platformPattern, type PlatformSelection } from '../../mirror/plan.js';
+import { summaryText } from '../../mirror/summary.js';
 import { CliError } from '../cli-error.js';
-import { ProgressRenderer } from '../progress.js';
+import { mirrorConsole } from '../mirror-console.js';
 import { hubOptions, positiveInt, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
 
 interface MirrorFlags extends ConnectionFlags {
@@ -39,115 +37,72 @@ interface MirrorFlags extends ConnectionFlags {
   fromDir?: string;
 }
 
-async function readMappings(args: string[], files: string[]): Promise<Mapping[]> {
-  const out: Mapping[] = [];
+function platformsOf(f: MirrorFlags): PlatformSelection {
+  if (f.filterByOs === undefined) return { mode: 'all' };
+  const p: PlatformSelection = { mode: 'filter-by-os', pattern: f.filterByOs, keepManifestList: f.keepManifestList === true };
   try {
-    out.push(...mappingsFromArgs(args));
-    for (const f of files) {
-      let text: string;
-      try {
-        text = f === '-' ? await readStdinText('mapping file', INPUT_LIMITS.list) : await readInputFile(f, 'mapping file', INPUT_LIMITS.list);
-      } catch (e) {
-        if (e instanceof InputFileError) throw new CliError(e.message);
-        throw new CliError(`cannot read mapping file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-      out.push(...mappingsFromFile(f === '-' ? 'stdin' : f, text));
-    }
+    platformPattern(p);
+  } catch (e) {
+    throw new CliError(`--filter-by-os: ${(e as Error).message}`);
+  }
+  return p;
+}
+
+async function userMappings(args: string[], files: string[]): Promise<Mapping[]> {
+  try {
+    return await readMappings(args, files);
   } catch (e) {
     if (e instanceof MappingError) throw new CliError(e.message);
     throw e;
   }
-  if (out.length === 0) throw new CliError('nothing to mirror: give SRC DST [DST...], SRC=DST pairs, or -f FILE');
-  return out;
 }
 
 async function mirror(args: string[], f: MirrorFlags): Promise<void> {
   const started = Date.now();
-  let platformFilter: RegExp | undefined;
-  if (f.filterByOs !== undefined) {
-    try {
-      platformFilter = new RegExp(`^(?:${f.filterByOs})$`);
-    } catch (e) {
-      throw new CliError(`--filter-by-os: ${(e as Error).message}`);
-    }
-  }
-  const mappings = await readMappings(args, f.filename);
+  const platforms = platformsOf(f);
+  const mappings = await userMappings(args, f.filename);
   const json = f.output === 'json';
-  const report = new MirrorReport({ fileDir: f.dir ?? process.cwd() });
-  const progress = !json && f.progress ? new ProgressRenderer(process.stderr, () => report.progress(), { bytes: f.dryRun !== true }) : undefined;
-  const say = (line: string): void => {
-    if (progress) progress.message(line);
-    else process.stderr.write(`${line}\n`);
-  };
-  const sink = (e: CopyEvent): void => {
-    report.sink(e);
-    if (e.type === 'warning') say(`warning: ${e.message}`);
-    if (e.type === 'retry' && !json) say(`info: retry ${e.attempt} of ${e.what} in ${(e.delayMs / 1000).toFixed(1)}s: ${e.error}`);
-  };
-  const hubBase = await hubOptions(f, { sides: true, retries: true });
-  const registries = new RegistryHub({
-    ...hubBase,
-    skipMultipleScopes: f.skipMultipleScopes,
-    connections: f.maxPerRegistry + 2,
-    onRetry: (r) => sink({ type: 'retry', ...r }),
-    onWarning: (message) => sink({ type: 'warning', message }),
-  });
-  const env = { registries, dir: f.dir, fromDir: f.fromDir };
-  const locations = f.blobCache ? await BlobLocations.load(defaultBlobLocationsFile()) : undefined;
-  const copy = createCopyContext({
-    locations,
-    maxPerStore: f.maxPerRegistry,
-    retry: hubBase.retry,
+  const dryRun = f.dryRun === true;
+  const hub = await hubOptions(f, { sides: true, retries: true });
+  const executor = new MirrorExecutor({
+    hub: { ...hub, skipMultipleScopes: f.skipMultipleScopes },
+    console: (report) => mirrorConsole(report, { progress: !json && f.progress, bytes: !dryRun }),
+    dir: f.dir,
+    fromDir: f.fromDir,
+    fileDir: f.dir ?? process.cwd(),
+    maxPerRegistry: f.maxPerRegistry,
+    maxRegistry: f.maxRegistry,
+    retry: hub.retry,
     force: f.force,
     skipMount: f.skipMount,
-    platformFilter,
-    keepManifestList: f.keepManifestList,
-    dryRun: f.dryRun,
-    emit: sink,
+    blobCache: f.blobCache ? await BlobLocations.load(defaultBlobLocationsFile()) : undefined,
+    retryMessages: !json,
   });
+  const say = (line: string): void => executor.console.message(line);
   try {
-    const jobs = await expandMappings(env, mappings);
-    declareScopes(env, jobs);
-    progress?.start();
-    const result = await runMirror(jobs, {
-      env,
-      copy,
-      skipMissing: f.skipMissing,
-      continueOnError: f.continueOnError,
-      skipSignatures: f.skipSignatures,
-      parallelImages: f.maxPerRegistry * f.maxRegistry,
-      maxRegistries: f.maxRegistry,
+    const { items } = await new MappingCollector(mappings).collect({ env: executor.env, warn: (m) => say(`warning: ${m}`) });
+    const plan = makePlan(items, { dryRun, skipMissing: f.skipMissing === true, continueOnError: f.continueOnError === true, attachments: !f.skipSignatures, platforms });
+    const result = await executor.execute(plan, {
       onImage: (o) => {
-        if (!json && !f.dryRun) {
-          const line = `${o.digest} ${o.destination}\n`;
-          if (progress) progress.print(process.stdout, line);
-          else process.stdout.write(line);
-          if (o.rewrittenFrom !== undefined) say(`info: ${o.destination}: filtered manifest list ${o.digest} replaces ${o.rewrittenFrom}`);
-        }
-        progress?.imageDone();
+        if (json || dryRun) return;
+        executor.console.out(`${o.digest} ${o.destination}\n`);
+        if (o.rewrittenFrom !== undefined) say(`info: ${o.destination}: filtered manifest list ${o.digest} replaces ${o.rewrittenFrom}`);
       },
     });
-    progress?.stop();
-    if (locations && !f.dryRun) await locations.save().catch((e: unknown) => say(`warning: could not update the blob cache ${locations.file}: ${(e as Error).message}`));
     const wall = Date.now() - started;
     if (result.missing.length > 0) await writeFile(f.missingFile, `${result.missing.join('\n')}\n`);
     if (json) {
-      const doc = { dryRun: f.dryRun === true, images: result.images, attachments: result.attachments, missing: result.missing, errors: result.errors, stats: report.stats, wallSeconds: wall / 1000, requests: registries.totals() };
+      const doc = { dryRun, images: result.images, attachments: result.attachments, missing: result.missing, errors: result.errors, stats: executor.report.stats, wallSeconds: wall / 1000, requests: executor.registries.totals() };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
-      if (f.dryRun) process.stderr.write(`${report.planText()}\n`);
-      for (const e of result.errors) process.stderr.write(`error: ${e.source}: ${e.message}\n`);
-      if (result.attachments > 0) process.stderr.write(`info: ${result.attachments} signatures, attestations and referrers ${f.dryRun ? 'would be ' : ''}copied along\n`);
-      if (result.missing.length > 0) process.stderr.write(`info: ${result.missing.length} missing images listed in ${f.missingFile}\n`);
-      process.stderr.write(`info: ${f.dryRun ? 'Dry run complete' : 'Mirroring completed'}: ${report.summary(wall, f.dryRun === true)}\n`);
+      process.stderr.write(summaryText(executor.report, result, { dryRun, wallMs: wall, attachmentsLine: true, missingFile: f.missingFile }));
     }
     if (result.errors.length > 0) {
       if (!json) process.stderr.write('error: one or more errors occurred while mirroring images\n');
       process.exitCode = 1;
     }
   } finally {
-    progress?.stop();
-    await registries.close();
+    await executor.close();
   }
 }
 

@@ -4,14 +4,18 @@
  * --output-dir files.
  */
 import { Command, Option } from 'commander';
-import type { CopyEvent } from '../../copy/events.js';
-import { MirrorReport } from '../../copy/mirror-report.js';
-import type { ImageReference } from '../../reference/transport-ref.js';
-import { releaseMirror } from '../../release/release-mirror.js';
-import type { InstructionType } from '../../release/mirror-instructions.js';
+import { ReleaseCollector, type ReleaseDestination } from '../../mirror/collectors/release.js';
+import { MirrorExecutor } from '../../mirror/executor.js';
+import { makePlan } from '../../mirror/plan.js';
+import { writeReleaseOutputs } from '../../mirror/release-outputs.js';
+import type { InstructionType } from '../../mirror/release-text.js';
+import { mappingLines } from '../../mirror/resources/mapping-txt.js';
+import { summaryText } from '../../mirror/summary.js';
+import { formatImageReference } from '../../reference/transport-ref.js';
+import { hubOptions } from './registry-flags.js';
 import { CliError } from '../cli-error.js';
-import { ProgressRenderer } from '../progress.js';
-import { asCliError, parseRef, registryHub, withRegistryFlags, type RegistryFlags } from './release-common.js';
+import { mirrorConsole } from '../mirror-console.js';
+import { asCliError, parseRef, withRegistryFlags, type RegistryFlags } from './release-common.js';
 
 interface MirrorFlags extends RegistryFlags {
   from?: string;
@@ -32,9 +36,7 @@ interface MirrorFlags extends RegistryFlags {
   progress: boolean;
 }
 
-type Dest = ImageReference & { transport: 'docker' | 'file' };
-
-function dest(what: string, text: string): Dest {
+function dest(what: string, text: string): ReleaseDestination {
   const r = parseRef(what, text);
   if (r.transport === 'oci') throw new CliError(`${what} must be a registry repository or file://repository`);
   return r;
@@ -57,52 +59,52 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
     process.stderr.write("Flag --print-mirror-instructions's value 'icsp' has been deprecated. Use 'idms' instead to allow the printing of instructions for ImageDigestSources and ImageDigestMirrorSet.\n");
   }
   const signatureDir = f.releaseImageSignatureToDir ?? (f.toDir !== undefined ? `${f.toDir.replace(/\/+$/, '')}/config` : undefined);
-  const report = new MirrorReport({ fileDir: f.toDir ?? process.cwd() });
-  const progress = f.progress && !f.toMirror ? new ProgressRenderer(process.stderr, () => report.progress(), { bytes: f.dryRun !== true }) : undefined;
-  const say = (s: string): void => {
-    if (progress) progress.message(s);
-    else process.stderr.write(s);
-  };
-  const sink = (e: CopyEvent): void => {
-    report.sink(e);
-    if (e.type === 'warning') say(`warning: ${e.message}\n`);
-    if (e.type === 'retry') say(`info: retry ${e.attempt} of ${e.what} in ${(e.delayMs / 1000).toFixed(1)}s: ${e.error}\n`);
-  };
-  const registries = await registryHub(f, { sides: true }, { onRetry: (r) => sink({ type: 'retry', ...r }), onWarning: (message) => sink({ type: 'warning', message }) });
+  const dryRun = f.dryRun === true;
+  const executor = new MirrorExecutor({
+    hub: await hubOptions(f, { sides: true }),
+    console: (report) => mirrorConsole(report, { progress: f.progress && !f.toMirror, bytes: !dryRun }),
+    dir: f.toDir,
+    fromDir: f.fromDir,
+    fileDir: f.toDir ?? process.cwd(),
+    maxPerRegistry: f.maxPerRegistry,
+  });
+  const c = executor.console;
   const started = Date.now();
   try {
-    progress?.start();
-    const r = await releaseMirror({
-      env: { registries, dir: f.toDir, fromDir: f.fromDir },
-      from,
-      to,
-      toText: f.to,
-      toRelease,
-      toReleaseText: f.toReleaseImage,
-      toDir: f.toDir,
-      skipRelease: f.skipReleaseImage,
-      keepManifestList: f.keepManifestList,
-      filterByOs: f.filterByOs,
-      dryRun: f.dryRun,
-      toMirror: f.toMirror,
-      instructions: instructions as InstructionType,
-      outputDir: f.outputDir,
-      signatureDir,
-      signatureStores: f.signatureStore,
-      cosign: f.cosignSignatures,
-      maxPerStore: f.maxPerRegistry,
-      out: (s) => (progress ? progress.print(process.stdout, s) : process.stdout.write(s)),
-      err: say,
-      emit: (e) => {
-        sink(e);
-        if (e.type === 'image' && !e.attachment) progress?.imageDone();
-      },
+    const { items, info } = await new ReleaseCollector({ from, to, toRelease, skipRelease: f.skipReleaseImage, keepManifestList: f.keepManifestList, filterByOs: f.filterByOs }).collect({
+      env: executor.env,
+      warn: (m) => c.message(`warning: ${m}`),
     });
-    progress?.stop();
-    if (f.toMirror) return;
-    if (f.dryRun) process.stderr.write(`${report.planText()}\n`);
-    for (const e of r.errors) process.stderr.write(`error: ${e.source}: ${e.message}\n`);
-    process.stderr.write(`info: ${f.dryRun ? 'Dry run complete' : 'Mirroring completed'}: ${report.summary(Date.now() - started, f.dryRun === true)}\n`);
+    if (f.toMirror) {
+      c.out(mappingLines(info.mappings));
+      return;
+    }
+    c.message(`info: Mirroring ${info.mappings.length} images to ${f.to ?? formatImageReference(to)} ...`);
+    const plan = makePlan(items, { dryRun, continueOnError: true, attachments: f.cosignSignatures });
+    const r = await executor.execute(plan);
+    if (r.errors.length === 0) {
+      await writeReleaseOutputs(
+        {
+          from,
+          to,
+          toText: f.to,
+          toRelease,
+          toReleaseText: f.toReleaseImage,
+          toDir: f.toDir,
+          fromRoot: f.fromDir ?? f.toDir ?? process.cwd(),
+          dryRun,
+          instructions: instructions as InstructionType,
+          outputDir: f.outputDir,
+          signatureDir,
+          signatureStores: f.signatureStore,
+          attachments: r.attachments,
+          out: (s) => c.out(s),
+          err: (s) => c.message(s),
+        },
+        info,
+      );
+    }
+    process.stderr.write(summaryText(executor.report, r, { dryRun, wallMs: Date.now() - started }));
     if (r.errors.length > 0) {
       process.stderr.write('error: one or more errors occurred while uploading images\n');
       process.exitCode = 1;
@@ -110,8 +112,7 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
   } catch (e) {
     throw asCliError(e);
   } finally {
-    progress?.stop();
-    await registries.close();
+    await executor.close();
   }
 }
 

@@ -1,0 +1,106 @@
+/**
+ * The mirror plan: WHAT to copy, as plain data. Collectors (collectors/)
+ * turn an input (mapping arguments, a release payload, an operator catalog
+ * later) into items; the executor (executor.ts) copies them with the copy
+ * engine; writers (resources/) render cluster resources from the items.
+ *
+ * Everything here is JSON-serialisable (references are the plain
+ * `ImageReference` records of reference/transport-ref.ts, no class
+ * instances, no RegExp), so a plan can be written to disk by one command and
+ * executed by another on the far side of an air gap.
+ */
+import type { ImageReference } from '../reference/transport-ref.js';
+
+/** Which input an item came from (oc-mirror's collector categories, plus image mirror's mappings). */
+export type OriginKind = 'release' | 'operator' | 'additional' | 'sample' | 'helm' | 'mapping';
+
+/**
+ * Why an item is in the plan. `detail` says more for the kind:
+ * - `release`: `component` is the image-references tag name, or `release` for the payload itself;
+ * - `operator`: `package` and `bundle` that need the image (`bundle` absent for the index image);
+ * - `mapping`: `where` is `arguments`, `argument N` or `FILE:LINE`.
+ */
+export interface ItemOrigin {
+  readonly kind: OriginKind;
+  readonly component?: string;
+  readonly package?: string;
+  readonly bundle?: string;
+  readonly where?: string;
+}
+
+/**
+ * Which platforms of a manifest list are copied:
+ * - `all`: the list is copied whole (children and the list, digests unchanged);
+ * - `filter-by-os`: only the entries whose `os/arch[/variant]` matches the
+ *   regular expression `pattern` (matched against the whole string). With
+ *   `keepManifestList` a filtered list (a NEW manifest, new digest) is pushed,
+ *   otherwise the single match replaces the list.
+ */
+export type PlatformSelection = { readonly mode: 'all' } | { readonly mode: 'filter-by-os'; readonly pattern: string; readonly keepManifestList: boolean };
+
+/** One destination of an item. */
+export interface PlanTarget {
+  /** The destination repository (a tag or ref name in it is ignored: `tag` says what is written). */
+  readonly ref: ImageReference;
+  /** Tag (layout ref name) to write; undefined pushes by digest only. */
+  readonly tag: string | undefined;
+}
+
+/** One source image and where it goes. */
+export interface PlanItem {
+  /** The source repository, as the user (or the payload, the catalog) named it. */
+  readonly source: ImageReference;
+  /** Tag, ref name or digest of the image inside the source repository. */
+  readonly within: string;
+  readonly targets: readonly PlanTarget[];
+  /**
+   * Why the item is in the plan (at least one). Several when inputs share
+   * the image: release components with one digest, a related image of
+   * several bundles.
+   */
+  readonly origins: readonly ItemOrigin[];
+  /** Overrides the plan's platform selection for this item (a catalog's index vs its related images). */
+  readonly platforms?: PlatformSelection;
+}
+
+/** How the whole plan is executed. */
+export interface PlanOptions {
+  /** Resolve and report, write nothing. */
+  readonly dryRun: boolean;
+  /** A source that does not exist is listed (missing), not an error. */
+  readonly skipMissing: boolean;
+  /** Keep copying other items after an error (the run still fails). */
+  readonly continueOnError: boolean;
+  /** Copy cosign `sha256-<hex>.sig/.att/.sbom` tags and OCI referrers along with each image. */
+  readonly attachments: boolean;
+  /** Platform selection of items that do not carry their own. */
+  readonly platforms: PlatformSelection;
+}
+
+export interface MirrorPlan {
+  readonly items: readonly PlanItem[];
+  readonly options: PlanOptions;
+}
+
+export const ALL_PLATFORMS: PlatformSelection = { mode: 'all' };
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = { dryRun: false, skipMissing: false, continueOnError: false, attachments: true, platforms: ALL_PLATFORMS };
+
+/** A plan of `items` with `options` over the defaults. */
+export function makePlan(items: readonly PlanItem[], options: Partial<PlanOptions> = {}): MirrorPlan {
+  return { items, options: { ...DEFAULT_PLAN_OPTIONS, ...options } };
+}
+
+/** Image copies the plan starts (items × destinations). */
+export function planTargetCount(plan: MirrorPlan): number {
+  return plan.items.reduce((n, i) => n + i.targets.length, 0);
+}
+
+/**
+ * The copy engine's platform filter for a selection: the pattern anchored
+ * at both ends, or undefined for `all`. Throws SyntaxError for a bad pattern
+ * (commands call it while checking their flags).
+ */
+export function platformPattern(p: PlatformSelection): RegExp | undefined {
+  return p.mode === 'filter-by-os' ? new RegExp(`^(?:${p.pattern})$`) : undefined;
+}

@@ -143,6 +143,8 @@ describe('fuzz: manifests on a real registry', () => {
         valid.filter((m) => m.breakage === 'none'),
         fc.constantFrom('"schemaVersion":2,', '"mediaType":"application/vnd.oci.image.manifest.v1+json",', '"layers":[],', '"annotations":{},'),
         async (m, dup) => {
+          // Only a key the document already has is a duplicate (an image manifest may lack "annotations" or "layers").
+          fc.pre(Object.hasOwn(m.doc as object, dup.slice(1, dup.indexOf('"', 1))));
           const text = JSON.stringify(m.doc);
           const body = Buffer.from(`{${dup}${text.slice(1)}`);
           const a = await send(reg.url, 'PUT', `/v2/${REPO}/manifests/dup${++n}`, m.contentType === '' ? {} : { 'content-type': m.contentType }, body);

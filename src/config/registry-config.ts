@@ -37,7 +37,10 @@ export const RegistryConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     manifestMaxBytes: z.number().int().positive().default(4 * MiB),
     maxPageSize: z.number().int().positive().default(10000),
-    sparseIndexRepos: z.array(z.string()).default([]),
+    /** Repository globs whose manifests may reference absent layers, config or children (sparse mirrors). */
+    sparseRepos: z.array(z.string().refine(isValidGlob, 'invalid repository glob')).default([]),
+    /** Older name of sparseRepos (then only indexes could be sparse); merged into it before validation. */
+    sparseIndexRepos: z.array(z.string()).optional(),
     shutdownTimeoutSeconds: z.number().positive().default(30),
     /** /readyz answers 503 while less than this is free on the data directory (0: never). */
     minFreeSpace: ByteSize.default('1G'),
@@ -104,6 +107,7 @@ export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolea
   AIRLOCK_REFRESH_TOKEN_TTL_SECONDS: { path: ['auth', 'refreshTokenTtlSeconds'], type: 'number' },
   AIRLOCK_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   AIRLOCK_MANIFEST_MAX_BYTES: { path: ['manifestMaxBytes'], type: 'number' },
+  AIRLOCK_SPARSE_REPOS: { path: ['sparseRepos'], type: 'list' },
   AIRLOCK_SPARSE_INDEX_REPOS: { path: ['sparseIndexRepos'], type: 'list' },
   AIRLOCK_GC_ENABLED: { path: ['gc', 'enabled'], type: 'boolean' },
   AIRLOCK_GC_INTERVAL_SECONDS: { path: ['gc', 'intervalSeconds'], type: 'number' },
@@ -180,16 +184,31 @@ function fromFile(file: string): Obj {
   }
 }
 
+/**
+ * Merges the alias `sparseIndexRepos` into `sparseRepos` within one layer
+ * (file, environment or flags), so a higher layer replaces the setting
+ * whichever of the two names each layer used.
+ */
+function mergeAliases(layer: Obj): Obj {
+  const alias = layer.sparseIndexRepos;
+  if (alias === undefined) return layer;
+  const { sparseIndexRepos: _alias, ...rest } = layer;
+  const own = rest.sparseRepos;
+  if (!Array.isArray(alias) || (own !== undefined && !Array.isArray(own))) return layer; // the schema reports the wrong type
+  return { ...rest, sparseRepos: [...((own as unknown[] | undefined) ?? []), ...(alias as unknown[])] };
+}
+
 /** Validates a config object, turning schema errors into one readable message. */
 export function validateConfig(input: unknown, source = 'configuration'): RegistryConfig {
-  const r = RegistryConfigSchema.safeParse(input);
+  const obj = typeof input === 'object' && input !== null && !Array.isArray(input) ? mergeAliases(input as Obj) : input;
+  const r = RegistryConfigSchema.safeParse(obj);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
   throw new ConfigError(`invalid ${source}:\n${lines.join('\n')}`);
 }
 
 export function loadRegistryConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; flags?: Obj }): RegistryConfig {
-  const file = opts.file ? fromFile(opts.file) : {};
-  const merged = deepMerge(deepMerge(file, fromEnv(opts.env ?? {})), opts.flags ?? {});
+  const file = mergeAliases(opts.file ? fromFile(opts.file) : {});
+  const merged = deepMerge(deepMerge(file, mergeAliases(fromEnv(opts.env ?? {}))), mergeAliases(opts.flags ?? {}));
   return validateConfig(merged, opts.file ? `configuration (${opts.file}, environment and flags)` : 'configuration');
 }

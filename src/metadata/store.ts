@@ -48,15 +48,24 @@ export interface NewManifest {
   readonly artifactType?: string;
   readonly subject?: Digest;
   readonly annotations?: Record<string, string>;
-  /** Config and layer descriptors: must be linked to the repository, with the stored blob's size. */
+  /**
+   * Config and layer descriptors: must be linked to the repository (unless
+   * allowAbsent), and a present one's stored size must equal the declared size.
+   */
   readonly blobRefs: readonly SizedRef[];
   /**
    * Child manifests (index entries): must exist in the repository unless
-   * allowMissingChildren, and a present child's stored length must equal the size.
+   * allowAbsent, and a present child's stored length must equal the size.
    */
   readonly manifestRefs: readonly SizedRef[];
-  readonly allowMissingChildren: boolean;
-  readonly tag?: string;
+  /**
+   * A sparse repository: absent blobs and children are accepted. Every
+   * reference, absent ones included, is still recorded, so content pushed
+   * later is held by the manifest.
+   */
+  readonly allowAbsent: boolean;
+  /** Tags to point at the manifest, all in the same transaction. */
+  readonly tags: readonly string[];
   readonly now: number;
 }
 
@@ -144,6 +153,8 @@ export interface MetadataStore {
    * to the collector before its manifest arrives.
    */
   repoBlobSize(repo: string, digest: Digest, renew?: { readonly now: number; readonly olderThan: number }): Promise<number | undefined>;
+  /** Repositories the blob is linked to (name order), for mounts without `from`. */
+  blobRepositories(digest: Digest, page: Page): Promise<string[]>;
   /** Size of a blob known anywhere in the registry, or undefined. */
   blobSize(digest: Digest): Promise<number | undefined>;
   /** Removes the link of a blob to a repository. false when there was none. */

@@ -7,13 +7,18 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { RegistryError } from './errors.js';
 import { parseManifest, type ManifestRef } from './manifest-parse.js';
 import { UploadService, type UploadLimits } from './uploads.js';
-import { assertDigest, assertName, parsePageSize, parseReference } from './validate.js';
+import { assertDigest, assertName, assertTag, lookupReference, parsePageSize, parseReference } from './validate.js';
 
 export interface RegistryServiceOptions {
   /** Manifest size limit in bytes (default 4 MiB). */
   readonly manifestMaxBytes: number;
-  /** Repositories (glob patterns, `*` within a component, `**` across) whose indexes may omit children. */
-  readonly sparseIndexRepos: readonly string[];
+  /**
+   * Repositories (glob patterns, `*` within a component, `**` across) whose
+   * manifests may reference absent content: image manifests without some
+   * layers or config, indexes without some children. Present references are
+   * still size-checked.
+   */
+  readonly sparseRepos: readonly string[];
   /** Largest page for tags/list and _catalog. */
   readonly maxPageSize: number;
   /**
@@ -25,6 +30,9 @@ export interface RegistryServiceOptions {
   /** Caps on open upload sessions (default: 1000 per account and per address, 24 h TTL). */
   readonly uploads?: UploadLimits;
 }
+
+/** Tags one push by digest may carry as `?tag=` parameters (the spec asks for at least 10). */
+export const MAX_TAG_PARAMS = 100;
 
 export interface BlobRead {
   readonly digest: Digest;
@@ -57,7 +65,7 @@ export class RegistryService {
 
   constructor(readonly meta: MetadataStore, readonly blobs: BlobStore, readonly opts: RegistryServiceOptions) {
     this.uploads = new UploadService(meta, blobs, opts.uploads);
-    this.sparse = opts.sparseIndexRepos.map(globToRegExp);
+    this.sparse = opts.sparseRepos.map(globToRegExp);
   }
 
   async statBlob(repo: string, digest: string): Promise<BlobRead> {
@@ -94,17 +102,31 @@ export class RegistryService {
 
   async getManifest(repo: string, reference: string): Promise<ManifestRecord> {
     assertName(repo);
-    const ref = parseReference(reference);
-    const rec = 'digest' in ref ? await this.meta.getManifestByDigest(repo, ref.digest) : await this.meta.getManifestByTag(repo, ref.tag);
+    // A tag that cannot exist (e.g. `.INVALID`) names no manifest: 404 like any unknown tag.
+    const ref = lookupReference(reference);
+    const rec =
+      ref === undefined ? undefined
+      : 'digest' in ref ? await this.meta.getManifestByDigest(repo, ref.digest)
+      : await this.meta.getManifestByTag(repo, ref.tag);
     if (rec) return rec;
     if (!(await this.meta.repositoryExists(repo))) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
     throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown', { reference });
   }
 
-  /** Stores a manifest byte-for-byte. Returns its digest and subject. */
-  async putManifest(repo: string, reference: string, bytes: Buffer, contentType: string): Promise<{ digest: Digest; subject?: Digest }> {
+  /**
+   * Stores a manifest byte-for-byte. `tagParams` are the `?tag=` parameters
+   * of a push by digest: every one is set in the same transaction. Returns
+   * the digest, the subject and the tags set (for OCI-Tag).
+   */
+  async putManifest(
+    repo: string, reference: string, bytes: Buffer, contentType: string, tagParams: readonly string[] = [],
+  ): Promise<{ digest: Digest; subject?: Digest; tags: string[] }> {
     assertName(repo);
     const ref = parseReference(reference);
+    const tags = 'tag' in ref ? [ref.tag] : pushTags(tagParams);
+    if ('tag' in ref && tagParams.length > 0) {
+      throw new RegistryError('MANIFEST_INVALID', 'tag query parameters are accepted only on a push by digest', { reference });
+    }
     if (bytes.length > this.opts.manifestMaxBytes) {
       throw new RegistryError('SIZE_INVALID', `manifest exceeds the ${this.opts.manifestMaxBytes}-byte limit`, { size: bytes.length }, 413);
     }
@@ -117,18 +139,21 @@ export class RegistryService {
       repo, digest, mediaType: m.mediaType, content: bytes,
       artifactType: m.artifactType, subject: m.subject, annotations: m.annotations,
       blobRefs: m.blobRefs, manifestRefs: m.manifestRefs,
-      allowMissingChildren: this.sparse.some((re) => re.test(repo)),
-      ...('tag' in ref ? { tag: ref.tag } : {}),
+      allowAbsent: this.sparse.some((re) => re.test(repo)),
+      tags,
       now: Date.now(),
     });
     if (!result.ok) throw refusal(result, [...m.blobRefs, ...m.manifestRefs]);
-    return { digest, ...(m.subject ? { subject: m.subject } : {}) };
+    return { digest, tags, ...(m.subject ? { subject: m.subject } : {}) };
   }
 
   async deleteManifest(repo: string, reference: string): Promise<void> {
     assertName(repo);
-    const ref = parseReference(reference);
-    const done = 'digest' in ref ? await this.meta.deleteManifest(repo, ref.digest, Date.now()) : await this.meta.deleteTag(repo, ref.tag, Date.now());
+    const ref = lookupReference(reference);
+    const done =
+      ref === undefined ? false
+      : 'digest' in ref ? await this.meta.deleteManifest(repo, ref.digest, Date.now())
+      : await this.meta.deleteTag(repo, ref.tag, Date.now());
     if (done) return;
     if (!(await this.meta.repositoryExists(repo))) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
     throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown', { reference });
@@ -183,6 +208,16 @@ function refusal(r: Extract<PutManifestResult, { ok: false }>, refs: readonly Ma
   return new RegistryError('MANIFEST_INVALID', `${where} declares size ${w.declared} for ${w.digest}, but the stored content is ${w.stored} bytes`, {
     sizes: r.wrongSizes,
   });
+}
+
+/** The `?tag=` parameters of a push by digest: each valid, duplicates once, at most MAX_TAG_PARAMS. */
+function pushTags(params: readonly string[]): string[] {
+  const tags = [...new Set(params)];
+  if (tags.length > MAX_TAG_PARAMS) {
+    throw new RegistryError('MANIFEST_INVALID', `at most ${MAX_TAG_PARAMS} tag parameters per push`, { tags: tags.length }, 414);
+  }
+  for (const t of tags) assertTag(t);
+  return tags;
 }
 
 /** `rows` holds up to n+1 entries; the extra one only says that a next page exists. */

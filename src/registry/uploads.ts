@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { BlobStore, DigestMismatchError, SizeMismatchError, UPLOAD_ID_RE, type AppendResult } from '../storage/blob-store.js';
+import { isValidRepositoryName } from '../oci/names.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { RegistryError, asStorageFull } from './errors.js';
 import { assertDigest, assertName } from './validate.js';
@@ -107,17 +108,36 @@ export class UploadService {
     return { id, size: 0 };
   }
 
-  /** Mounts `digest` from `from` into `repo`; undefined when not possible (the caller opens a session). */
-  async mount(repo: string, digest: string, from: string, mayReadFrom: boolean): Promise<{ digest: Digest; size: number } | undefined> {
+  /**
+   * Mounts `digest` into `repo` (POST ?mount=): from `from` when given and
+   * readable, else from any repository holding the blob that the caller may
+   * read (`mayRead`) — the spec lets a registry treat `from` as optional, and
+   * airlock stores every blob once. undefined when no readable repository
+   * holds it (the caller opens a session): a blob held only where the caller
+   * cannot read gets exactly the answer of a blob nobody holds.
+   */
+  async mount(repo: string, digest: string, from: string | undefined, mayRead: (repo: string) => boolean): Promise<{ digest: Digest; size: number } | undefined> {
     assertName(repo);
     const d = assertDigest(digest);
-    if (!mayReadFrom || !/^[a-z0-9]/.test(from) || from.length > 255) return undefined;
     return this.blobs.digestLocks.run(d, async () => {
-      const size = await this.meta.repoBlobSize(from, d);
+      if (!(await this.readableHolder(d, from, mayRead))) return undefined;
+      const size = await this.meta.blobSize(d);
       if (size === undefined || (await this.blobs.size(d)) === undefined) return undefined;
       await this.meta.linkBlob(repo, d, size, Date.now());
       return { digest: d, size };
     });
+  }
+
+  /** Whether `from` (first) or another repository the caller may read holds `d`. */
+  private async readableHolder(d: Digest, from: string | undefined, mayRead: (repo: string) => boolean): Promise<boolean> {
+    if (from !== undefined && isValidRepositoryName(from) && mayRead(from) && (await this.meta.repoBlobSize(from, d)) !== undefined) return true;
+    const n = 500;
+    for (let last: string | undefined; ; ) {
+      const holders = await this.meta.blobRepositories(d, { n, ...(last !== undefined ? { last } : {}) });
+      if (holders.some(mayRead)) return true;
+      if (holders.length < n) return false;
+      last = holders[holders.length - 1];
+    }
   }
 
   private async session(repo: string, id: string): Promise<void> {

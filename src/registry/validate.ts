@@ -19,13 +19,31 @@ export function assertDigest(d: string): Digest {
 
 export type ManifestReference = { readonly digest: Digest } | { readonly tag: string };
 
-/** A manifest reference is a digest when it contains ':', otherwise a tag. */
+/**
+ * A manifest reference is a digest when it contains ':', otherwise a tag.
+ * An invalid tag is refused with 400 MANIFEST_INVALID: the code for a push
+ * (the spec's code list has no TAG_INVALID; that one is Docker schema 1's).
+ */
 export function parseReference(ref: string): ManifestReference {
   if (ref.includes(':')) return { digest: assertDigest(ref) };
-  if (!isValidTag(ref)) {
-    throw new RegistryError('MANIFEST_INVALID', 'invalid tag: must match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}', { tag: ref.slice(0, 200) });
-  }
+  assertTag(ref);
   return { tag: ref };
+}
+
+/**
+ * For GET, HEAD and DELETE: a tag that cannot exist names no manifest, so it
+ * is undefined (the caller answers 404 MANIFEST_UNKNOWN). A malformed digest
+ * is still 400 DIGEST_INVALID.
+ */
+export function lookupReference(ref: string): ManifestReference | undefined {
+  if (ref.includes(':')) return { digest: assertDigest(ref) };
+  return isValidTag(ref) ? { tag: ref } : undefined;
+}
+
+export function assertTag(tag: string): void {
+  if (!isValidTag(tag)) {
+    throw new RegistryError('MANIFEST_INVALID', 'invalid tag: must match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}', { tag: tag.slice(0, 200) });
+  }
 }
 
 /** Parses `n` for paginated listings. */

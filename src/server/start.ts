@@ -95,7 +95,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   const blobs = new BlobStore(new FilesystemDriver(paths.storage), { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000 });
   const service = new RegistryService(meta, blobs, {
     manifestMaxBytes: config.manifestMaxBytes,
-    sparseIndexRepos: config.sparseIndexRepos,
+    sparseRepos: config.sparseRepos,
     maxPageSize: config.maxPageSize,
     linkRenewMs: (config.gc.graceSeconds * 1000) / 2,
     uploads: {

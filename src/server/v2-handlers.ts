@@ -64,7 +64,7 @@ export async function handleV2(ctx: V2Context, route: V2Route, query: URLSearchP
     }
 
     case 'manifest':
-      return manifest(ctx, route.name, route.reference, req, rep);
+      return manifest(ctx, route.name, route.reference, query, req, rep);
 
     case 'blob':
       return blob(ctx, route.name, route.digest, req, rep);
@@ -82,7 +82,7 @@ export async function handleV2(ctx: V2Context, route: V2Route, query: URLSearchP
   }
 }
 
-async function manifest(ctx: V2Context, name: string, reference: string, req: Req, rep: Rep): Promise<unknown> {
+async function manifest(ctx: V2Context, name: string, reference: string, query: URLSearchParams, req: Req, rep: Rep): Promise<unknown> {
   const m = req.method;
   if (m === 'GET' || m === 'HEAD') {
     await ctx.access.authorize(req.raw, { repo: name, actions: ['pull'] });
@@ -94,8 +94,10 @@ async function manifest(ctx: V2Context, name: string, reference: string, req: Re
   if (m === 'PUT') {
     await ctx.access.authorize(req.raw, { repo: name, actions: ['push'] });
     const body = await readBody(req.raw, ctx.service.opts.manifestMaxBytes, ctx.service.blobs.idleTimeoutMs);
-    const r = await ctx.service.putManifest(name, reference, body, header(req.raw, 'content-type') ?? '');
+    const r = await ctx.service.putManifest(name, reference, body, header(req.raw, 'content-type') ?? '', query.getAll('tag'));
     if (r.subject) rep.header('oci-subject', r.subject);
+    // A push by digest with ?tag= names every tag it set (distribution-spec: OCI-Tag, RFC 9110 list syntax).
+    if (query.has('tag') && r.tags.length > 0) rep.header('oci-tag', r.tags.join(', '));
     return rep.code(201).header('location', `/v2/${name}/manifests/${r.digest}`).header('docker-content-digest', r.digest).send();
   }
   if (m === 'DELETE') {
@@ -145,9 +147,9 @@ function uploadClient(who: Principal, req: Req): UploadClient {
 async function uploadStart(ctx: V2Context, name: string, query: URLSearchParams, req: Req, rep: Rep): Promise<unknown> {
   const who = await ctx.access.authorize(req.raw, { repo: name, actions: ['pull', 'push'] });
   const mount = query.get('mount');
-  const from = query.get('from');
-  if (mount !== null && from !== null) {
-    const mounted = await ctx.service.uploads.mount(name, mount, from, who.canRead(from));
+  if (mount !== null) {
+    // `from` is a hint: without it (or when it fails) any repository the caller may pull can be the source.
+    const mounted = await ctx.service.uploads.mount(name, mount, query.get('from') || undefined, (r) => who.canRead(r));
     if (mounted) {
       req.raw.resume();
       return rep.code(201).header('location', `/v2/${name}/blobs/${mounted.digest}`).header('docker-content-digest', mounted.digest).send();

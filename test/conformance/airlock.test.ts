@@ -1,8 +1,9 @@
 /**
  * Runs the distribution-spec workflow suite against airlock in-process.
- * Airlock has no known gaps: every test must pass.
+ * Airlock has no known gaps: every test must pass. The sparse specs' repositories
+ * are sparse (`sparseRepos`); every other repository checks references.
  */
-import { describeDistributionSpec } from './workflows.js';
+import { SPARSE_REPO_GLOB, describeDistributionSpec } from './workflows.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
 
 let airlock: AirlockHandle | undefined;
@@ -14,7 +15,7 @@ describeDistributionSpec({
     return airlock.url;
   },
   setup: async () => {
-    airlock = await startAirlock();
+    airlock = await startAirlock({ config: { sparseRepos: [SPARSE_REPO_GLOB] } });
   },
   teardown: async () => {
     await airlock?.close();

@@ -47,6 +47,22 @@ const DOCKER_REGISTRY_GAPS: ReadonlySet<string> = new Set([
   'errors.name-invalid-dot-dot',
   // Names over 255 characters answer 500 UNKNOWN.
   'errors.name-invalid-too-long',
+  // A syntactically invalid tag does not match the router: plain-text
+  // "404 page not found" for GET/HEAD (no MANIFEST_UNKNOWN envelope) and for
+  // PUT (no 400 MANIFEST_INVALID).
+  'pull.manifest-invalid-tag',
+  'push.manifest-invalid-tag',
+  // No automatic content discovery: a mount without `from` always opens a
+  // session (202), which the spec allows; airlock mounts from a readable holder.
+  'push.mount-without-from',
+  // No `?tag=` parameters on a push by digest (distribution-spec main): they
+  // are ignored, so no tag is set and no OCI-Tag header is sent.
+  'push.manifest-tag-params',
+  'push.manifest-tag-param-invalid',
+  // No sparse repositories: absent layers, config or children are always
+  // refused (MANIFEST_BLOB_UNKNOWN).
+  'sparse.image-absent-layers',
+  'sparse.index-absent-children',
 ]);
 
 const reason = dockerRegistryUnavailableReason();

@@ -99,6 +99,14 @@ export function pullSpecs({ spec, http, ops, repo }: SuiteContext): void {
       assertError(await ops().getManifest(img.repo, 'no-such-tag', ACCEPT_ALL_MANIFESTS, 'HEAD'), 404, ['MANIFEST_UNKNOWN']);
     });
 
+    spec('pull.manifest-invalid-tag', 'GET and HEAD of a syntactically invalid tag answer 404 MANIFEST_UNKNOWN (it cannot exist)', async () => {
+      const img = await pulled();
+      for (const tag of ['.INVALID_MANIFEST_NAME', '-dash-first', 'x'.repeat(129)]) {
+        assertError(await ops().getManifest(img.repo, tag), 404, ['MANIFEST_UNKNOWN'], `GET ${tag.slice(0, 20)}`);
+        assertError(await ops().getManifest(img.repo, tag, ACCEPT_ALL_MANIFESTS, 'HEAD'), 404, ['MANIFEST_UNKNOWN'], `HEAD ${tag.slice(0, 20)}`);
+      }
+    });
+
     spec('pull.unknown-repository', 'manifest/blob/tags of an unknown repository answer 404', async () => {
       const r = repo('pull/never-pushed');
       assertError(await ops().getManifest(r, 'latest'), 404, ['NAME_UNKNOWN', 'MANIFEST_UNKNOWN']);

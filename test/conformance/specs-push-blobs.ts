@@ -164,6 +164,33 @@ export function blobPushSpecs({ spec, http, ops, repo }: SuiteContext): void {
       assertError(await http().request('GET', loc), 404, ['BLOB_UPLOAD_UNKNOWN']);
     });
 
+    spec('push.upload-cancel-after-data', 'DELETE on an upload that holds bytes answers 204; the location is then unknown to every method', async () => {
+      const r = repo('push/cancel-data');
+      const data = randomBytes(4000);
+      const digest = sha256(data);
+      const start = await http().request('POST', `/v2/${r}/blobs/uploads/`);
+      assertStatus(start, 202);
+      let loc = http().resolve(requireHeader(start, 'location'));
+      const patch = await http().request('PATCH', loc, {
+        headers: { 'content-type': 'application/octet-stream', 'content-range': '0-1999', 'content-length': '2000' },
+        body: data.subarray(0, 2000),
+      });
+      assertStatus(patch, 202);
+      loc = http().resolve(requireHeader(patch, 'location'));
+      const del = await http().request('DELETE', loc, { headers: { 'content-length': '0' } });
+      assertStatus(del, 204);
+      assert.equal(del.body.length, 0, '204 has no body');
+      assertError(await http().request('GET', loc), 404, ['BLOB_UPLOAD_UNKNOWN'], 'status after cancel');
+      const more = await http().request('PATCH', loc, {
+        headers: { 'content-type': 'application/octet-stream', 'content-range': '2000-3999', 'content-length': '2000' },
+        body: data.subarray(2000),
+      });
+      assertError(more, 404, ['BLOB_UPLOAD_UNKNOWN'], 'PATCH after cancel');
+      assertError(await http().request('PUT', withQuery(loc, { digest })), 404, ['BLOB_UPLOAD_UNKNOWN'], 'PUT after cancel');
+      assertError(await http().request('DELETE', loc), 404, ['BLOB_UPLOAD_UNKNOWN'], 'second DELETE');
+      assertStatus(await http().request('HEAD', `/v2/${r}/blobs/${digest}`), 404, 'nothing was committed');
+    });
+
     spec('push.wrong-digest', 'PUT with a digest that does not match the data answers 400 DIGEST_INVALID', async () => {
       const r = repo('push/wrong-digest');
       const data = randomBytes(500);
@@ -210,6 +237,40 @@ export function blobPushSpecs({ spec, http, ops, repo }: SuiteContext): void {
       });
       assertStatus(put, 201, 'finish the session the mount opened');
       assertStatus(await http().request('HEAD', `/v2/${to}/blobs/${digest}`), 200);
+    });
+
+    spec('push.mount-without-from', 'mount without `from` of a blob another repository holds answers 201 (automatic content discovery)', async () => {
+      const holder = repo('push/auto-mount-holder');
+      const to = repo('push/auto-mount-to');
+      const data = randomBytes(1700);
+      const digest = await ops().pushBlob(holder, data);
+      const res = await http().request('POST', withQuery(`/v2/${to}/blobs/uploads/`, { mount: digest }));
+      assertStatus(res, 201);
+      assert.equal(header(res, 'docker-content-digest'), digest, 'Docker-Content-Digest');
+      const blobLoc = decodeURIComponent(http().resolve(requireHeader(res, 'location')));
+      assert.ok(blobLoc.endsWith(`/v2/${to}/blobs/${digest}`), `mount Location ${blobLoc} should name the blob in the target`);
+      const get = await http().request('GET', `/v2/${to}/blobs/${digest}`);
+      assertStatus(get, 200);
+      assert.deepEqual(get.body, data);
+    });
+
+    spec('push.mount-without-from-unknown', 'mount without `from` of a blob nobody holds answers 202 with a usable upload session', async () => {
+      const to = repo('push/auto-mount-unknown');
+      const data = randomBytes(900);
+      const digest = sha256(data);
+      const res = await http().request('POST', withQuery(`/v2/${to}/blobs/uploads/`, { mount: digest }));
+      assertStatus(res, 202);
+      assert.equal(header(res, 'docker-content-digest'), undefined, 'a 202 names no blob');
+      const loc = http().resolve(requireHeader(res, 'location'));
+      assert.ok(decodeURIComponent(loc).includes(`/v2/${to}/blobs/uploads/`), `session Location ${loc}`);
+      const put = await http().request('PUT', withQuery(loc, { digest }), {
+        headers: { 'content-type': 'application/octet-stream' },
+        body: data,
+      });
+      assertStatus(put, 201, 'finish the session the mount opened');
+      const get = await http().request('GET', `/v2/${to}/blobs/${digest}`);
+      assertStatus(get, 200);
+      assert.deepEqual(get.body, data);
     });
 
     spec('push.sha512-blob', 'a blob uploaded with a sha512 digest can be fetched by that digest', async () => {

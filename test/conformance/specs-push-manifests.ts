@@ -29,6 +29,47 @@ export function manifestPushSpecs({ spec, http, ops, repo }: SuiteContext): void
       assert.equal(header(get, 'docker-content-digest'), img.manifestDigest);
     });
 
+    spec('push.manifest-invalid-tag', 'manifest PUT to a syntactically invalid tag answers 400 MANIFEST_INVALID and stores nothing', async () => {
+      const r = repo('push/invalid-tag');
+      const img = await ops().pushImage(r, ['valid']);
+      const res = await ops().putManifest(r, '.INVALID_MANIFEST_NAME', img.manifest, img.mediaType);
+      assertError(res, 400, ['MANIFEST_INVALID']);
+      assert.deepEqual((await ops().tags(r)).tags, ['valid'], 'no tag was added');
+    });
+
+    spec('push.manifest-tag-params', 'PUT by digest with ?tag= sets every tag and names each in OCI-Tag', async () => {
+      const r = repo('push/tag-params');
+      const img = await ops().pushImage(r, []);
+      const tags = ['1.2.3', '1.2', '1', 'latest'];
+      const query = tags.map((t) => `tag=${encodeURIComponent(t)}`).join('&');
+      const res = await http().request('PUT', `/v2/${r}/manifests/${img.manifestDigest}?${query}`, {
+        headers: { 'content-type': img.mediaType },
+        body: img.manifest,
+      });
+      assertStatus(res, 201);
+      assert.equal(header(res, 'docker-content-digest'), img.manifestDigest, 'Docker-Content-Digest');
+      const announced = (header(res, 'oci-tag') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      assert.deepEqual([...announced].sort(), [...tags].sort(), `${res.what}: OCI-Tag must list every accepted tag`);
+      for (const t of tags) {
+        const get = await ops().getManifest(r, t);
+        assertStatus(get, 200, `tag ${t}`);
+        assert.deepEqual(get.body, img.manifest, `bytes by ${t}`);
+      }
+      assert.deepEqual((await ops().tags(r)).tags, [...tags].sort());
+    });
+
+    spec('push.manifest-tag-param-invalid', 'PUT by digest with an invalid ?tag= answers 400 MANIFEST_INVALID and sets no tag', async () => {
+      const r = repo('push/tag-param-invalid');
+      const img = await ops().pushImage(r, ['first']);
+      const res = await http().request('PUT', `/v2/${r}/manifests/${img.manifestDigest}?tag=good&tag=.bad`, {
+        headers: { 'content-type': img.mediaType },
+        body: img.manifest,
+      });
+      assertError(res, 400, ['MANIFEST_INVALID']);
+      assertError(await ops().getManifest(r, 'good'), 404, ['MANIFEST_UNKNOWN'], 'the valid tag of a refused push');
+      assert.deepEqual((await ops().tags(r)).tags, ['first']);
+    });
+
     spec('push.nested-names', 'a five-component repository name works for blobs, manifests and tags', async () => {
       const r = repo('a/b/c/d/e');
       const img = await ops().pushImage(r, ['nested']);

@@ -8,7 +8,9 @@
  * are reported as TODO, so the suite can prove itself against a peer
  * registry (docker-registry 2.8) that does not implement everything.
  *
- * Each run works under a fresh `conformance/<random>/…` repository prefix.
+ * Each run works under a fresh `conformance/<random>/…` repository prefix;
+ * a target with sparse repositories makes `SPARSE_REPO_GLOB` sparse (see
+ * specs-sparse.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,9 +23,11 @@ import { blobPushSpecs } from './specs-push-blobs.js';
 import { manifestPushSpecs } from './specs-push-manifests.js';
 import { discoverySpecs } from './specs-discovery.js';
 import { managementSpecs } from './specs-management.js';
+import { sparseSpecs } from './specs-sparse.js';
 
 export * from './http-client.js';
 export * from './registry-ops.js';
+export { SPARSE_REPO_GLOB } from './specs-sparse.js';
 
 export interface ConformanceTarget {
   name: string;
@@ -87,6 +91,7 @@ export function describeDistributionSpec(target: ConformanceTarget): void {
     manifestPushSpecs(ctx);
     discoverySpecs(ctx);
     managementSpecs(ctx);
+    sparseSpecs(ctx);
 
     describe('suite', () => {
       it('suite.known-gaps-are-test-ids: every known gap names a test of this suite', () => {

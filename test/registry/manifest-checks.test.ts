@@ -24,7 +24,7 @@ describe('manifest PUT validation', () => {
   let ops: RegistryOps;
 
   before(async () => {
-    h = await startAirlock({ config: { gc: { enabled: false }, sparseIndexRepos: ['checks/sparse'] } });
+    h = await startAirlock({ config: { gc: { enabled: false }, sparseIndexRepos: ['checks/sparse'] /* the older name of sparseRepos */ } });
     http = new RegistryClient(h.url);
     ops = new RegistryOps(http);
   });
@@ -122,6 +122,27 @@ describe('manifest PUT validation', () => {
     const index = (c: Descriptor[]) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociIndex, manifests: c }));
     assertError(await ops.putManifest(repo, 'wrong', index([{ ...present, size: 1 }, missing]), MT.ociIndex), 400, ['MANIFEST_INVALID']);
     await ops.pushManifest(repo, 'ok', index([present, missing]), MT.ociIndex);
+  });
+
+  it('?tag= parameters: refused on a push by tag, more than 100 answer 414, duplicates set once; DELETE of an invalid tag is 404', async () => {
+    const repo = 'checks/tag-params';
+    const img = await ops.pushImage(repo, ['base']);
+    const put = (path: string): Promise<HttpResponse> =>
+      http.request('PUT', `/v2/${repo}/manifests/${path}`, { headers: { 'content-type': img.mediaType }, body: img.manifest });
+    const byTag = await put('other?tag=extra');
+    assertError(byTag, 400, ['MANIFEST_INVALID']);
+    assert.match(message(byTag), /only on a push by digest/);
+    const many = Array.from({ length: 101 }, (_, i) => `tag=t${i}`).join('&');
+    assertError(await put(`${img.manifestDigest}?${many}`), 414, ['MANIFEST_INVALID']);
+    const dup = await put(`${img.manifestDigest}?tag=a&tag=b&tag=a`);
+    assertStatus(dup, 201);
+    assert.equal(dup.headers['oci-tag'], 'a, b');
+    const plain = await put(img.manifestDigest);
+    assertStatus(plain, 201);
+    assert.equal(plain.headers['oci-tag'], undefined, 'no OCI-Tag without ?tag=');
+    assert.deepEqual((await ops.tags(repo)).tags, ['a', 'b', 'base']);
+    assertError(await http.request('DELETE', `/v2/${repo}/manifests/.INVALID_MANIFEST_NAME`), 404, ['MANIFEST_UNKNOWN']);
+    assertError(await ops.getManifest(repo, 'sha256:baddigeststring'), 400, ['DIGEST_INVALID'], 'a malformed digest stays 400');
   });
 
   it('keeps accepting foreign and non-distributable layers with urls, whatever their size, without the blob', async () => {

@@ -164,6 +164,34 @@ describe('security: refusals', () => {
     assert.ok(teamBDigest);
   });
 
+  it('a mount without `from` of a blob only an unreadable repository holds answers exactly like a blob nobody holds (202)', async () => {
+    const ra = basic(teamA.username, teamA.token);
+    const held = sha256(layerB); // only team-b/app holds it
+    const nobody = sha256(Buffer.from('a blob nobody pushed'));
+    const post = (d: string, auth: string, repo = 'team-a/auto'): Promise<Res> =>
+      c.request('POST', `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(d)}`, { headers: { authorization: auth } });
+    const heldRes = await post(held, ra);
+    const nobodyRes = await post(nobody, ra);
+    for (const [what, r] of [['held by team-b/app', heldRes], ['held by nobody', nobodyRes]] as const) {
+      assert.equal(r.status, 202, `${what}: must open a session, not mount`);
+      assert.match(String(r.headers.location), /^\/v2\/team-a\/auto\/blobs\/uploads\/[0-9a-f-]+$/, what);
+      assert.equal(r.headers['docker-content-digest'], undefined, what);
+    }
+    const shape = (r: Res): unknown => ({
+      status: r.status,
+      keys: Object.keys(r.headers).filter((k) => !['date', 'location', 'docker-upload-uuid', 'x-request-id'].includes(k)).sort(),
+      range: r.headers.range,
+      body: r.text(),
+    });
+    assert.deepEqual(shape(heldRes), shape(nobodyRes), 'the two answers must not differ beyond the session id');
+    assert.equal((await c.request('HEAD', `/v2/team-a/auto/blobs/${held}`, { headers: { authorization: ra } })).status, 404, 'nothing was mounted');
+    // Control: a caller who may read team-b/app gets the blob mounted without naming it.
+    const ok = await post(held, admin, 'ocp4/auto-mounted');
+    assert.equal(ok.status, 201);
+    assert.equal(ok.headers['docker-content-digest'], held);
+    assert.equal(ok.headers.location, `/v2/ocp4/auto-mounted/blobs/${held}`);
+  });
+
   it('a burst of failed logins hits the rate limit; a right password then gets the same 429', async () => {
     const rl = await startAirlock({ auth: 'token', config: { auth: { loginFailureLimit: 5, loginFailureWindowSeconds: 2 } } });
     const rc = new SecureClient(rl.url, rl.security!.caCertPath);

@@ -5,7 +5,7 @@
  * suite's `conformance/**` namespace. Airlock has no known gaps.
  */
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { describeDistributionSpec, type ClientAuth } from '../conformance/workflows.js';
+import { SPARSE_REPO_GLOB, describeDistributionSpec, type ClientAuth } from '../conformance/workflows.js';
 
 let airlock: AirlockHandle | undefined;
 const started = (): AirlockHandle => {
@@ -22,7 +22,7 @@ describeDistributionSpec({
     return { caCertPath: started().security!.caCertPath, credentials: { username: 'conformance', password: 'conformance-password' } };
   },
   setup: async () => {
-    airlock = await startAirlock({ auth: 'token' });
+    airlock = await startAirlock({ auth: 'token', config: { sparseRepos: [SPARSE_REPO_GLOB] } });
     await airlock.security!.addUser('conformance', 'conformance-password', { push: ['conformance/**'] });
   },
   teardown: async () => {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadRegistryConfig } from '../../src/config/registry-config.js';
+import { ConfigError, loadRegistryConfig, validateConfig } from '../../src/config/registry-config.js';
 import { runAirlockCli } from '../helpers/airlock-process.js';
 
 let dir: string;
@@ -49,7 +49,7 @@ describe('loadRegistryConfig', () => {
     assert.equal(c.tlsKey, undefined);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.manifestMaxBytes, 4 * 1024 * 1024);
-    assert.deepEqual(c.sparseIndexRepos, []);
+    assert.deepEqual(c.sparseRepos, []);
     assert.equal(c.shutdownTimeoutSeconds, 30);
     assert.deepEqual(c.gc, { enabled: true, intervalSeconds: 600, graceSeconds: 3600, uploadTtlSeconds: 86400, deleteUntagged: false });
     assert.deepEqual(loadRegistryConfig({}), c, 'no env given behaves as an empty environment');
@@ -82,7 +82,8 @@ describe('loadRegistryConfig', () => {
     assert.equal(c.insecureHttp, false);
     assert.equal(c.logLevel, 'debug');
     assert.equal(c.manifestMaxBytes, 1048576);
-    assert.deepEqual(c.sparseIndexRepos, ['ocp4/**', 'release/*']);
+    assert.deepEqual(c.sparseRepos, ['ocp4/**', 'release/*'], 'the old key sparseIndexRepos is an alias');
+    assert.equal(c.sparseIndexRepos, undefined);
     assert.deepEqual(c.gc, { enabled: true, intervalSeconds: 600, graceSeconds: 120, uploadTtlSeconds: 86400, deleteUntagged: true });
   });
 
@@ -103,6 +104,16 @@ describe('loadRegistryConfig', () => {
     const msg = configError(() => loadRegistryConfig({ env: { AIRLOCK_MIN_FREE_SPACE: '2 lots' } }));
     assert.match(msg, /minFreeSpace: invalid size "2 lots": expected bytes or a size such as 500M, 2G/);
     assert.match(configError(() => loadRegistryConfig({ env: {}, flags: { uploads: { maxOpenPerAccount: 0 } } })), /uploads\.maxOpenPerAccount/);
+  });
+
+  it('sparseRepos: the old name sparseIndexRepos is an alias in the file, the environment and flags; a higher layer replaces a lower one', async () => {
+    const file = await yamlFile('sparseRepos: ["a/**"]\nsparseIndexRepos: ["b/*"]\n');
+    assert.deepEqual(loadRegistryConfig({ file, env: {} }).sparseRepos, ['a/**', 'b/*'], 'both names in one layer add up');
+    assert.deepEqual(loadRegistryConfig({ file, env: { AIRLOCK_SPARSE_REPOS: 'c/**' } }).sparseRepos, ['c/**']);
+    assert.deepEqual(loadRegistryConfig({ file, env: { AIRLOCK_SPARSE_INDEX_REPOS: 'd/**' } }).sparseRepos, ['d/**']);
+    assert.deepEqual(loadRegistryConfig({ file, env: {}, flags: { sparseRepos: ['e/**'] } }).sparseRepos, ['e/**']);
+    assert.deepEqual(validateConfig({ sparseIndexRepos: ['f/**'] }).sparseRepos, ['f/**']);
+    assert.match(configError(() => loadRegistryConfig({ env: {}, flags: { sparseRepos: ['bad glob'] } })), /sparseRepos\.0: invalid repository glob/);
   });
 
   it('treats an empty file as all defaults', async () => {
@@ -129,7 +140,7 @@ describe('loadRegistryConfig', () => {
     assert.equal(c.insecureHttp, true);
     assert.equal(c.logLevel, 'debug', 'keys the environment does not set come from the file');
     assert.equal(c.dataDir, './airlock-data', 'an empty variable counts as unset');
-    assert.deepEqual(c.sparseIndexRepos, ['ocp4/**', 'mirror/*']);
+    assert.deepEqual(c.sparseRepos, ['ocp4/**', 'mirror/*']);
     assert.equal(c.manifestMaxBytes, 2048);
     assert.equal(c.gc.graceSeconds, 5);
     assert.equal(c.gc.enabled, false);
@@ -250,6 +261,7 @@ describe('airlock serve (CLI)', { timeout: 60_000 }, () => {
       '--tls-cert',
       '--tls-key',
       '--log-level',
+      '--sparse-repo',
       '--sparse-index-repo',
       '--manifest-max-bytes',
       '--no-gc',

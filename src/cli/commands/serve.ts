@@ -19,6 +19,7 @@ interface ServeFlags {
   anonymousPull?: string[];
   tokenTtl?: number;
   logLevel?: string;
+  sparseRepo?: string[];
   sparseIndexRepo?: string[];
   manifestMaxBytes?: number;
   gc?: boolean;
@@ -91,7 +92,8 @@ export function serveCommand(): Command {
     .option('--anonymous-pull <glob>', 'let anyone pull repositories matching the glob, e.g. "public/**" (repeatable) [env AIRLOCK_ANONYMOUS_PULL]', collect)
     .option('--token-ttl <seconds>', 'lifetime of access tokens [env AIRLOCK_TOKEN_TTL_SECONDS] (default 3600)', num)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env AIRLOCK_LOG_LEVEL] (default info)')
-    .option('--sparse-index-repo <glob>', 'repositories whose indexes may omit children, e.g. "ocp4/**" (repeatable) [env AIRLOCK_SPARSE_INDEX_REPOS, comma-separated]', collect)
+    .option('--sparse-repo <glob>', 'repositories whose manifests may reference absent layers, config or child manifests, e.g. "ocp4/**" (repeatable) [env AIRLOCK_SPARSE_REPOS, comma-separated]', collect)
+    .option('--sparse-index-repo <glob>', 'alias of --sparse-repo [env AIRLOCK_SPARSE_INDEX_REPOS]', collect)
     .option('--manifest-max-bytes <n>', 'largest manifest accepted [env AIRLOCK_MANIFEST_MAX_BYTES] (default 4194304)', num)
     .option('--no-gc', 'disable the background garbage collector [env AIRLOCK_GC_ENABLED=false]')
     .option('--gc-interval <seconds>', 'how often the collector runs [env AIRLOCK_GC_INTERVAL_SECONDS] (default 600)', num)
@@ -130,7 +132,7 @@ export function serveCommand(): Command {
           tlsSans: f.san,
           publicUrl: f.publicUrl,
           logLevel: f.logLevel,
-          sparseIndexRepos: f.sparseIndexRepo,
+          sparseRepos: f.sparseRepo || f.sparseIndexRepo ? [...(f.sparseRepo ?? []), ...(f.sparseIndexRepo ?? [])] : undefined,
           manifestMaxBytes: f.manifestMaxBytes,
           minFreeSpace: f.minFreeSpace,
           ...(Object.keys(gc).length ? { gc } : {}),

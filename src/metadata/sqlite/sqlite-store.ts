@@ -68,6 +68,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return r?.size;
   }
 
+  async blobRepositories(digest: Digest, page: Page): Promise<string[]> {
+    return (this.q.blobRepos.all(digest, page.last ?? '', page.n) as { name: string }[]).map((r) => r.name);
+  }
+
   async blobSize(digest: Digest): Promise<number | undefined> {
     return (this.q.blobSize.get(digest) as { size: number } | undefined)?.size;
   }
@@ -98,8 +102,8 @@ export class SqliteMetadataStore implements MetadataStore {
           else if (stored !== r.size) wrongSizes.push({ digest: r.digest, declared: r.size, stored });
         }
       };
-      check(m.blobRefs, this.q.repoBlobSizeById, missingBlobs);
-      check(m.manifestRefs, this.q.manifestSize, m.allowMissingChildren ? undefined : missingManifests);
+      check(m.blobRefs, this.q.repoBlobSizeById, m.allowAbsent ? undefined : missingBlobs);
+      check(m.manifestRefs, this.q.manifestSize, m.allowAbsent ? undefined : missingManifests);
       if (missingBlobs.size > 0 || missingManifests.size > 0 || wrongSizes.length > 0) {
         return { ok: false, missingBlobs: [...missingBlobs], missingManifests: [...missingManifests], wrongSizes };
       }
@@ -117,9 +121,9 @@ export class SqliteMetadataStore implements MetadataStore {
         }
       }
       this.q.manifestAdopt.run(id, m.digest);
-      if (m.tag !== undefined) {
-        const prev = this.q.tagGet.get(id, m.tag) as { digest: string } | undefined;
-        this.q.tagUpsert.run(id, m.tag, m.digest, m.now);
+      for (const tag of m.tags) {
+        const prev = this.q.tagGet.get(id, tag) as { digest: string } | undefined;
+        this.q.tagUpsert.run(id, tag, m.digest, m.now);
         if (prev && prev.digest !== m.digest) this.orphanIfRootless(id, prev.digest, m.now);
       }
       return { ok: true };

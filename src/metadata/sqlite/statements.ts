@@ -22,6 +22,8 @@ export function prepareStatements(db: Db) {
     repoBlobSizeById: p(`SELECT b.size FROM repo_blobs rb JOIN blobs b ON b.digest = rb.digest
                          WHERE rb.repo_id = ? AND rb.digest = ?`),
     repoBlobDelete: p('DELETE FROM repo_blobs WHERE repo_id = ? AND digest = ?'),
+    blobRepos: p(`SELECT r.name FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id
+                   WHERE rb.digest = ? AND r.name > ? ORDER BY r.name LIMIT ?`),
     blobSize: p('SELECT size FROM blobs WHERE digest = ?'),
     blobStats: p('SELECT COUNT(*) AS c, SUM(size) AS b FROM blobs'),
 

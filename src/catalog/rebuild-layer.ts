@@ -79,7 +79,7 @@ export interface ImageConfigDoc {
 
 /** Entrypoint/Cmd without the cache flags, and the cache directories they named (image-relative). */
 export function withoutOpmCache(args: readonly string[] | null | undefined, workDir: string): { args: string[] | null | undefined; dirs: string[]; changed: boolean } {
-  if (args === null || args === undefined) return { args, dirs: [], changed: false };
+  if (args === null || args === undefined || !Array.isArray(args as unknown)) return { args: args as string[] | null | undefined, dirs: [], changed: false };
   const out: string[] = [];
   const dirs: string[] = [];
   const dir = (v: string): void => {

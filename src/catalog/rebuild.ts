@@ -30,8 +30,10 @@
  *   then the per-platform manifests by digest, then the top manifest under
  *   the tag, which is read back (resolveManifest) before returning.
  * - The tag is filterTag(filter): md5 of the canonical JSON of the filter
- *   (filter-tag.ts says exactly what is hashed). The same inputs give the
- *   same bytes, hence the same digest.
+ *   (filter-tag.ts says exactly what is hashed). The images themselves
+ *   depend only on the original image and the filtered catalog (not on the
+ *   filter's spelling, nor on the destination): the same inputs give the
+ *   same bytes, hence the same digests.
  * - SQLite-only index images are refused (CatalogError, one line): a
  *   rebuilt catalog is FBC and converting the image (start-up command,
  *   labels) is not done yet.
@@ -103,7 +105,6 @@ class Rebuild {
   constructor(
     readonly input: RebuildInput,
     readonly where: string,
-    readonly filterHash: string,
   ) {}
 
   private get signal(): AbortSignal | undefined {
@@ -178,7 +179,7 @@ class Rebuild {
     const dir = imageDir(configs, `${what}: the ${CONFIGS_LABEL} label`);
     const { removed } = opmCacheFix(config);
     const layer = await this.layerFor(dir, removed);
-    const comment = `airlock: filtered catalog (filter md5 ${this.filterHash}) in /${dir}; opm cache ${[...new Set(removed)].sort().map((r) => `/${r}`).join(', ')} removed`;
+    const comment = `airlock: filtered catalog in /${dir}; opm cache ${[...new Set(removed)].sort().map((r) => `/${r}`).join(', ')} removed`;
     const newConfig = rebuiltConfig(config, layer.diffId, comment);
 
     for (const l of refs.layers) await this.copyBlob(l);
@@ -222,11 +223,10 @@ class Rebuild {
 
 /** Builds and pushes the rebuilt catalog image (see the header). */
 export async function rebuildCatalogImage(input: RebuildInput): Promise<RebuildResult> {
-  const hash = filterTag(input.filter);
-  const tag = input.tag ?? hash;
+  const tag = input.tag ?? filterTag(input.filter);
   if (!isValidTag(tag)) throw new CatalogError(`${JSON.stringify(tag)} is not a valid tag for the rebuilt catalog`);
   const where = `${input.source.description}@${input.manifest.digest}`;
-  const r = new Rebuild(input, where, hash);
+  const r = new Rebuild(input, where);
   const refs = manifestRefs(input.manifest);
   let top: RawManifest;
   let platforms: string[];

@@ -25,6 +25,7 @@ import { openIndexCatalog } from '../../src/catalog/index-image.js';
 import type { Catalog } from '../../src/catalog/model.js';
 import { rebuildCatalogImage, type RebuildResult } from '../../src/catalog/rebuild.js';
 import { MediaType } from '../../src/oci/media-types.js';
+import { newManifest } from '../../src/release/push.js';
 import { OciLayout } from '../../src/transports/oci-layout/layout.js';
 import { OciLayoutDestination, OciLayoutSource } from '../../src/transports/oci-layout/layout-image.js';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
@@ -201,6 +202,30 @@ describe('rebuilt catalog image (loopback registry, OCI layout)', { timeout: 180
     const other = await rebuild('olm/fbc-index', dst('mirror/other/fbc-index'), { packages: [{ name: 'prometheus' }, { name: 'etcd', channels: [{ name: 'stable' }] }] });
     assert.notEqual(other.tag, single.tag, 'package order is part of the filter');
     assert.equal(other.digest, single.digest, 'the tag is not in the image (the filtered catalog is the same)');
+  });
+
+  it('Docker schema 2: a manifest list stays a manifest list, the new layer and config use Docker media types', async () => {
+    const from = src('olm/fbc-index');
+    const oci = await from.getManifest('v1');
+    const refs = manifestRefs(oci);
+    if (refs.kind !== 'image') throw new Error('not an image');
+    const to = dst('olm/docker-index');
+    for (const b of [refs.config, ...refs.layers]) assert.ok(await to.mountBlob(b, 'olm/fbc-index'));
+    const od = doc(oci);
+    const child = newManifest({ schemaVersion: 2, mediaType: MediaType.DockerManifest, config: { ...(od.config as Json), mediaType: MediaType.DockerConfig }, layers: (od.layers as Json[]).map((l) => ({ ...l, mediaType: MediaType.DockerLayerGzip })) }, MediaType.DockerManifest);
+    await to.putManifest(child, {});
+    const list = newManifest({ schemaVersion: 2, mediaType: MediaType.DockerManifestList, manifests: [{ mediaType: MediaType.DockerManifest, digest: child.digest, size: child.bytes.length, platform: { architecture: 'amd64', os: 'linux' } }] }, MediaType.DockerManifestList);
+    await to.putManifest(list, { tag: 'v1' });
+    const r = await rebuild('olm/docker-index');
+    assert.equal(r.mediaType, MediaType.DockerManifestList);
+    assert.deepEqual(r.platforms, ['linux/amd64']);
+    const rebuilt = src('mirror/olm/docker-index');
+    const img = await rebuilt.getManifest(r.images[0]!.digest);
+    assert.equal(img.mediaType, MediaType.DockerManifest);
+    const d = doc(img);
+    assert.equal((d.config as Json).mediaType, MediaType.DockerConfig);
+    assert.deepEqual((d.layers as Json[]).map((l) => l.mediaType), [...refs.layers, 'new'].map(() => MediaType.DockerLayerGzip));
+    assert.deepEqual(shape((await openIndexCatalog(rebuilt, r.tag, 'rebuilt')).catalog), shape(filtered));
   });
 
   it('refuses a SQLite-only index in one line', async () => {

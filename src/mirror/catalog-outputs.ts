@@ -35,11 +35,15 @@ function mappingSource(m: CatalogMapping): string {
   return `file://${n.repository}${m.within.startsWith('sha256:') ? '@' : ':'}${m.within}`;
 }
 
-/** Source → mirror repository pairs of the digest-referenced images, as the catalog names them. */
+/**
+ * Source → mirror repository pairs of the digest-referenced images, as the
+ * catalog names them (so the upload hop from a file:// store already names
+ * the original repositories; an index read from the store has none).
+ */
 function digestPairs(info: CatalogInfo, keep: (m: CatalogMapping) => boolean): { source: string; mirror: string }[] {
   const out: { source: string; mirror: string }[] = [];
-  for (const m of [info.index, ...info.related]) {
-    if (!keep(m) || m.target.digest === undefined || m.source.transport === 'file') continue;
+  for (const m of [...(info.index.source.transport === 'file' ? [] : [info.index]), ...info.related]) {
+    if (!keep(m) || m.target.digest === undefined) continue;
     const n = parseImageName(m.image);
     if (n.registry === undefined) continue;
     out.push({ source: `${n.registry}/${n.repository}`, mirror: m.target.repository });

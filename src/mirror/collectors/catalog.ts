@@ -19,7 +19,7 @@ import { filterCatalog } from '../../catalog/filter.js';
 import type { CatalogFilter } from '../../catalog/filter-spec.js';
 import { openIndexCatalog, type IndexCatalog } from '../../catalog/index-image.js';
 import type { Catalog } from '../../catalog/model.js';
-import { catalogResourceName, mountTarget, type MountTarget } from '../../catalog/naming.js';
+import { catalogResourceName, fnv32aHex, mountTarget, type MountTarget } from '../../catalog/naming.js';
 import { relatedImages, type NeededBy } from '../../catalog/related-images.js';
 import { parseImageName, formatImageName } from '../../reference/image-name.js';
 import { formatImageReference, parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
@@ -185,7 +185,8 @@ export class CatalogCollector implements Collector<CatalogInfo> {
       fileRoot = found.root;
       indexName = formatImageName({ ...o.index.name, registry: undefined, repository: found.indexPath });
     }
-    const indexTarget = target(indexName, o.dest, o.maxComponents, []);
+    const inPlace = alreadyUnder(o.index, o.dest);
+    const indexTarget = inPlace ?? target(indexName, o.dest, o.maxComponents, []);
     const indexMapping: CatalogMapping = { image: indexText, source: o.index, within: o.index.name.digest ?? within, target: indexTarget, neededBy: [] };
     const related = images.map((i): CatalogMapping => ({ image: i.image, ...relatedSource(i.image, fileRoot, i.neededBy), target: target(i.image, o.dest, o.maxComponents, i.neededBy), neededBy: i.neededBy }));
     const shown = rebuilt?.mapping ?? indexMapping;
@@ -205,9 +206,22 @@ export class CatalogCollector implements Collector<CatalogInfo> {
       bundles: catalog.bundles.length,
       notes,
     };
-    const items = [...(rebuilt ? [rebuilt.mapping] : []), indexMapping, ...related].map(catalogItem);
+    const items = [...(rebuilt ? [rebuilt.mapping] : []), ...(inPlace ? [] : [indexMapping]), ...related].map(catalogItem);
     return { items, info };
   }
+}
+
+/**
+ * An index already inside DEST (the seed's `--manifests-only` pass over the
+ * mirrored index) stays where it is: mounting it again would name a
+ * repository nothing was copied to.
+ */
+function alreadyUnder(index: ImageReference, dest: string): MountTarget | undefined {
+  if (index.transport !== 'docker') return undefined;
+  const repository = `${index.name.registry}/${index.name.repository}`;
+  if (!repository.startsWith(`${dest.replace(/\/+$/, '')}/`)) return undefined;
+  const tag = index.name.tag ?? fnv32aHex(formatImageName(index.name));
+  return { repository, tag, ...(index.name.digest ? { digest: index.name.digest } : {}), reference: `${repository}:${tag}` };
 }
 
 function repositoryNameOf(ref: ImageReference): string {

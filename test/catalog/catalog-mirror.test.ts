@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
@@ -144,6 +144,11 @@ describe('catalog mirror to a registry (loopback)', () => {
     const etcd = fx.catalog.bundles.filter((b) => b.package === 'etcd' && ['etcd.v1.3.0', 'etcd.v2.0.0', 'etcd.v2.1.0-rc.1'].includes(b.name));
     const want = new Set([`${src.hostPort}/olm/fbc-index:v1`, ...etcd.flatMap((b) => [b.image, ...b.relatedImages.map((x) => x.image)])]);
     assert.deepEqual(sources, [...want].sort());
+    const filterFile = join(dir, 'filter.yaml');
+    await writeFile(filterFile, 'apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  operators:\n  - catalog: x\n    packages:\n    - name: etcd\n');
+    const byFile = await cli([`${src.hostPort}/olm/fbc-index:v1`, `${mir.hostPort}/etcd`, '--manifests-only', '--to-manifests', `${out}-file`, '--filter-file', filterFile]);
+    assert.equal(byFile.code, 0, byFile.stderr);
+    assert.equal(await readFile(join(`${out}-file`, 'mapping.txt'), 'utf8'), await readFile(join(out, 'mapping.txt'), 'utf8'));
     const bad = await cli([`${src.hostPort}/olm/fbc-index:v1`, `${mir.hostPort}/etcd`, '--manifests-only', '--package', 'nope']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, 'error: package nope is not in the catalog\n');
@@ -160,6 +165,18 @@ describe('catalog mirror to a registry (loopback)', () => {
     assert.equal(cs.metadata.name, 'my-index-v2');
     assert.equal(cs.spec.image, `${mir.hostPort}/names/olm-my_index.v2:v1`);
     assert.equal(readMirrorSets(await readFile(join(work, out!, 'imageContentSourcePolicy.yaml'), 'utf8'))[0]!.metadata.name, 'my-index-v2-0');
+  });
+
+  it('an index by digest: mapped with its FNV tag, and the CatalogSource keeps the digest', async () => {
+    const digest = (await hub.source({ registry: src.hostPort, repository: 'olm/fbc-index' }).getManifest('v1')).digest;
+    const out = join(dir, 'm-digest');
+    const r = await cli([`${src.hostPort}/olm/fbc-index@${digest}`, `${mir.hostPort}/dig`, '--manifests-only', '--to-manifests', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const line = readMapping(await readFile(join(out, 'mapping.txt'), 'utf8')).find(([s]) => s.includes('/olm/fbc-index@'));
+    assert.match(line![1], new RegExp(`^${mir.hostPort}/dig/olm-fbc-index:[0-9a-f]{1,8}$`));
+    assert.equal(readYaml<CatalogSourceDoc>(await readFile(join(out, 'catalogSource.yaml'), 'utf8')).spec.image, `${mir.hostPort}/dig/olm-fbc-index@${digest}`);
+    const icsp = readMirrorSets(await readFile(join(out, 'imageContentSourcePolicy.yaml'), 'utf8'))[0]!;
+    assert.ok(icsp.spec.repositoryDigestMirrors!.some((e) => e.source === `${src.hostPort}/olm/fbc-index` && e.mirrors[0] === `${mir.hostPort}/dig/olm-fbc-index`), 'a digest-referenced index gets a mirror-set entry');
   });
 
   const bad: [string, () => string[], RegExp][] = [

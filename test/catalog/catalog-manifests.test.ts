@@ -91,7 +91,7 @@ spec:
 
   it('a small --max-icsp-size splits into <name>-0, <name>-1 of at most that many bytes', () => {
     const files = catalogManifests(info(DEST), { scope: 'repository', maxSize: 340 });
-    const [first, second] = ENTRIES.split(/(?=  - mirrors:)/);
+    const [first, second] = ENTRIES.split(/(?= {2}- mirrors:)/);
     const doc = (i: number, entry: string) =>
       `---\napiVersion: operator.openshift.io/v1alpha1\nkind: ImageContentSourcePolicy\nmetadata:\n  labels:\n    operators.openshift.org/catalog: "true"\n  name: index-${i}\nspec:\n  repositoryDigestMirrors:\n${entry}`;
     assert.equal(files.get('imageContentSourcePolicy.yaml'), doc(0, first!) + doc(1, second!));

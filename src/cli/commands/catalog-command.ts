@@ -1,7 +1,8 @@
-/** `airlock catalog …`: operator catalogs (index images): list; mirror comes with src/mirror/. */
+/** `airlock catalog …`: operator catalogs (index images): list, mirror. */
 import { Command } from 'commander';
 import { catalogListCommand } from './catalog-list.js';
+import { catalogMirrorCommand } from './catalog-mirror.js';
 
 export function catalogCommand(): Command {
-  return new Command('catalog').description('Inspect operator catalogs (OLM index images, file-based or SQLite)').addCommand(catalogListCommand());
+  return new Command('catalog').description('Inspect and mirror operator catalogs (OLM index images, file-based or SQLite)').addCommand(catalogListCommand()).addCommand(catalogMirrorCommand());
 }

@@ -1,0 +1,229 @@
+/**
+ * The operator-catalog collector (oc adm catalog mirror): opens the index
+ * image (catalog/index-image.ts: platform by --index-filter-by-os, FBC or
+ * SQLite), optionally filters it (catalog/filter.ts, oc-mirror v2
+ * semantics), and plans every related image (bundle images and
+ * relatedImages, catalog/related-images.ts) plus the index itself, named by
+ * oc's mount() (catalog/naming.ts: FNV-1a tags for digest-only sources,
+ * --max-components flattening, unlimited for file://). Every item keeps
+ * all platforms: manifest lists are copied whole, so digests hold.
+ *
+ * Sources: a registry index, or (second hop of the air-gapped flow) an
+ * index in the file:// store, whose related images are read from the same
+ * store root (catalog-file-root.ts). Destinations are named from the
+ * images as the catalog names them, so all three hops of the seed's flow
+ * agree on where each image lives.
+ */
+import { CatalogError } from '../../catalog/errors.js';
+import { filterCatalog } from '../../catalog/filter.js';
+import type { CatalogFilter } from '../../catalog/filter-spec.js';
+import { openIndexCatalog, type IndexCatalog } from '../../catalog/index-image.js';
+import type { Catalog } from '../../catalog/model.js';
+import { catalogResourceName, fnv32aHex, mountTarget, type MountTarget } from '../../catalog/naming.js';
+import { relatedImages, type NeededBy } from '../../catalog/related-images.js';
+import { parseImageName, formatImageName } from '../../reference/image-name.js';
+import { formatImageReference, parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
+import { openSource, referenceWithin } from '../../transports/open.js';
+import type { Collected, Collector, CollectorContext } from '../collector.js';
+import { ALL_PLATFORMS, type ItemOrigin, type PlanItem } from '../plan.js';
+import { fileRepositoryOf, findFileRoot } from './catalog-file-root.js';
+
+export interface CatalogInput {
+  /** The index image: a registry reference, or file://ROOT/REPO:TAG (second hop). */
+  readonly index: ImageReference;
+  /** DEST as given: `registry[:port][/namespace…]` or `file://[/]dir`. */
+  readonly dest: string;
+  /** oc's --max-components (0 unlimited; forced to 0 for file://). */
+  readonly maxComponents: number;
+  /** --index-filter-by-os (default linux/amd64). */
+  readonly indexPlatform?: string;
+  /** --package / --filter-file; undefined mirrors the whole catalog. */
+  readonly filter?: CatalogFilter;
+}
+
+/** One image of the catalog and where it goes. */
+export interface CatalogMapping {
+  /** The image as the catalog names it (`quay.io/x/y@sha256:…`), or the index as given. */
+  readonly image: string;
+  /** Where it is copied from: the image itself, or its copy in the file:// store. */
+  readonly source: ImageReference;
+  readonly within: string;
+  readonly target: MountTarget;
+  /** The bundles (and packages) that need the image; empty for the index. */
+  readonly neededBy: readonly NeededBy[];
+}
+
+/** What the rebuilt (filtered) catalog image would be. */
+export interface RebuiltIndex {
+  readonly mapping: CatalogMapping;
+}
+
+export interface CatalogInfo {
+  readonly format: IndexCatalog['format'];
+  /** Digest the index reference resolved to (the list for a multi-platform index). */
+  readonly indexDigest: string;
+  readonly platform: string;
+  /** Resource name of the CatalogSource, ClusterCatalog and mirror sets (`redhat-operator-index`). */
+  readonly name: string;
+  readonly index: CatalogMapping;
+  /** Related images, sorted by image. */
+  readonly related: readonly CatalogMapping[];
+  /** The image the CatalogSource and ClusterCatalog use (the mirrored index, by digest when the source index was). */
+  readonly catalogImage: string;
+  readonly destIsFile: boolean;
+  /** With a file:// index: the store root its related images were read from. */
+  readonly fileRoot?: string;
+  readonly filtered: boolean;
+  readonly packages: number;
+  readonly bundles: number;
+  /** Lines for the user (`info: …`): filter notes, the rebuilt-catalog note. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Hook for the rebuilt catalog image (src/catalog/rebuild.ts, in progress):
+ * the filtered FBC layered on the original index, pushed with a
+ * deterministic tag. Until it exists this returns undefined and the
+ * original index is mirrored and referenced.
+ */
+export function rebuiltIndex(_filtered: Catalog, _index: IndexCatalog, _input: CatalogInput): RebuiltIndex | undefined {
+  return undefined;
+}
+
+/** One origin per bundle needing the image (several relatedImages names of one bundle count once). */
+function origins(neededBy: readonly NeededBy[]): ItemOrigin[] {
+  const seen = new Set<string>();
+  const out: ItemOrigin[] = [];
+  for (const n of neededBy) {
+    const k = `${n.package}\u0000${n.bundle}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ kind: 'operator', package: n.package, bundle: n.bundle });
+  }
+  return out;
+}
+
+/** The plan item of one mapping: all platforms, one destination tagged as oc tags it. */
+export function catalogItem(m: CatalogMapping): PlanItem {
+  return {
+    source: m.source,
+    within: m.within,
+    targets: [{ ref: parseImageReference(m.target.repository), tag: m.target.tag }],
+    origins: m.neededBy.length > 0 ? origins(m.neededBy) : [{ kind: 'operator' }],
+    platforms: ALL_PLATFORMS,
+  };
+}
+
+function neededByText(n: readonly NeededBy[]): string {
+  const first = n[0];
+  return first ? ` (needed by bundle ${first.bundle} of package ${first.package}${n.length > 1 ? ` and ${n.length - 1} more` : ''})` : '';
+}
+
+/** Where `image` goes under `dest`; errors name the bundle that needs it. */
+function target(image: string, dest: string, max: number, n: readonly NeededBy[]): MountTarget {
+  try {
+    return mountTarget(image, dest, max);
+  } catch (e) {
+    throw new CatalogError(`${(e as Error).message}${neededByText(n)}`);
+  }
+}
+
+/** Source and position of a related image: itself, or (file:// index) its copy under the store root. */
+function relatedSource(image: string, fileRoot: string | undefined, n: readonly NeededBy[]): { source: ImageReference; within: string } {
+  try {
+    if (fileRoot !== undefined) {
+      const name = parseImageName(image);
+      return { source: { transport: 'file', name: { registry: undefined, repository: fileRepositoryOf(fileRoot, image), tag: undefined, digest: undefined }, leadingSlash: false }, within: name.digest ?? name.tag ?? 'latest' };
+    }
+    const ref = parseImageReference(image);
+    if (ref.transport !== 'docker') throw new Error('not a registry image');
+    return { source: ref, within: referenceWithin(ref) ?? 'latest' };
+  } catch (e) {
+    throw new CatalogError(`related image "${image}"${neededByText(n)}: ${(e as Error).message}`);
+  }
+}
+
+export class CatalogCollector implements Collector<CatalogInfo> {
+  readonly name = 'catalog';
+
+  constructor(private readonly o: CatalogInput) {}
+
+  async collect(ctx: CollectorContext): Promise<Collected<CatalogInfo>> {
+    const o = this.o;
+    const indexText = formatImageReference(o.index);
+    if (o.index.transport === 'oci') throw new CatalogError(`${indexText}: catalog mirror reads an index from a registry or a file:// store, not an OCI layout`);
+    const within = referenceWithin(o.index);
+    if (within === undefined) throw new CatalogError(`${indexText}: the index image needs a tag or a digest`);
+    const src = await openSource(ctx.env, o.index);
+    let index: IndexCatalog;
+    try {
+      index = await openIndexCatalog(src, within, indexText, { platform: o.indexPlatform, signal: ctx.signal });
+    } finally {
+      await src.close();
+    }
+    for (const w of index.warnings) ctx.warn(w);
+    const notes: string[] = [];
+    let catalog = index.catalog;
+    let rebuilt: RebuiltIndex | undefined;
+    if (o.filter !== undefined) {
+      const r = filterCatalog(catalog, o.filter);
+      catalog = r.catalog;
+      notes.push(...r.notes);
+      rebuilt = rebuiltIndex(catalog, index, o);
+      if (rebuilt === undefined) notes.push('the rebuilt (filtered) catalog image is not yet produced: the filtered related images and the ORIGINAL index image are mirrored');
+    }
+    const images = relatedImages(catalog);
+
+    // The index's own name: as given, or (file:// index) its path below the store root.
+    let fileRoot: string | undefined;
+    let indexName = formatImageName(o.index.name);
+    if (o.index.transport === 'file') {
+      const repo = o.index.name.repository;
+      if (!repo.includes('/')) throw new CatalogError(`${indexText}: a file:// index is named file://ROOT/REPOSITORY:TAG (as the first hop printed it)`);
+      const found = await findFileRoot(ctx.env.fromDir ?? ctx.env.dir ?? process.cwd(), repo, images.map((i) => i.image));
+      if (!found.found && images.length > 0) ctx.warn(`none of the related images were found in the file:// store under any prefix of ${repo}; reading them from file://${found.root}/…`);
+      fileRoot = found.root;
+      indexName = formatImageName({ ...o.index.name, registry: undefined, repository: found.indexPath });
+    }
+    const inPlace = alreadyUnder(o.index, o.dest);
+    const indexTarget = inPlace ?? target(indexName, o.dest, o.maxComponents, []);
+    const indexMapping: CatalogMapping = { image: indexText, source: o.index, within: o.index.name.digest ?? within, target: indexTarget, neededBy: [] };
+    const related = images.map((i): CatalogMapping => ({ image: i.image, ...relatedSource(i.image, fileRoot, i.neededBy), target: target(i.image, o.dest, o.maxComponents, i.neededBy), neededBy: i.neededBy }));
+    const shown = rebuilt?.mapping ?? indexMapping;
+    const catalogImage = o.index.name.digest !== undefined && rebuilt === undefined ? `${indexTarget.repository}@${o.index.name.digest}` : shown.target.reference;
+    const info: CatalogInfo = {
+      format: index.format,
+      indexDigest: index.digest,
+      platform: index.platform,
+      name: catalogResourceName(fileRoot !== undefined ? indexName : repositoryNameOf(o.index)),
+      index: indexMapping,
+      related,
+      catalogImage,
+      destIsFile: o.dest.startsWith('file://'),
+      ...(fileRoot !== undefined ? { fileRoot } : {}),
+      filtered: o.filter !== undefined,
+      packages: catalog.packages.length,
+      bundles: catalog.bundles.length,
+      notes,
+    };
+    const items = [...(rebuilt ? [rebuilt.mapping] : []), ...(inPlace ? [] : [indexMapping]), ...related].map(catalogItem);
+    return { items, info };
+  }
+}
+
+/**
+ * An index already inside DEST (the seed's `--manifests-only` pass over the
+ * mirrored index) stays where it is: mounting it again would name a
+ * repository nothing was copied to.
+ */
+function alreadyUnder(index: ImageReference, dest: string): MountTarget | undefined {
+  if (index.transport !== 'docker') return undefined;
+  const repository = `${index.name.registry}/${index.name.repository}`;
+  if (!repository.startsWith(`${dest.replace(/\/+$/, '')}/`)) return undefined;
+  const tag = index.name.tag ?? fnv32aHex(formatImageName(index.name));
+  return { repository, tag, ...(index.name.digest ? { digest: index.name.digest } : {}), reference: `${repository}:${tag}` };
+}
+
+function repositoryNameOf(ref: ImageReference): string {
+  return ref.transport === 'oci' ? ref.path : `${ref.name.registry ?? ''}/${ref.name.repository}`;
+}

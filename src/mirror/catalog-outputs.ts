@@ -42,7 +42,7 @@ function mappingSource(m: CatalogMapping): string {
  */
 function digestPairs(info: CatalogInfo, keep: (m: CatalogMapping) => boolean): { source: string; mirror: string }[] {
   const out: { source: string; mirror: string }[] = [];
-  for (const m of [...(info.index.source.transport === 'file' ? [] : [info.index]), ...info.related]) {
+  for (const m of [...(info.index.source.transport === 'file' || info.rebuilt ? [] : [info.index]), ...info.related]) {
     if (!keep(m) || m.target.digest === undefined) continue;
     const n = parseImageName(m.image);
     if (n.registry === undefined) continue;
@@ -54,7 +54,8 @@ function digestPairs(info: CatalogInfo, keep: (m: CatalogMapping) => boolean): {
 /** File name → content of the manifests directory, in the exact shapes of reference §4.4. */
 export function catalogManifests(info: CatalogInfo, o: ManifestOptions): Map<string, string> {
   const keep = (m: CatalogMapping): boolean => !(o.missing?.has(m.image) ?? false);
-  const mappings = [info.index, ...info.related].filter(keep).map((m) => ({ source: mappingSource(m), destination: m.target.reference }));
+  // A rebuilt catalog replaced the original index: the index was not copied, the CatalogSource names the rebuilt image.
+  const mappings = [...(info.rebuilt ? [] : [info.index]), ...info.related].filter(keep).map((m) => ({ source: mappingSource(m), destination: m.target.reference }));
   const files = new Map<string, string>([['mapping.txt', mappingTxt(mappings)]]);
   if (info.destIsFile) return files;
   const sets = mirrorSetsFromPairs(digestPairs(info, keep), o.scope);

@@ -29,7 +29,7 @@ function info(dest: string): CatalogInfo {
   return {
     format: 'fbc', indexDigest: `sha256:${'c'.repeat(64)}`, platform: 'linux/amd64', name: 'index', index,
     related: [mapping(ETCD, dest, [{ package: 'etcd', bundle: 'etcd.v0.9.2', as: '' }]), mapping(PTP, dest, [{ package: 'ptp', bundle: 'ptp.v4.12', as: 'bundle' }, { package: 'ptp', bundle: 'ptp.v4.12', as: 'x' }, { package: 'ptp2', bundle: 'ptp2.v1', as: '' }]), mapping(STRIMZI, dest)],
-    catalogImage: index.target.reference, destIsFile: dest.startsWith('file://'), filtered: false, packages: 3, bundles: 3, notes: [],
+    catalogImage: index.target.reference, destIsFile: dest.startsWith('file://'), filtered: false, rebuilt: false, packages: 3, bundles: 3, notes: [],
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
@@ -146,11 +146,11 @@ describe('catalog mirror to a registry (loopback)', () => {
     assert.equal(await readFile(join(split, 'mapping.txt'), 'utf8'), await readFile(join(whole, 'mapping.txt'), 'utf8'));
   });
 
-  it('--package: only the filtered related images and the original index, with a note about the rebuilt catalog', async () => {
+  it('--package --manifests-only: only the filtered related images and the original index, with a note about the rebuilt catalog', async () => {
     const out = join(dir, 'm-etcd');
     const r = await cli([`${src.hostPort}/olm/fbc-index:v1`, `${mir.hostPort}/etcd`, '--manifests-only', '--to-manifests', out, '--package', 'etcd']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^info: the rebuilt \(filtered\) catalog image is not yet produced: the filtered related images and the ORIGINAL index image are mirrored$/m);
+    assert.match(r.stderr, /^info: the rebuilt \(filtered\) catalog image is built only when images are copied \(not with --dry-run or --manifests-only\): these manifests name the original index$/m);
     const sources = readMapping(await readFile(join(out, 'mapping.txt'), 'utf8')).map(([s]) => s);
     const etcd = fx.catalog.bundles.filter((b) => b.package === 'etcd' && ['etcd.v1.3.0', 'etcd.v2.0.0', 'etcd.v2.1.0-rc.1'].includes(b.name));
     const want = new Set([`${src.hostPort}/olm/fbc-index:v1`, ...etcd.flatMap((b) => [b.image, ...b.relatedImages.map((x) => x.image)])]);
@@ -163,6 +163,32 @@ describe('catalog mirror to a registry (loopback)', () => {
     const bad = await cli([`${src.hostPort}/olm/fbc-index:v1`, `${mir.hostPort}/etcd`, '--manifests-only', '--package', 'nope']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, 'error: package nope is not in the catalog\n');
+  });
+
+  it('--package with copying: the rebuilt catalog replaces the original index, and the CatalogSource names it', async () => {
+    const out = join(dir, 'm-rebuilt');
+    const tmp = join(dir, 'tmp-rebuilt');
+    await mkdir(tmp);
+    const r = await runAirlockCli(['catalog', 'mirror', '--insecure', '--no-progress', `${src.hostPort}/olm/fbc-index:v1`, `${mir.hostPort}/rebuilt`, '--to-manifests', out, '--package', 'etcd', '--skip-missing'], { env: { HOME: dir, TMPDIR: tmp }, cwd: dir, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const m = r.stderr.match(/^info: rebuilt the filtered catalog as (\S+):([0-9a-f]{32}) \((sha256:[0-9a-f]{64}), 1 platform\(s\)\)$/m);
+    assert.ok(m, r.stderr);
+    const [, repo, tag, digest] = m;
+    assert.equal(repo, `${mir.hostPort}/rebuilt/olm-fbc-index`);
+    const cs = readYaml<CatalogSourceDoc>(await readFile(join(out, 'catalogSource.yaml'), 'utf8'));
+    assert.equal(cs.spec.image, `${repo}:${tag}`);
+    const dst = hub.destination({ registry: mir.hostPort, repository: 'rebuilt/olm-fbc-index' });
+    assert.equal(await dst.resolveManifest(tag!), digest, 'the rebuilt catalog is in the mirror under its tag');
+    assert.equal(await dst.resolveManifest('v1'), undefined, 'the original index was not copied');
+    const mapping = await readFile(join(out, 'mapping.txt'), 'utf8');
+    assert.ok(!mapping.includes('fbc-index'), 'mapping.txt lists no index line: nothing was copied from the original index');
+    // The rebuilt catalog, read back from the mirror, holds only what the filter kept.
+    const listed = await runAirlockCli(['catalog', 'list', '--insecure', `${repo}:${tag}`, '-o', 'json'], { env: { HOME: dir }, cwd: dir, timeoutMs: 60_000 });
+    assert.equal(listed.code, 0, listed.stderr);
+    const names = (JSON.parse(listed.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name);
+    assert.ok(names.includes('etcd'), listed.stdout);
+    assert.ok(names.length < fx.catalog.packages.length, `filtered: ${names.join(',')}`);
+    assert.deepEqual(await readdir(tmp), [], 'the private rebuild directory is removed');
   });
 
   it('catalog names with illegal characters give valid resource names and the default manifests directory', async () => {

@@ -4,6 +4,8 @@
  * related images, missing images are found before anything is copied, the
  * executor copies, catalog-outputs writes the manifests directory.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -137,8 +139,10 @@ async function mirror(srcText: string, destText: string, f: CatalogMirrorFlags):
     retryMessages: !json,
   });
   const c = executor.console;
+  // A filtered catalog is rebuilt into a private layout that lives until the copy is done.
+  const rebuildDir = filter !== undefined && !dryRun && !manifestsOnly ? await mkdtemp(join(tmpdir(), 'airlock-catalog-')) : undefined;
   try {
-    const { items, info } = await new CatalogCollector({ index, dest, maxComponents, indexPlatform: f.indexFilterByOs ?? f.filterByOs, filter }).collect({ env: executor.env, warn: (m) => c.message(`warning: ${m}`) });
+    const { items, info } = await new CatalogCollector({ index, dest, maxComponents, indexPlatform: f.indexFilterByOs ?? f.filterByOs, filter, rebuildDir }).collect({ env: executor.env, warn: (m) => c.message(`warning: ${m}`) });
     for (const n of info.notes) c.message(`info: ${n}`);
     if (!json) c.message(`info: ${info.format === 'fbc' ? 'file-based' : 'SQLite'} catalog ${srcText} (${info.platform}): ${info.packages} packages, ${info.bundles} bundles, ${info.related.length} related images`);
     const manifestsDir = f.toManifests ?? `manifests-${info.name}-${Math.floor(Date.now() / 1000)}`;
@@ -185,6 +189,7 @@ async function mirror(srcText: string, destText: string, f: CatalogMirrorFlags):
     throw new CliError(`${srcText}: ${errorText(e)}`);
   } finally {
     await executor.close();
+    if (rebuildDir !== undefined) await rm(rebuildDir, { recursive: true, force: true });
   }
 }
 

@@ -14,6 +14,7 @@
  * images as the catalog names them, so all three hops of the seed's flow
  * agree on where each image lives.
  */
+import { join } from 'node:path';
 import { CatalogError } from '../../catalog/errors.js';
 import { filterCatalog } from '../../catalog/filter.js';
 import type { CatalogFilter } from '../../catalog/filter-spec.js';
@@ -23,7 +24,9 @@ import { catalogResourceName, fnv32aHex, mountTarget, type MountTarget } from '.
 import { relatedImages, type NeededBy } from '../../catalog/related-images.js';
 import { parseImageName, formatImageName } from '../../reference/image-name.js';
 import { formatImageReference, parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
-import { openSource, referenceWithin } from '../../transports/open.js';
+import { rebuildCatalogImage, type RebuildResult } from '../../catalog/rebuild.js';
+import { openDestination, openSource, referenceWithin } from '../../transports/open.js';
+import type { ImageSource } from '../../transports/types.js';
 import type { Collected, Collector, CollectorContext } from '../collector.js';
 import { ALL_PLATFORMS, type ItemOrigin, type PlanItem } from '../plan.js';
 import { fileRepositoryOf, findFileRoot } from './catalog-file-root.js';
@@ -39,6 +42,13 @@ export interface CatalogInput {
   readonly indexPlatform?: string;
   /** --package / --filter-file; undefined mirrors the whole catalog. */
   readonly filter?: CatalogFilter;
+  /**
+   * A private directory the caller owns (and removes after the run): with a
+   * filter, the rebuilt catalog image is built there as an OCI layout and
+   * planned in place of the original index. Undefined (dry runs): the
+   * original index is planned, with a note.
+   */
+  readonly rebuildDir?: string;
 }
 
 /** One image of the catalog and where it goes. */
@@ -74,6 +84,8 @@ export interface CatalogInfo {
   /** With a file:// index: the store root its related images were read from. */
   readonly fileRoot?: string;
   readonly filtered: boolean;
+  /** A rebuilt (filtered) catalog image replaced the original index in the plan; `catalogImage` names it. */
+  readonly rebuilt: boolean;
   readonly packages: number;
   readonly bundles: number;
   /** Lines for the user (`info: …`): filter notes, the rebuilt-catalog note. */
@@ -81,13 +93,36 @@ export interface CatalogInfo {
 }
 
 /**
- * Hook for the rebuilt catalog image (src/catalog/rebuild.ts, in progress):
- * the filtered FBC layered on the original index, pushed with a
- * deterministic tag. Until it exists this returns undefined and the
- * original index is mirrored and referenced.
+ * The rebuilt catalog image (catalog/rebuild.ts: the filtered FBC layered on
+ * the original index, the stale opm cache removed, tagged with the md5 of
+ * the filter), built into an OCI layout under `dir`; its plan item replaces
+ * the original index's and goes where the index would have gone.
+ * Undefined, with a note, when it cannot be built (a SQLite-only index).
  */
-export function rebuiltIndex(_filtered: Catalog, _index: IndexCatalog, _input: CatalogInput): RebuiltIndex | undefined {
-  return undefined;
+async function rebuiltIndex(src: ImageSource, within: string, filtered: Catalog, input: CatalogInput, dir: string, target: MountTarget, ctx: CollectorContext, notes: string[]): Promise<RebuiltIndex | undefined> {
+  const layoutPath = join(dir, 'rebuilt-catalog');
+  const dst = await openDestination(ctx.env, { transport: 'oci', path: layoutPath, refName: undefined, digest: undefined });
+  let r: RebuildResult;
+  try {
+    r = await rebuildCatalogImage({ source: src, manifest: await src.getManifest(within, ctx.signal), catalog: filtered, filter: input.filter, destination: dst, signal: ctx.signal });
+  } catch (e) {
+    if (!(e instanceof CatalogError)) throw e;
+    notes.push(`${e.message}: the filtered related images and the ORIGINAL index image are mirrored`);
+    return undefined;
+  } finally {
+    await dst.close();
+  }
+  notes.push(`rebuilt the filtered catalog as ${target.repository}:${r.tag} (${r.digest}, ${r.platforms.length} platform(s))`);
+  const image = `${target.repository}:${r.tag}`;
+  return {
+    mapping: {
+      image,
+      source: { transport: 'oci', path: layoutPath, refName: r.tag, digest: undefined },
+      within: r.tag,
+      target: { repository: target.repository, tag: r.tag, reference: image },
+      neededBy: [],
+    },
+  };
 }
 
 /** One origin per bundle needing the image (several relatedImages names of one bundle count once). */
@@ -155,23 +190,23 @@ export class CatalogCollector implements Collector<CatalogInfo> {
     const within = referenceWithin(o.index);
     if (within === undefined) throw new CatalogError(`${indexText}: the index image needs a tag or a digest`);
     const src = await openSource(ctx.env, o.index);
+    const notes: string[] = [];
     let index: IndexCatalog;
+    let catalog: Catalog;
+    let filtered: Catalog | undefined;
     try {
       index = await openIndexCatalog(src, within, indexText, { platform: o.indexPlatform, signal: ctx.signal });
-    } finally {
+      catalog = index.catalog;
+      if (o.filter !== undefined) {
+        const r = filterCatalog(catalog, o.filter);
+        catalog = filtered = r.catalog;
+        notes.push(...r.notes);
+      }
+    } catch (e) {
       await src.close();
+      throw e;
     }
     for (const w of index.warnings) ctx.warn(w);
-    const notes: string[] = [];
-    let catalog = index.catalog;
-    let rebuilt: RebuiltIndex | undefined;
-    if (o.filter !== undefined) {
-      const r = filterCatalog(catalog, o.filter);
-      catalog = r.catalog;
-      notes.push(...r.notes);
-      rebuilt = rebuiltIndex(catalog, index, o);
-      if (rebuilt === undefined) notes.push('the rebuilt (filtered) catalog image is not yet produced: the filtered related images and the ORIGINAL index image are mirrored');
-    }
     const images = relatedImages(catalog);
 
     // The index's own name: as given, or (file:// index) its path below the store root.
@@ -187,6 +222,13 @@ export class CatalogCollector implements Collector<CatalogInfo> {
     }
     const inPlace = alreadyUnder(o.index, o.dest);
     const indexTarget = inPlace ?? target(indexName, o.dest, o.maxComponents, []);
+    let rebuilt: RebuiltIndex | undefined;
+    try {
+      if (filtered !== undefined && o.rebuildDir !== undefined) rebuilt = await rebuiltIndex(src, within, filtered, o, o.rebuildDir, indexTarget, ctx, notes);
+      else if (filtered !== undefined) notes.push('the rebuilt (filtered) catalog image is built only when images are copied (not with --dry-run or --manifests-only): these manifests name the original index');
+    } finally {
+      await src.close();
+    }
     const indexMapping: CatalogMapping = { image: indexText, source: o.index, within: o.index.name.digest ?? within, target: indexTarget, neededBy: [] };
     const related = images.map((i): CatalogMapping => ({ image: i.image, ...relatedSource(i.image, fileRoot, i.neededBy), target: target(i.image, o.dest, o.maxComponents, i.neededBy), neededBy: i.neededBy }));
     const shown = rebuilt?.mapping ?? indexMapping;
@@ -202,11 +244,13 @@ export class CatalogCollector implements Collector<CatalogInfo> {
       destIsFile: o.dest.startsWith('file://'),
       ...(fileRoot !== undefined ? { fileRoot } : {}),
       filtered: o.filter !== undefined,
+      rebuilt: rebuilt !== undefined,
       packages: catalog.packages.length,
       bundles: catalog.bundles.length,
       notes,
     };
-    const items = [...(rebuilt ? [rebuilt.mapping] : []), ...(inPlace ? [] : [indexMapping]), ...related].map(catalogItem);
+    // The rebuilt catalog replaces the original index (its base layers travel with it).
+    const items = [...(rebuilt ? [rebuilt.mapping] : inPlace ? [] : [indexMapping]), ...related].map(catalogItem);
     return { items, info };
   }
 }

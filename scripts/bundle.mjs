@@ -3,7 +3,7 @@
 //   dist-bundle/airlock-<version>-linux-<arch>.tar.gz (+ .sha256): built code,
 //     production node_modules with the compiled better-sqlite3, install.sh,
 //     BUILD-INFO and SHA256SUMS; installs with no network and no compiler.
-//   dist-bundle/airlock-cli.mjs: the mirroring commands in one file (esbuild),
+//   dist-bundle/airlock-cli.mjs (+ .sha256): the mirroring commands in one file (esbuild),
 //     no native module, for Linux, macOS and Windows with Node.js >= 20.
 // Usage: node scripts/bundle.mjs [--out DIR] [--only cli|tarball]  (after npm run build)
 import { createHash } from 'node:crypto';
@@ -65,6 +65,7 @@ async function buildCli() {
   if (native.length > 0) fail(`the single-file CLI pulled in ${native.join(', ')}`);
   writeFileSync(join(OUT, 'airlock-cli.meta.json'), JSON.stringify(result.metafile));
   chmodSync(outfile, 0o755);
+  writeFileSync(`${outfile}.sha256`, `${sha256(outfile)}  airlock-cli.mjs\n`);
   console.log(`built ${relative(process.cwd(), outfile)} (${(statSync(outfile).size / 1048576).toFixed(1)} MiB, ${inputs.length} modules)`);
 }
 

@@ -21,7 +21,6 @@ import { CatalogError } from './errors.js';
 import { readFbcDir } from './fbc-read.js';
 import { DEFAULT_LIMITS, extractImagePath, type ExtractLimits } from './image-files.js';
 import type { Catalog } from './model.js';
-import { readSqliteIndex } from './sqlite-read.js';
 
 export const CONFIGS_LABEL = 'operators.operatorframework.io.index.configs.v1';
 export const DATABASE_LABEL = 'operators.operatorframework.io.index.database.v1';
@@ -91,6 +90,8 @@ export async function openIndexCatalog(src: ImageSource, reference: string, wher
     if (format === 'fbc') return { ...base, format, catalog: await readFbcDir(dir, { label: path.replace(/^\/+|\/+$/g, '') }) };
     const names = (await readdir(dir)).sort();
     if (names.length !== 1) throw new CatalogError(`index image ${where}: ${path} is not a single database file`);
+    // Lazy: better-sqlite3 is native; the single-file CLI swaps this module (scripts/bundle.mjs).
+    const { readSqliteIndex } = await import('./sqlite-read.js');
     const db = readSqliteIndex(join(dir, names[0]!), path);
     return { ...base, format, catalog: db.catalog, warnings: [...warnings, ...db.warnings, `${where}: ${db.deprecationNotice}`] };
   } finally {

@@ -9,8 +9,10 @@
  *                                       under --dir/--from-dir
  *
  * As in containers/image, PATH ends at the first `:`, so a layout path
- * cannot contain one. As in oc, one leading `/` after `file://` is dropped and
- * a host in a file:// name is kept but not used for the on-disk path.
+ * cannot contain one, except a Windows drive letter (`oci:C:\layouts\x:tag`,
+ * `oci:D:/x`; ref names never start with `/` or `\`, so this is unambiguous).
+ * As in oc, one leading `/` after `file://` is dropped and a host in a
+ * file:// name is kept but not used for the on-disk path.
  */
 import { parseDigest, type Digest } from '../oci/digest.js';
 import { quoted } from '../util/quoted.js';
@@ -57,7 +59,7 @@ function hasControl(s: string): boolean {
 
 function parseOci(input: string): OciReference {
   const within = input.slice('oci:'.length);
-  const colon = within.indexOf(':');
+  const colon = within.indexOf(':', /^[A-Za-z]:[\\/]/.test(within) ? 2 : 0);
   const path = colon >= 0 ? within.slice(0, colon) : within;
   const ref = colon >= 0 ? within.slice(colon + 1) : undefined;
   if (path === '') throw new InvalidReferenceError(input, 'oci: needs a directory path');

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import path, { join, type PlatformPath } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestOf, isDigest, parseDigest, type Digest } from '../../oci/digest.js';
@@ -39,6 +39,11 @@ export class FileStoreError extends Error {
   readonly code = 'ERR_FILE_STORE';
 }
 
+/** `<root>/v2/<repo…>`, with the platform's separators (`p` is path.win32 in tests). */
+export function repositoryDir(root: string, repository: string, p: PlatformPath = path): string {
+  return p.join(p.resolve(root), 'v2', ...repository.split('/'));
+}
+
 /** One repository of a disk store. */
 export class FileRepository {
   readonly dir: string;
@@ -48,7 +53,7 @@ export class FileRepository {
     readonly repository: string,
   ) {
     if (!isValidRepositoryName(repository)) throw new FileStoreError(`invalid repository name ${repository}`);
-    this.dir = join(resolve(root), 'v2', ...repository.split('/'));
+    this.dir = repositoryDir(root, repository);
   }
 
   blobPath(digest: Digest): string {

@@ -1,0 +1,18 @@
+/**
+ * The commands that need no native module: everything that mirrors, inspects
+ * or extracts images and the credentials they use. The single-file CLI
+ * (scripts/bundle.mjs, src/cli/main-single.ts) carries exactly these.
+ */
+import type { CommandTable } from './run-cli.js';
+
+export const MIRRORING_COMMANDS: CommandTable = {
+  image: async () => (await import('./commands/image-command.js')).imageCommand(),
+  release: async () => (await import('./commands/release-command.js')).releaseCommand(),
+  catalog: async () => (await import('./commands/catalog-command.js')).catalogCommand(),
+  login: async () => (await import('./commands/login.js')).loginCommand(),
+  logout: async () => (await import('./commands/logout.js')).logoutCommand(),
+  'pull-secret': async () => (await import('./commands/pull-secret.js')).pullSecretCommand(),
+};
+
+/** Commands that open SQLite (better-sqlite3) and so need the full bundle. */
+export const SERVER_COMMAND_NAMES = ['serve', 'gc', 'user', 'robot', 'cert'] as const;

@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+// Only the error class: the config schema (zod, yaml) loads with the commands that need it.
+import { ConfigError } from '../config/config-error.js';
+import { AIRLOCK_VERSION } from '../version.js';
+import { CliError } from './cli-error.js';
+
+/** Each command's module, imported only when the command (or `--help`) is run. */
+export type CommandTable = Record<string, () => Promise<Command>>;
+
+/**
+ * Parses argv against the table: `airlock image mirror` loads only the image
+ * commands; `airlock --help` (or an unknown command) loads them all so the
+ * help lists every one. Known errors print one line; the exit code is 2.
+ */
+export async function runCli(commands: CommandTable, argv: readonly string[] = process.argv): Promise<void> {
+  const program = new Command()
+    .name('airlock')
+    .description('Mirror registry and mirroring CLI for disconnected OpenShift and Kubernetes installs')
+    .version(AIRLOCK_VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+  try {
+    const first = argv[2];
+    const names = first !== undefined && Object.hasOwn(commands, first) ? [first] : Object.keys(commands);
+    for (const name of names) program.addCommand(await commands[name]!());
+    await program.parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    if (e instanceof ConfigError || e instanceof CliError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  }
+}

@@ -132,4 +132,9 @@ export class LayerStack {
     }
     return false;
   }
+
+  /** True when no layer still to come can add anything under `path` (settled, or an opaque directory). */
+  closed(path: string): boolean {
+    return this.settled(path) || this.whiteouts.seals(path);
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * `image extract`: reads one image (a registry, an OCI layout or oc's disk
  * store, through the transport seam), picks its platform, and walks its
- * layers from the top-most down, putting every visible entry that a target
+ * layers from the top-most down (image-walk.ts), putting every visible entry that a target
  * selects into that target's staging directory. Each layer is verified
  * against its digest while it streams; only when every layer read has
  * verified, every hard link found its file and no target has a conflict are

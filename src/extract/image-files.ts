@@ -40,8 +40,8 @@ export interface ReadImageFilesOptions {
   readonly maxBytes: number;
   /** Cap on one file (default maxBytes). */
   readonly maxFileBytes?: number;
-  /** Asked after each layer: true ends the walk there. */
-  readonly until?: (got: ImageFiles) => boolean;
+  /** Asked after each layer with what was read so far: true ends the walk there. */
+  readonly until?: (got: Pick<ImageFiles, 'files' | 'links'>) => boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -50,11 +50,10 @@ export async function readImageFiles(src: ImageSource, layers: readonly BlobInfo
   const files = new Map<string, Buffer>();
   const links = new Map<string, LayerEntry>();
   let total = 0;
-  const got = (layersRead: number): ImageFiles => ({ files, links, layersRead });
   const walked = await walkImage(src, layers, {
     under: paths,
     signal: o.signal,
-    stopAfterLayer: o.until && (() => o.until!(got(0))),
+    stopAfterLayer: o.until && (() => o.until!({ files, links })),
     visit: async (entry, body) => {
       total -= files.get(entry.path)?.length ?? 0;
       files.delete(entry.path);
@@ -69,7 +68,7 @@ export async function readImageFiles(src: ImageSource, layers: readonly BlobInfo
       files.set(entry.path, data);
     },
   });
-  return got(walked.layersRead);
+  return { files, links, layersRead: walked.layersRead };
 }
 
 export interface TreeLimits {

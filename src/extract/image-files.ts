@@ -102,7 +102,8 @@ async function* capped(body: Readable, budget: { left: number }, what: string, l
 export async function writeImageTree(src: ImageSource, layers: readonly BlobInfo[], path: string, into: string, limits: TreeLimits, signal?: AbortSignal): Promise<WrittenTree> {
   const want = imagePath(path);
   const made = new Set<string>(['.']);
-  const written = new Set<string>();
+  /** Bytes of each file written, by relative path (a same-layer replacement gives them back). */
+  const written = new Map<string, number>();
   const budget = { left: limits.maxBytes };
   let files = 0;
   let skipped = 0;
@@ -114,7 +115,10 @@ export async function writeImageTree(src: ImageSource, layers: readonly BlobInfo
     visit: async (entry, body, at) => {
       found = true;
       const rel = relOf(entry.path);
-      if (at.decision === 'replace' && written.delete(rel)) {
+      const earlier = at.decision === 'replace' ? written.get(rel) : undefined;
+      if (earlier !== undefined) {
+        written.delete(rel);
+        budget.left += earlier;
         files--;
         await rm(join(into, rel), { force: true });
       }
@@ -129,13 +133,14 @@ export async function writeImageTree(src: ImageSource, layers: readonly BlobInfo
         await mkdir(join(into, parent), { recursive: true, mode: 0o700 });
         made.add(parent);
       }
+      const before = budget.left;
       const fh = await open(join(into, rel), 'wx', 0o600);
       try {
         await pipeline(capped(body, budget, `/${want}`, limits.maxBytes), fh.createWriteStream());
       } finally {
         await fh.close().catch(() => undefined);
       }
-      written.add(rel);
+      written.set(rel, before - budget.left);
     },
   });
   return { files, bytes: limits.maxBytes - budget.left, skipped, found };

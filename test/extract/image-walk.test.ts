@@ -155,6 +155,19 @@ describe('image walk', () => {
 });
 
 describe('image file sinks', () => {
+  it('a later entry of the same layer replaces an earlier one, in both sinks', async () => {
+    const { src, descs } = image([[{ name: 'c/x', data: 'lower' }], [{ name: 'c/x', data: 'first!' }, { name: 'c/x', data: 'second' }]]);
+    const got = await readImageFiles(src, descs, ['c'], { maxBytes: 100 });
+    assert.equal(got.files.get('c/x')?.toString(), 'second');
+    const into = await mkdtemp(join(tmpdir(), 'airlock-image-walk-'));
+    try {
+      assert.deepEqual(await writeImageTree(src, descs, 'c', into, { maxBytes: 100, maxFiles: 1 }), { files: 1, bytes: 6, skipped: 0, found: true });
+      assert.equal(await readFile(join(into, 'x'), 'utf8'), 'second');
+    } finally {
+      await rm(into, { recursive: true, force: true });
+    }
+  });
+
   it('readImageFiles keeps the visible files under the paths, and its caps', async () => {
     const { src, descs } = image([
       [{ name: 'm/a', data: 'lower-a' }, { name: 'm/b', data: 'lower-b' }, { name: 'n/c', data: 'not asked' }],

@@ -1,7 +1,7 @@
 /**
  * `image extract`: reads one image (a registry, an OCI layout or oc's disk
  * store, through the transport seam), picks its platform, and walks its
- * layers from the top-most down, putting every visible entry that a target
+ * layers from the top-most down (image-walk.ts), putting every visible entry that a target
  * selects into that target's staging directory. Each layer is verified
  * against its digest while it streams; only when every layer read has
  * verified, every hard link found its file and no target has a conflict are
@@ -20,7 +20,8 @@ import type { Digest } from '../oci/digest.js';
 import { EntryWriter, type ExtractedEntry } from './entry-writer.js';
 import { ExtractError, ExtractUsageError } from './errors.js';
 import { LayerStack } from './layer-stack.js';
-import { UnsafeTarEntryError, walkLayer } from './layer-tar.js';
+import { walkImage } from './image-walk.js';
+import { UnsafeTarEntryError } from './layer-tar.js';
 import { pickImage, type PlatformFilter } from './platform.js';
 import { DryRunSink, type ExtractSink } from './sink.js';
 import { StagingTree } from './staging.js';
@@ -84,23 +85,12 @@ export async function extractImage(o: ExtractOptions): Promise<ExtractSummary> {
       const writer = new EntryWriter(o.targets, sinks, { onlyFiles: o.onlyFiles ?? false, preserveOwnership: o.preserveOwnership ?? false, root, warn: o.warn, onEntry: o.onEntry });
       const stack = new LayerStack();
       const literals = o.targets.map((t) => t.selector.literal);
-      let read = 0;
-      for (let i = refs.layers.length - 1; i >= 0; i--) {
-        const layer = refs.layers[i]!;
-        const at = { layer: i, digest: layer.digest };
-        await walkLayer(
-          src,
-          layer,
-          async (entry, body) => {
-            const d = stack.decide(entry, i, layer.digest);
-            if (d !== 'whiteout' && d !== 'hidden') await writer.entry(entry, at, body, stack);
-          },
-          o.signal,
-        );
-        stack.endLayer();
-        read++;
-        if (writer.waiting === 0 && literals.every((l) => l !== undefined && stack.settled(l))) break;
-      }
+      const { layersRead } = await walkImage(src, refs.layers, {
+        view: stack,
+        visit: (entry, body, at) => writer.entry(entry, at, body, stack),
+        stopAfterLayer: () => writer.waiting === 0 && literals.every((l) => l !== undefined && stack.settled(l)),
+        signal: o.signal,
+      });
       const unresolved = writer.unresolved();
       if (unresolved.length > 0) throw new UnsafeTarEntryError(unresolved.join('\n'));
       for (let t = 0; t < o.targets.length; t++) {
@@ -121,7 +111,7 @@ export async function extractImage(o: ExtractOptions): Promise<ExtractSummary> {
         ...(picked.list ? { listDigest: picked.list.digest } : {}),
         ...(picked.platform ? { platform: picked.platform } : {}),
         layers: refs.layers.length,
-        layersRead: read,
+        layersRead,
         targets: o.targets.map((t, i) => ({ arg: t.arg, to: t.to, ...writer.counts[i]! })),
       };
     } catch (e) {

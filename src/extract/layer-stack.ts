@@ -1,6 +1,8 @@
 /**
  * The union of an image's layers, decided entry by entry while walking them
- * from the top-most down (so the first occurrence of a path wins):
+ * from the top-most down (so the first occurrence of a path wins). This is
+ * the one copy of these rules: image-walk.ts decides every entry with it, for
+ * `image extract` and every other reader of an image's files.
  *
  * - whiteouts (`.wh.NAME`, `.wh..wh..opq`) hide what lower layers hold;
  * - a path an upper layer already provided is not taken from a lower one,
@@ -131,5 +133,10 @@ export class LayerStack {
       if (a !== undefined && a.kind !== 'dir') return true;
     }
     return false;
+  }
+
+  /** True when no layer still to come can add anything under `path` (settled, or an opaque directory). */
+  closed(path: string): boolean {
+    return this.settled(path) || this.whiteouts.seals(path);
   }
 }

@@ -50,4 +50,9 @@ export class Whiteouts {
     }
     return false;
   }
+
+  /** True when a layer below the ones seen cannot provide anything under `dir` (hidden, or made opaque). */
+  seals(dir: string): boolean {
+    return this.opaque.has(dir) || this.opaque.has('') || this.hides(dir);
+  }
 }

@@ -11,8 +11,8 @@ import type { BlobInfo, ImageSource, RawManifest } from '../transports/types.js'
 import { verified } from '../transports/verify-stream.js';
 import { hostGoArch } from './arch.js';
 import { parseImageReferences, ReleasePayloadError, type ImageStream } from './image-references.js';
-import { readEntry, walkLayer } from '../extract/layer-tar.js';
-import { Whiteouts } from '../extract/whiteouts.js';
+import { ImageFilesLimitError, readImageFiles } from '../extract/image-files.js';
+import { readEntry } from '../extract/layer-tar.js';
 import { parseReleaseMetadata, type ReleaseMetadata } from './release-metadata.js';
 
 export const MANIFESTS_DIR = 'release-manifests';
@@ -83,39 +83,34 @@ export async function readConfig(src: ImageSource, image: RawManifest, signal?: 
   return { config, layers: refs.layers };
 }
 
+/**
+ * The files under /release-manifests/, by name relative to it, from the
+ * layers down to the first that holds image-references (the one image walk,
+ * extract/image-walk.ts). image-references and release-metadata must not be links.
+ */
+async function readManifests(src: ImageSource, layers: readonly BlobInfo[], where: string, signal?: AbortSignal): Promise<Map<string, Buffer>> {
+  const key = (name: string): string => `${MANIFESTS_DIR}/${name}`;
+  const got = await readImageFiles(src, layers, [MANIFESTS_DIR], {
+    maxBytes: TOTAL_LIMIT,
+    maxFileBytes: FILE_LIMIT,
+    until: (g) => g.files.has(key('image-references')) || g.links.has(key('image-references')),
+    signal,
+  }).catch((e: unknown) => {
+    throw e instanceof ImageFilesLimitError ? new ReleasePayloadError(`${where}: ${e.message}`) : e;
+  });
+  for (const name of ['image-references', 'release-metadata']) {
+    if (got.links.has(key(name))) throw new ReleasePayloadError(`${where}: /${key(name)} is a link; refusing to follow it`);
+  }
+  return new Map([...got.files].map(([path, data]) => [path.slice(MANIFESTS_DIR.length + 1), data]));
+}
+
 export async function readRelease(src: ImageSource, reference: string, opts: ReadReleaseOptions = {}): Promise<ReleaseImage> {
   const top = await src.getManifest(reference, opts.signal);
   const isList = isIndexMediaType(top.mediaType) || manifestRefs(top).kind === 'index';
   const { image, platforms } = await selectPlatform(src, top, opts.platform);
   const { config, layers } = await readConfig(src, image, opts.signal);
   const where = `${src.description}${isDigest(reference) ? '@' : ':'}${reference}`;
-  const files = new Map<string, Buffer>();
-  const whiteouts = new Whiteouts();
-  let total = 0;
-  for (const layer of [...layers].reverse()) {
-    await walkLayer(
-      src,
-      layer,
-      async (entry, body) => {
-        if (whiteouts.note(entry)) return;
-        if (!entry.path.startsWith(`${MANIFESTS_DIR}/`) || whiteouts.hides(entry.path)) return;
-        const name = entry.path.slice(MANIFESTS_DIR.length + 1);
-        if (files.has(name) || name === '') return;
-        if (entry.type === 'symlink' || entry.type === 'link') {
-          if (name === 'image-references' || name === 'release-metadata') throw new ReleasePayloadError(`${where}: /${entry.path} is a link; refusing to follow it`);
-          return;
-        }
-        if (entry.type !== 'file' && entry.type !== 'contiguous-file') return;
-        const data = await readEntry(body, FILE_LIMIT, `/${entry.path}`);
-        total += data.length;
-        if (total > TOTAL_LIMIT) throw new ReleasePayloadError(`${where}: /${MANIFESTS_DIR} is larger than ${TOTAL_LIMIT} bytes`);
-        files.set(name, data);
-      },
-      opts.signal,
-    );
-    whiteouts.endLayer();
-    if (files.has('image-references')) break;
-  }
+  const files = await readManifests(src, layers, where, opts.signal);
   const refsFile = files.get('image-references');
   if (refsFile === undefined) {
     throw new ReleasePayloadError(`${where} is not a release image: /${MANIFESTS_DIR}/image-references was not found in its ${layers.length} layer(s)`);

@@ -23,10 +23,11 @@ import { PlaceholderPatcher, RELEASE_ARCHITECTURE_MARKER, RELEASE_IMAGE_MARKER, 
 import { openWithMirrors } from './component-source.js';
 import { ExtractError, parseCommandOs, selectTargets, type ExtractTarget } from './extract-targets.js';
 import { componentsOf } from './image-references.js';
-import { walkLayer, type LayerEntry } from '../extract/layer-tar.js';
-import { Whiteouts } from '../extract/whiteouts.js';
+import { manifestRefs } from '../copy/manifest-refs.js';
+import { walkImage } from '../extract/image-walk.js';
+import type { LayerEntry } from '../extract/layer-tar.js';
 import type { DigestMirrors } from './mirror-policy.js';
-import { readConfig, readRelease, releaseName, releasePlatform, selectPlatform, type ImageConfig } from './payload-reader.js';
+import { readRelease, releaseName, releasePlatform, selectPlatform, type ImageConfig } from './payload-reader.js';
 import { releaseInfoDoc, renderReleaseInfo } from './release-info.js';
 
 export interface ReleaseExtractOptions {
@@ -56,22 +57,22 @@ async function openRelease(o: ReleaseExtractOptions): Promise<{ src: ImageSource
   return { src: await openSource(o.env, o.from), within };
 }
 
-/** Walks `image`'s layers top-most first; `onFile` gets the first regular file at `path`. */
+/** Walks `image`'s layers top-most first (the one image walk); `onFile` gets the visible regular file at `path`, which must not be a link. */
 async function findFile(src: ImageSource, image: RawManifest, path: string, onFile: (e: LayerEntry, body: Readable) => Promise<void>): Promise<boolean> {
-  const { layers } = await readConfig(src, image);
-  const whiteouts = new Whiteouts();
+  const refs = manifestRefs(image);
+  if (refs.kind !== 'image') throw new ExtractError(`manifest ${image.digest} is not an image`);
   let found = false;
-  for (const layer of [...layers].reverse()) {
-    await walkLayer(src, layer, async (entry, body) => {
-      if (whiteouts.note(entry) || found || entry.path !== path) return;
-      if (entry.type === 'symlink' || entry.type === 'link') throw new ExtractError(`/${path} in layer ${layer.digest} is a ${entry.type} to ${entry.linkname}; refusing to follow it`);
-      if (entry.type !== 'file' && entry.type !== 'contiguous-file') throw new ExtractError(`/${path} in layer ${layer.digest} is not a regular file (${entry.type})`);
+  await walkImage(src, refs.layers, {
+    under: [path],
+    visit: async (entry, body, at) => {
+      if (entry.path !== path) return;
+      if (entry.type === 'symlink' || entry.type === 'link') throw new ExtractError(`/${path} in layer ${at.digest} is a ${entry.type} to ${entry.linkname}; refusing to follow it`);
+      if (entry.type !== 'file' && entry.type !== 'contiguous-file') throw new ExtractError(`/${path} in layer ${at.digest} is not a regular file (${entry.type})`);
       found = true;
       await onFile(entry, body);
-    });
-    whiteouts.endLayer();
-    if (found || whiteouts.hides(path)) break;
-  }
+      return 'stop';
+    },
+  });
   return found;
 }
 

@@ -83,11 +83,11 @@ describe('image mirror --blob-cache', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const mirror = async (repo: string, cache: boolean): Promise<Record<string, number>> => {
-    const args = ['image', 'mirror', '--insecure', '-o', 'json', ...(cache ? ['--blob-cache'] : []), `${src.hostPort}/src/app:v1`, `${dst.hostPort}/${repo}`];
+  const mirror = async (repo: string, cache: boolean, to: AirlockHandle = dst): Promise<Record<string, number>> => {
+    const args = ['image', 'mirror', '--insecure', '-o', 'json', ...(cache ? ['--blob-cache'] : []), `${src.hostPort}/src/app:v1`, `${to.hostPort}/${repo}`];
     const r = await runAirlockCli(args, { cwd: work, env: { HOME: work, XDG_CACHE_HOME: join(work, 'cache') } });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(await checkImageTree(dst.url, repo, img.digest), [], repo);
+    assert.deepEqual(await checkImageTree(to.url, repo, img.digest), [], repo);
     return (JSON.parse(r.stdout) as { stats: { blobs: Record<string, number> } }).stats.blobs;
   };
 
@@ -97,9 +97,18 @@ describe('image mirror --blob-cache', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.deepEqual(await mirror('second/app', true), { uploaded: 0, mounted: 3, exists: 0, deduped: 0 }, 'mounted from first/app');
     assert.deepEqual(await mirror('third/app', false), { uploaded: 3, mounted: 0, exists: 0, deduped: 0 }, 'without the cache: uploaded');
-    // Stale entries (a repository that never held the blobs) cost a declined mount, nothing else.
-    const doc = JSON.parse(await readFile(file, 'utf8')) as { blobs: [string, string[]][] };
-    await writeFile(file, JSON.stringify({ version: 1, blobs: doc.blobs.map(([k]) => [k, ['gone/repo']]) }));
-    assert.deepEqual(await mirror('fourth/app', true), { uploaded: 3, mounted: 0, exists: 0, deduped: 0 });
+    // Stale entries (a repository that never held the blobs) cost a declined mount, nothing else. airlock
+    // serve takes `from` as a hint and mounts from any readable holder, so the stale entries point at a
+    // fresh registry where nothing holds the blobs.
+    const fresh = await startAirlock();
+    try {
+      const doc = JSON.parse(await readFile(file, 'utf8')) as { blobs: [string, string[]][] };
+      const moved = doc.blobs.map(([k]): [string, string[]] => [k.split(dst.hostPort).join(fresh.hostPort), ['gone/repo']]);
+      assert.ok(moved.every(([k]) => k.includes(fresh.hostPort)), 'entries keyed by the destination store');
+      await writeFile(file, JSON.stringify({ version: 1, blobs: moved }));
+      assert.deepEqual(await mirror('fourth/app', true, fresh), { uploaded: 3, mounted: 0, exists: 0, deduped: 0 });
+    } finally {
+      await fresh.close();
+    }
   });
 });

@@ -7,7 +7,8 @@
 import type { Digest } from '../oci/digest.js';
 import { tagGlobMatcher } from '../reference/image-name.js';
 import { formatImageReference, type ImageReference } from '../reference/transport-ref.js';
-import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
+import { storeContents, storeContentsText } from '../transports/file-store/store-contents.js';
+import { fileSourceRoot, openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
 import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
@@ -124,6 +125,11 @@ export async function expandMappings(env: TransportEnv, mappings: readonly Mappi
       const tags: string[] = [];
       for await (const t of source.listTags(signal)) if (match(t)) tags.push(t);
       await source.close();
+      if (tags.length === 0 && src.transport === 'file') {
+        const root = fileSourceRoot(env);
+        const held = storeContentsText(await storeContents(root));
+        throw new MappingError(`${m.origin}: ${formatImageReference(src)} matches no image in the disk store ${root}: ${held}`);
+      }
       for (const t of tags.sort()) add(withTag(src, t), t, t, m);
       continue;
     }

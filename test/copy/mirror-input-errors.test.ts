@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAirlockCli, type CliResult } from '../helpers/airlock-process.js';
@@ -27,5 +27,24 @@ describe('image mirror input errors', () => {
   it('a destination tag given twice while expanding mappings is a one-line error with exit 2', async () => {
     const r = await runAirlockCli(['image', 'mirror', 'file://a:v1=file://x:t', 'file://c:v1=file://x:t'], { cwd: work });
     assertOneLineError(r, 2, /^error: argument 2: each destination tag may only be specified once: file:\/\/x:t$/);
+  });
+
+  it('a file:// glob that matches nothing exits non-zero: a --from-dir with no v2/ store is named', async () => {
+    const wrong = join(work, 'wrong', 'path');
+    const r = await runAirlockCli(['image', 'mirror', `--from-dir=${wrong}`, 'file://openshift/release:4.12.0*', 'file://copy/release'], { cwd: work });
+    assertOneLineError(r, 2, /file:\/\/openshift\/release:4\.12\.0\* matches no image in the disk store .*wrong\/path: it has no v2\/ store/);
+    assert.doesNotMatch(r.stderr, /0 images/);
+  });
+
+  it('a file:// glob that matches nothing lists the repositories and tags the store does hold', async () => {
+    const store = join(work, 'store');
+    const digest = `sha256:${'a'.repeat(64)}`;
+    for (const [repo, tags] of [['openshift/release', ['4.13.0-x86_64', '4.13.1-x86_64']], ['openshift/release-images', ['4.13.0']]] as const) {
+      const manifests = join(store, 'v2', ...repo.split('/'), 'manifests');
+      await mkdir(manifests, { recursive: true });
+      for (const t of tags) await symlink(digest, join(manifests, t));
+    }
+    const r = await runAirlockCli(['image', 'mirror', `--from-dir=${store}`, 'file://openshift/release:4.12.0*', 'file://copy/release'], { cwd: work });
+    assertOneLineError(r, 2, /matches no image in the disk store .*store: it holds openshift\/release \(4\.13\.0-x86_64, 4\.13\.1-x86_64\), openshift\/release-images \(4\.13\.0\)$/);
   });
 });

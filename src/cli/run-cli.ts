@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { AIRLOCK_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
+import { failureLine } from './failure-line.js';
 
 /** Each command's module, imported only when the command (or `--help`) is run. */
 export type CommandTable = Record<string, () => Promise<Command>>;
@@ -11,6 +12,7 @@ export type CommandTable = Record<string, () => Promise<Command>>;
  * Parses argv against the table: `airlock image mirror` loads only the image
  * commands; `airlock --help` (or an unknown command) loads them all so the
  * help lists every one. Known errors print one line; the exit code is 2.
+ * Failures of the network, TLS or a registry print one line too (exit 1).
  */
 export async function runCli(commands: CommandTable, argv: readonly string[] = process.argv): Promise<void> {
   const program = new Command()
@@ -29,7 +31,8 @@ export async function runCli(commands: CommandTable, argv: readonly string[] = p
       process.stderr.write(`error: ${e.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+    const line = failureLine(e);
+    process.stderr.write(`error: ${line ?? (e as Error).stack ?? String(e)}\n`);
     process.exit(1);
   }
 }

@@ -9,6 +9,7 @@ import { tagGlobMatcher } from '../reference/image-name.js';
 import { formatImageReference, type ImageReference } from '../reference/transport-ref.js';
 import { storeContents, storeContentsText } from '../transports/file-store/store-contents.js';
 import { fileSourceRoot, openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
+import { RegistryUnreachableError } from '../transports/registry/http-errors.js';
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
 import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
@@ -174,6 +175,8 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   const cap = new StoreCap(o.maxRegistries ?? DEFAULT_MAX_REGISTRIES);
   o.copy.emit({ type: 'planned', images: jobs.reduce((n, j) => n + j.targets.length, 0) });
   let stop = false;
+  /** A registry that cannot be reached at all ends the run with its one message (unless --continue-on-error). */
+  let unreachable: RegistryUnreachableError | undefined;
   let next = 0;
   let attachments = 0;
   const finder = new AttachmentFinder();
@@ -224,6 +227,11 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
         o.copy.emit({ type: 'warning', message: `Image ${label} does not exist and will not be mirrored` });
         return;
       }
+      if (!o.continueOnError && e instanceof RegistryUnreachableError) {
+        unreachable ??= e;
+        stop = true;
+        return;
+      }
       errors.push({ source: label, message: (e as Error).message });
       o.copy.emit({ type: 'failed', source: label, message: (e as Error).message, targets: job.targets.length, missing: false });
       if (!o.continueOnError) stop = true;
@@ -234,5 +242,6 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
   for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
+  if (unreachable !== undefined) throw unreachable;
   return { images, missing, errors, attachments };
 }

@@ -56,6 +56,8 @@ export interface MirrorOptions {
   readonly env: TransportEnv;
   readonly copy: ImageCopyOptions;
   readonly skipMissing?: boolean;
+  /** Appended (after `; `) to the error of a source that does not exist when skipMissing is off. */
+  readonly missingHint?: string;
   readonly continueOnError?: boolean;
   /** Do not copy signatures, attestations, SBOMs and referrers along (oc-mirror's --remove-signatures). */
   readonly skipSignatures?: boolean;
@@ -232,8 +234,9 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
         stop = true;
         return;
       }
-      errors.push({ source: label, message: (e as Error).message });
-      o.copy.emit({ type: 'failed', source: label, message: (e as Error).message, targets: job.targets.length, missing: false });
+      const message = e instanceof ImageNotFoundError && o.missingHint !== undefined ? `${e.message}; ${o.missingHint}` : (e as Error).message;
+      errors.push({ source: label, message });
+      o.copy.emit({ type: 'failed', source: label, message, targets: job.targets.length, missing: false });
       if (!o.continueOnError) stop = true;
     }
   };

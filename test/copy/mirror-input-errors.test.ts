@@ -47,4 +47,17 @@ describe('image mirror input errors', () => {
     const r = await runAirlockCli(['image', 'mirror', `--from-dir=${store}`, 'file://openshift/release:4.12.0*', 'file://copy/release'], { cwd: work });
     assertOneLineError(r, 2, /matches no image in the disk store .*store: it holds openshift\/release \(4\.13\.0-x86_64, 4\.13\.1-x86_64\), openshift\/release-images \(4\.13\.0\)$/);
   });
+
+  it('a missing source image names --skip-missing in its error; with the flag the run succeeds', async () => {
+    const store = join(work, 'missing-store');
+    await mkdir(join(store, 'v2', 'app', 'one', 'manifests'), { recursive: true });
+    const args = ['image', 'mirror', `--from-dir=${store}`, `--dir=${join(work, 'out')}`, 'file://app/one:v1', 'file://copy/one'];
+    const r = await runAirlockCli(args, { cwd: work });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error: file:\/\/app\/one:v1: .*no manifest v1; rerun with --skip-missing to skip missing images$/m);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+    const skipped = await runAirlockCli([...args, '--skip-missing', `--missing-file=${join(work, 'missing.txt')}`], { cwd: work });
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(skipped.stderr, /warning: Image file:\/\/app\/one:v1 does not exist/);
+  });
 });

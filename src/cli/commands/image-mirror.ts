@@ -82,7 +82,7 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
   const say = (line: string): void => executor.console.message(line);
   try {
     const { items } = await asUserError(() => new MappingCollector(mappings).collect({ env: executor.env, warn: (m) => say(`warning: ${m}`) }));
-    const plan = makePlan(items, { dryRun, skipMissing: f.skipMissing === true, continueOnError: f.continueOnError === true, attachments: !f.skipSignatures, platforms });
+    const plan = makePlan(items, { dryRun, skipMissing: f.skipMissing === true, missingHint: 'rerun with --skip-missing to skip missing images', continueOnError: f.continueOnError === true, attachments: !f.skipSignatures, platforms });
     const result = await executor.execute(plan, {
       onImage: (o) => {
         if (json || dryRun) return;

@@ -5,6 +5,12 @@ import { AIRLOCK_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
 import { failureLine } from './failure-line.js';
 
+/** A mistyped option or subcommand gets "(Did you mean …?)" at every level (addCommand copies no settings). */
+function suggestEverywhere(cmd: Command): void {
+  cmd.showSuggestionAfterError(true);
+  for (const sub of cmd.commands) suggestEverywhere(sub);
+}
+
 /** Each command's module, imported only when the command (or `--help`) is run. */
 export type CommandTable = Record<string, () => Promise<Command>>;
 
@@ -24,6 +30,7 @@ export async function runCli(commands: CommandTable, argv: readonly string[] = p
     const first = argv[2];
     const names = first !== undefined && Object.hasOwn(commands, first) ? [first] : Object.keys(commands);
     for (const name of names) program.addCommand(await commands[name]!());
+    suggestEverywhere(program);
     await program.parseAsync([...argv]);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode);

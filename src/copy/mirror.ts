@@ -7,7 +7,9 @@
 import type { Digest } from '../oci/digest.js';
 import { tagGlobMatcher } from '../reference/image-name.js';
 import { formatImageReference, type ImageReference } from '../reference/transport-ref.js';
-import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
+import { storeContents, storeContentsText } from '../transports/file-store/store-contents.js';
+import { fileSourceRoot, openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
+import { RegistryUnreachableError } from '../transports/registry/http-errors.js';
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
 import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
@@ -54,6 +56,8 @@ export interface MirrorOptions {
   readonly env: TransportEnv;
   readonly copy: ImageCopyOptions;
   readonly skipMissing?: boolean;
+  /** Appended (after `; `) to the error of a source that does not exist when skipMissing is off. */
+  readonly missingHint?: string;
   readonly continueOnError?: boolean;
   /** Do not copy signatures, attestations, SBOMs and referrers along (oc-mirror's --remove-signatures). */
   readonly skipSignatures?: boolean;
@@ -124,6 +128,11 @@ export async function expandMappings(env: TransportEnv, mappings: readonly Mappi
       const tags: string[] = [];
       for await (const t of source.listTags(signal)) if (match(t)) tags.push(t);
       await source.close();
+      if (tags.length === 0 && src.transport === 'file') {
+        const root = fileSourceRoot(env);
+        const held = storeContentsText(await storeContents(root));
+        throw new MappingError(`${m.origin}: ${formatImageReference(src)} matches no image in the disk store ${root}: ${held}`);
+      }
       for (const t of tags.sort()) add(withTag(src, t), t, t, m);
       continue;
     }
@@ -168,6 +177,8 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   const cap = new StoreCap(o.maxRegistries ?? DEFAULT_MAX_REGISTRIES);
   o.copy.emit({ type: 'planned', images: jobs.reduce((n, j) => n + j.targets.length, 0) });
   let stop = false;
+  /** A registry that cannot be reached at all ends the run with its one message (unless --continue-on-error). */
+  let unreachable: RegistryUnreachableError | undefined;
   let next = 0;
   let attachments = 0;
   const finder = new AttachmentFinder();
@@ -218,8 +229,14 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
         o.copy.emit({ type: 'warning', message: `Image ${label} does not exist and will not be mirrored` });
         return;
       }
-      errors.push({ source: label, message: (e as Error).message });
-      o.copy.emit({ type: 'failed', source: label, message: (e as Error).message, targets: job.targets.length, missing: false });
+      if (!o.continueOnError && e instanceof RegistryUnreachableError) {
+        unreachable ??= e;
+        stop = true;
+        return;
+      }
+      const message = e instanceof ImageNotFoundError && o.missingHint !== undefined ? `${e.message}; ${o.missingHint}` : (e as Error).message;
+      errors.push({ source: label, message });
+      o.copy.emit({ type: 'failed', source: label, message, targets: job.targets.length, missing: false });
       if (!o.continueOnError) stop = true;
     }
   };
@@ -228,5 +245,6 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
   for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
+  if (unreachable !== undefined) throw unreachable;
   return { images, missing, errors, attachments };
 }

@@ -115,6 +115,7 @@ export class MirrorExecutor {
       env: this.env,
       copy,
       skipMissing: p.skipMissing,
+      missingHint: p.missingHint,
       continueOnError: p.continueOnError,
       skipSignatures: !p.attachments,
       parallelImages: this.o.maxPerRegistry * maxRegistry,

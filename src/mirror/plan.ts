@@ -69,6 +69,8 @@ export interface PlanOptions {
   readonly dryRun: boolean;
   /** A source that does not exist is listed (missing), not an error. */
   readonly skipMissing: boolean;
+  /** Appended to the error of a source that does not exist: the command's own way past it (e.g. its --skip-missing). */
+  readonly missingHint?: string;
   /** Keep copying other items after an error (the run still fails). */
   readonly continueOnError: boolean;
   /** Copy cosign `sha256-<hex>.sig/.att/.sbom` tags and OCI referrers along with each image. */

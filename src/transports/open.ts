@@ -28,6 +28,11 @@ export function referenceWithin(ref: ImageReference): string | undefined {
   }
 }
 
+/** The disk store `file://` sources are read from: --from-dir, else --dir, else the current directory. */
+export function fileSourceRoot(env: TransportEnv): string {
+  return env.fromDir ?? env.dir ?? process.cwd();
+}
+
 export async function openSource(env: TransportEnv, ref: ImageReference): Promise<ImageSource> {
   switch (ref.transport) {
     case 'docker':
@@ -35,7 +40,7 @@ export async function openSource(env: TransportEnv, ref: ImageReference): Promis
     case 'oci':
       return new OciLayoutSource(await OciLayout.open(ref.path, { create: false }));
     case 'file':
-      return new FileSource(env.fromDir ?? env.dir ?? process.cwd(), ref.name.repository);
+      return new FileSource(fileSourceRoot(env), ref.name.repository);
   }
 }
 

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { BlobLocations, defaultBlobLocationsFile } from '../../copy/blob-locations.js';
-import { MappingError, type Mapping } from '../../copy/mappings.js';
+import { MappingError } from '../../copy/mappings.js';
 import { DEFAULT_MAX_REGISTRIES } from '../../copy/mirror.js';
 import { MappingCollector, readMappings } from '../../mirror/collectors/mapping.js';
 import { MirrorExecutor } from '../../mirror/executor.js';
@@ -48,9 +48,10 @@ function platformsOf(f: MirrorFlags): PlatformSelection {
   return p;
 }
 
-async function userMappings(args: string[], files: string[]): Promise<Mapping[]> {
+/** A MappingError (bad input: reading, parsing or expanding mappings) is the user's to fix: one line, exit 2. */
+async function asUserError<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return await readMappings(args, files);
+    return await work();
   } catch (e) {
     if (e instanceof MappingError) throw new CliError(e.message);
     throw e;
@@ -60,7 +61,7 @@ async function userMappings(args: string[], files: string[]): Promise<Mapping[]>
 async function mirror(args: string[], f: MirrorFlags): Promise<void> {
   const started = Date.now();
   const platforms = platformsOf(f);
-  const mappings = await userMappings(args, f.filename);
+  const mappings = await asUserError(() => readMappings(args, f.filename));
   const json = f.output === 'json';
   const dryRun = f.dryRun === true;
   const hub = await hubOptions(f, { sides: true, retries: true });
@@ -80,8 +81,8 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
   });
   const say = (line: string): void => executor.console.message(line);
   try {
-    const { items } = await new MappingCollector(mappings).collect({ env: executor.env, warn: (m) => say(`warning: ${m}`) });
-    const plan = makePlan(items, { dryRun, skipMissing: f.skipMissing === true, continueOnError: f.continueOnError === true, attachments: !f.skipSignatures, platforms });
+    const { items } = await asUserError(() => new MappingCollector(mappings).collect({ env: executor.env, warn: (m) => say(`warning: ${m}`) }));
+    const plan = makePlan(items, { dryRun, skipMissing: f.skipMissing === true, missingHint: 'rerun with --skip-missing to skip missing images', continueOnError: f.continueOnError === true, attachments: !f.skipSignatures, platforms });
     const result = await executor.execute(plan, {
       onImage: (o) => {
         if (json || dryRun) return;

@@ -25,6 +25,17 @@ export class RegistryHttpError extends Error {
   }
 }
 
+/**
+ * A registry that could not be reached at all (refused, unresolvable, plain
+ * http, untrusted TLS). No `code`: the message already says it all.
+ */
+export class RegistryUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryUnreachableError';
+  }
+}
+
 /** Reads at most `limit` bytes of a body as text and discards the rest. */
 export async function readLimited(body: Readable, limit = 64 * 1024): Promise<string> {
   const chunks: Buffer[] = [];

@@ -11,7 +11,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { AuthStore } from './auth-file.js';
 import { parseChallenges } from './challenge.js';
 import { RegistryAuth, type Scope, type TokenRequest } from './registry-auth.js';
-import { describeConnectError, readLimited, RegistryHttpError } from './http-errors.js';
+import { describeConnectError, readLimited, RegistryHttpError, RegistryUnreachableError } from './http-errors.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, waitFor, type RetryPolicy } from './retry.js';
 
 export interface RegistryHttpOptions {
@@ -176,7 +176,7 @@ export class RegistryHttp {
     }
     const reason = describeConnectError(lastError);
     const hint = this.opts.insecure ? '' : ` (for plain http or an unverified certificate use ${this.opts.insecureHint ?? '--insecure'}; for a private CA --certificate-authority)`;
-    throw new Error(`cannot reach registry ${this.registry}: ${reason}${hint}`, { cause: lastError });
+    throw new RegistryUnreachableError(`cannot reach registry ${this.registry}: ${reason}${hint}`, { cause: lastError });
   }
 
   private raw(origin: string, req: HttpRequest, authorization: string | undefined): Promise<Response> {

@@ -54,7 +54,7 @@ async function buildCli() {
       {
         name: 'no-native',
         setup(b) {
-          b.onResolve({ filter: /\/sqlite-read\.js$/ }, () => ({ path: unavailable }));
+          b.onResolve({ filter: /\/sqlite-(read|prune)\.js$/ }, () => ({ path: unavailable }));
           b.onResolve({ filter: /^(better-sqlite3|bindings)$/ }, (a) => ({ errors: [{ text: `${a.path} (native) is imported by ${relative(ROOT, a.importer)}; the single-file CLI must not carry it` }] }));
         },
       },

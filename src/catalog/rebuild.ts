@@ -34,9 +34,10 @@
  *   depend only on the original image and the filtered catalog (not on the
  *   filter's spelling, nor on the destination): the same inputs give the
  *   same bytes, hence the same digests.
- * - SQLite-only index images are refused (CatalogError, one line): a
- *   rebuilt catalog is FBC and converting the image (start-up command,
- *   labels) is not done yet.
+ * - A SQLite-only index image (only the `…index.database.v1` label) stays
+ *   SQLite: its new layer is the index's own database pruned to the
+ *   filtered catalog (rebuild-sqlite.ts, sqlite-prune.ts), at the labelled
+ *   path, so the image's own `opm registry serve` keeps serving it.
  */
 import { Readable } from 'node:stream';
 import { manifestRefs, platformString, type Platform } from '../copy/manifest-refs.js';
@@ -51,6 +52,7 @@ import { CatalogError } from './errors.js';
 import { filterTag } from './filter-tag.js';
 import { CONFIGS_LABEL, DATABASE_LABEL } from './index-image.js';
 import type { Catalog } from './model.js';
+import { prunedDatabaseLayer } from './rebuild-sqlite.js';
 import { imageDir, opmCacheFix, rebuildLayerEntries, rebuiltConfig, type ImageConfigDoc } from './rebuild-layer.js';
 
 export interface RebuildInput {
@@ -157,6 +159,18 @@ class Rebuild {
     return layer;
   }
 
+  /** The pruned database as a layer, once per distinct original image layers and path. */
+  private async databaseLayer(base: RawManifest, dbPath: string, what: string): Promise<BuiltLayer> {
+    const refs = manifestRefs(base);
+    const key = JSON.stringify(['sqlite', dbPath, refs.kind === 'image' ? refs.layers.map((l) => l.digest) : base.digest]);
+    let layer = this.layers.get(key);
+    if (layer === undefined) {
+      layer = await prunedDatabaseLayer(this.input.source, base, dbPath, this.input.catalog, what, this.signal);
+      this.layers.set(key, layer);
+    }
+    return layer;
+  }
+
   builtLayers(): { digest: Digest; size: number; diffId: Digest }[] {
     return [...this.layers.values()].map((l) => ({ digest: l.digest, size: l.blob.length, diffId: l.diffId }));
   }
@@ -170,16 +184,20 @@ class Rebuild {
     const name = platformString(platform ?? (config.os && config.architecture ? { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) } : undefined));
     const labels = config.config?.Labels ?? {};
     const configs = labels[CONFIGS_LABEL];
-    if (!configs) {
-      if (labels[DATABASE_LABEL]) {
-        throw new CatalogError(`rebuilding a filtered SQLite catalog is not supported; ${what} has only the ${DATABASE_LABEL} label (mirror it unfiltered, or use a file-based catalog image)`);
-      }
+    const database = labels[DATABASE_LABEL];
+    let layer: BuiltLayer;
+    let comment: string;
+    if (configs) {
+      const dir = imageDir(configs, `${what}: the ${CONFIGS_LABEL} label`);
+      const { removed } = opmCacheFix(config);
+      layer = await this.layerFor(dir, removed);
+      comment = `airlock: filtered catalog in /${dir}; opm cache ${[...new Set(removed)].sort().map((r) => `/${r}`).join(', ')} removed`;
+    } else if (database) {
+      layer = await this.databaseLayer(base, database, what);
+      comment = `airlock: filtered SQLite catalog in ${database}`;
+    } else {
       throw new CatalogError(`index image ${what} has no operator catalog: no ${CONFIGS_LABEL} or ${DATABASE_LABEL} label`);
     }
-    const dir = imageDir(configs, `${what}: the ${CONFIGS_LABEL} label`);
-    const { removed } = opmCacheFix(config);
-    const layer = await this.layerFor(dir, removed);
-    const comment = `airlock: filtered catalog in /${dir}; opm cache ${[...new Set(removed)].sort().map((r) => `/${r}`).join(', ')} removed`;
     const newConfig = rebuiltConfig(config, layer.diffId, comment);
 
     for (const l of refs.layers) await this.copyBlob(l);

@@ -165,31 +165,33 @@ describe('catalog mirror to a registry (loopback)', () => {
     assert.equal(bad.stderr, 'error: package nope is not in the catalog\n');
   });
 
-  it('--package with copying: the rebuilt catalog replaces the original index, and the CatalogSource names it', async () => {
-    const out = join(dir, 'm-rebuilt');
-    const tmp = join(dir, 'tmp-rebuilt');
-    await mkdir(tmp);
-    const r = await runAirlockCli(['catalog', 'mirror', '--insecure', '--no-progress', `${src.hostPort}/olm/fbc-index:v1`, `${mir.hostPort}/rebuilt`, '--to-manifests', out, '--package', 'etcd', '--skip-missing'], { env: { HOME: dir, TMPDIR: tmp }, cwd: dir, timeoutMs: 120_000 });
-    assert.equal(r.code, 0, r.stderr);
-    const m = r.stderr.match(/^info: rebuilt the filtered catalog as (\S+):([0-9a-f]{32}) \((sha256:[0-9a-f]{64}), 1 platform\(s\)\)$/m);
-    assert.ok(m, r.stderr);
-    const [, repo, tag, digest] = m;
-    assert.equal(repo, `${mir.hostPort}/rebuilt/olm-fbc-index`);
-    const cs = readYaml<CatalogSourceDoc>(await readFile(join(out, 'catalogSource.yaml'), 'utf8'));
-    assert.equal(cs.spec.image, `${repo}:${tag}`);
-    const dst = hub.destination({ registry: mir.hostPort, repository: 'rebuilt/olm-fbc-index' });
-    assert.equal(await dst.resolveManifest(tag!), digest, 'the rebuilt catalog is in the mirror under its tag');
-    assert.equal(await dst.resolveManifest('v1'), undefined, 'the original index was not copied');
-    const mapping = await readFile(join(out, 'mapping.txt'), 'utf8');
-    assert.ok(!mapping.includes('fbc-index'), 'mapping.txt lists no index line: nothing was copied from the original index');
-    // The rebuilt catalog, read back from the mirror, holds only what the filter kept.
-    const listed = await runAirlockCli(['catalog', 'list', '--insecure', `${repo}:${tag}`, '-o', 'json'], { env: { HOME: dir }, cwd: dir, timeoutMs: 60_000 });
-    assert.equal(listed.code, 0, listed.stderr);
-    const names = (JSON.parse(listed.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name);
-    assert.ok(names.includes('etcd'), listed.stdout);
-    assert.ok(names.length < fx.catalog.packages.length, `filtered: ${names.join(',')}`);
-    assert.deepEqual(await readdir(tmp), [], 'the private rebuild directory is removed');
-  });
+  for (const index of ['fbc-index', 'sqlite-index']) {
+    it(`${index}: --package with copying: the rebuilt catalog replaces the original index, and the CatalogSource names it`, async () => {
+      const out = join(dir, `m-rebuilt-${index}`);
+      const tmp = join(dir, `tmp-rebuilt-${index}`);
+      await mkdir(tmp);
+      const r = await runAirlockCli(['catalog', 'mirror', '--insecure', '--no-progress', `${src.hostPort}/olm/${index}:v1`, `${mir.hostPort}/rebuilt`, '--to-manifests', out, '--package', 'etcd', '--skip-missing'], { env: { HOME: dir, TMPDIR: tmp }, cwd: dir, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const m = r.stderr.match(/^info: rebuilt the filtered catalog as (\S+):([0-9a-f]{32}) \((sha256:[0-9a-f]{64}), 1 platform\(s\)\)$/m);
+      assert.ok(m, r.stderr);
+      const [, repo, tag, digest] = m;
+      assert.equal(repo, `${mir.hostPort}/rebuilt/olm-${index}`);
+      const cs = readYaml<CatalogSourceDoc>(await readFile(join(out, 'catalogSource.yaml'), 'utf8'));
+      assert.equal(cs.spec.image, `${repo}:${tag}`);
+      const dst = hub.destination({ registry: mir.hostPort, repository: `rebuilt/olm-${index}` });
+      assert.equal(await dst.resolveManifest(tag!), digest, 'the rebuilt catalog is in the mirror under its tag');
+      assert.equal(await dst.resolveManifest('v1'), undefined, 'the original index was not copied');
+      const mapping = await readFile(join(out, 'mapping.txt'), 'utf8');
+      assert.ok(!mapping.includes(index), 'mapping.txt lists no index line: nothing was copied from the original index');
+      // The rebuilt catalog, read back from the mirror, holds only what the filter kept.
+      const listed = await runAirlockCli(['catalog', 'list', '--insecure', `${repo}:${tag}`, '-o', 'json'], { env: { HOME: dir }, cwd: dir, timeoutMs: 60_000 });
+      assert.equal(listed.code, 0, listed.stderr);
+      const names = (JSON.parse(listed.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name);
+      assert.ok(names.includes('etcd'), listed.stdout);
+      assert.ok(names.length < fx.catalog.packages.length, `filtered: ${names.join(',')}`);
+      assert.deepEqual(await readdir(tmp), [], 'the private rebuild directory is removed');
+    });
+  }
 
   it('catalog names with illegal characters give valid resource names and the default manifests directory', async () => {
     const work = await mkdtemp(join(dir, 'names-'));

@@ -4,8 +4,8 @@
  * the filtered one, /tmp/cache and the original configs are gone once the
  * layers are applied, labels and base layers are the original's, a
  * two-platform index stays an index over both platforms, the result is
- * deterministic (two runs, two destinations: one digest, one tag), SQLite
- * is refused in one line, and skopeo copies the result.
+ * deterministic (two runs, two destinations: one digest, one tag), and
+ * skopeo copies the result. SQLite indexes: rebuild-sqlite.test.ts.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { manifestRefs } from '../../src/copy/manifest-refs.js';
 import { walkLayer, readEntry } from '../../src/extract/layer-tar.js';
-import { CatalogError } from '../../src/catalog/errors.js';
 import { fbcFiles } from '../../src/catalog/fbc-write.js';
 import { parseCatalogFilter } from '../../src/catalog/filter-spec.js';
 import { filterCatalog } from '../../src/catalog/filter.js';
@@ -36,7 +35,6 @@ import { skopeo, skopeoAvailable } from '../helpers/skopeo.js';
 import { peerGate } from '../interop/support/peers.js';
 import { fixtureFbcFiles, makeCatalogFixture, type CatalogFixture } from '../fixtures/catalog/catalog-fixture.js';
 import { CONFIGS_LABEL, pushIndexImage } from '../fixtures/catalog/index-image.js';
-import { writeSqliteIndex } from '../fixtures/catalog/sqlite-index.js';
 
 type Json = Record<string, unknown>;
 const doc = (m: RawManifest): Json => JSON.parse(m.bytes.toString('utf8')) as Json;
@@ -80,8 +78,6 @@ describe('rebuilt catalog image (loopback registry, OCI layout)', { timeout: 180
     const files = fixtureFbcFiles(fx, stringify);
     await pushIndexImage(dst('olm/fbc-index'), { kind: 'fbc', files }, { tag: 'v1' });
     await pushIndexImage(dst('olm/multi-index'), { kind: 'fbc', files }, { tag: 'v1', platforms: ['linux/amd64', 'linux/arm64'] });
-    writeSqliteIndex(fx.catalog, join(dir, 'index.db'));
-    await pushIndexImage(dst('olm/sqlite-index'), { kind: 'sqlite', dbPath: join(dir, 'index.db') }, { tag: 'v1' });
     filtered = filterCatalog(fx.catalog, parseCatalogFilter(filterInput)).catalog;
   });
   after(async () => {
@@ -226,14 +222,6 @@ describe('rebuilt catalog image (loopback registry, OCI layout)', { timeout: 180
     assert.equal((d.config as Json).mediaType, MediaType.DockerConfig);
     assert.deepEqual((d.layers as Json[]).map((l) => l.mediaType), [...refs.layers, 'new'].map(() => MediaType.DockerLayerGzip));
     assert.deepEqual(shape((await openIndexCatalog(rebuilt, r.tag, 'rebuilt')).catalog), shape(filtered));
-  });
-
-  it('refuses a SQLite-only index in one line', async () => {
-    await assert.rejects(rebuild('olm/sqlite-index'), (e: unknown) => {
-      assert.ok(e instanceof CatalogError);
-      assert.match(e.message, /^rebuilding a filtered SQLite catalog is not supported; [^\n]+$/);
-      return true;
-    });
   });
 
   const gate = peerGate([skopeoAvailable() ? undefined : 'skopeo (apt-get install skopeo)']);

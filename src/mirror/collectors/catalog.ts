@@ -97,7 +97,8 @@ export interface CatalogInfo {
  * the original index, the stale opm cache removed, tagged with the md5 of
  * the filter), built into an OCI layout under `dir`; its plan item replaces
  * the original index's and goes where the index would have gone.
- * Undefined, with a note, when it cannot be built (a SQLite-only index).
+ * Undefined, with a note, when it cannot be built (a CatalogError: an index
+ * inside an index, no catalog label, …).
  */
 async function rebuiltIndex(src: ImageSource, within: string, filtered: Catalog, input: CatalogInput, dir: string, target: MountTarget, ctx: CollectorContext, notes: string[]): Promise<RebuiltIndex | undefined> {
   const layoutPath = join(dir, 'rebuilt-catalog');

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { manifestRefs } from '../../src/copy/manifest-refs.js';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { runAirlockCli } from '../helpers/airlock-process.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
@@ -42,6 +43,7 @@ describe('catalog mirror to a registry (loopback)', () => {
     fx = await pushCatalogFixture(hub, src.hostPort, dir);
     await pushIndexImage(hub.destination({ registry: src.hostPort, repository: 'olm/no-catalog' }), { kind: 'none' }, { tag: 'v1' });
     await pushIndexImage(hub.destination({ registry: src.hostPort, repository: 'olm/my_index.v2' }), { kind: 'fbc', files: fixtureFbcFiles(fx, stringify) }, { tag: 'v1' });
+    await pushIndexImage(hub.destination({ registry: src.hostPort, repository: 'olm/multi-index' }), { kind: 'fbc', files: fixtureFbcFiles(fx, stringify) }, { tag: 'v1', platforms: ['linux/amd64', 'linux/arm64'] });
   });
   after(async () => {
     await hub?.close();
@@ -97,6 +99,26 @@ describe('catalog mirror to a registry (loopback)', () => {
       assert.deepEqual([cc.kind, cc.metadata.name, cc.spec.source.type, cc.spec.source.image.ref], ['ClusterCatalog', name, 'Image', cs.spec.image]);
     });
   }
+
+  it('an OCI index over two platforms: mirrored whole with its digest, the catalog read from the platform --index-filter-by-os picks', async () => {
+    const out = join(dir, 'm-multi');
+    const r = await cli([`${src.hostPort}/olm/multi-index:v1`, `${mir.hostPort}/multi`, '--skip-missing', '--to-manifests', out, '--index-filter-by-os', 'linux/arm64']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`^info: file-based catalog ${src.hostPort}/olm/multi-index:v1 \\(linux/arm64\\): ${fx.catalog.packages.length} packages, `, 'm'));
+    const top = await hub.source({ registry: src.hostPort, repository: 'olm/multi-index' }).getManifest('v1');
+    const refs = manifestRefs(top);
+    assert.equal(refs.kind, 'index');
+    if (refs.kind !== 'index') return;
+    assert.deepEqual(refs.children.map((c) => `${c.platform?.os}/${c.platform?.architecture}`), ['linux/amd64', 'linux/arm64']);
+    const mirrored = await hub.source({ registry: mir.hostPort, repository: 'multi/olm-multi-index' }).getManifest('v1');
+    assert.equal(mirrored.digest, top.digest, 'the index keeps its digest');
+    for (const c of refs.children) assert.ok(await holds(hub, mir.hostPort, 'multi/olm-multi-index', c.digest), `platform image ${c.digest} is mirrored`);
+    const mapping = new Map(readMapping(await readFile(join(out, 'mapping.txt'), 'utf8')));
+    assert.equal(mapping.size, fx.images.length + 1, 'every present related image and the index');
+    for (const img of fx.images) assert.ok(await holds(hub, mir.hostPort, repoOf(mapping.get(img.ref)!), img.set.top.digest), `${img.ref} is mirrored`);
+    const cs = readYaml<CatalogSourceDoc>(await readFile(join(out, 'catalogSource.yaml'), 'utf8'));
+    assert.equal(cs.spec.image, `${mir.hostPort}/multi/olm-multi-index:v1`);
+  });
 
   it('without --skip-missing: every missing image at once, the error names the flag, nothing is copied', async () => {
     const out = join(dir, 'm-strict');

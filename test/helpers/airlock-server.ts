@@ -37,6 +37,8 @@ export interface AirlockHandle {
   readonly registry: RunningRegistry;
   /** Present with auth 'token'. */
   readonly security?: AirlockSecurity;
+  /** The generated CA certificate (PEM), when serving HTTPS. */
+  readonly caCertPath?: string;
   close(): Promise<void>;
 }
 
@@ -47,17 +49,20 @@ export interface StartAirlockOptions {
   config?: RegistryConfigInput;
   /** 'open' (default): plain HTTP, no authentication. 'token': HTTPS (generated CA) with authentication. */
   auth?: 'open' | 'token';
+  /** With auth 'open': serve HTTPS with the generated CA anyway (a public registry such as quay.io stands in). */
+  tls?: boolean;
 }
 
 export async function startAirlock(opts: StartAirlockOptions = {}): Promise<AirlockHandle> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'airlock-test-')));
   const secure = opts.auth === 'token';
+  const https = secure || opts.tls === true;
   const registry = await startRegistry({
     logLevel: 'silent',
     ...opts.config,
     listen: '127.0.0.1:0',
     dataDir,
-    insecureHttp: !secure,
+    insecureHttp: !https,
     auth: { ...opts.config?.auth, enabled: secure },
   });
   const hostPort = `127.0.0.1:${registry.port}`;
@@ -85,12 +90,14 @@ export async function startAirlock(opts: StartAirlockOptions = {}): Promise<Airl
       },
     };
   }
+  const caCertPath = https ? registry.tls?.managed?.paths.caCert : undefined;
   return {
-    url: `${secure ? 'https' : 'http'}://${hostPort}`,
+    url: `${https ? 'https' : 'http'}://${hostPort}`,
     hostPort,
     dataDir,
     registry,
     ...(security ? { security } : {}),
+    ...(caCertPath ? { caCertPath } : {}),
     async close() {
       await registry.close();
       if (!opts.keepDataDir && !opts.dataDir) await rm(dataDir, { recursive: true, force: true });

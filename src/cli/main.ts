@@ -16,6 +16,7 @@ const COMMANDS: CommandTable = {
   release: MIRRORING_COMMANDS.release!,
   catalog: MIRRORING_COMMANDS.catalog!,
   archive: MIRRORING_COMMANDS.archive!,
+  inventory: MIRRORING_COMMANDS.inventory!,
   login: MIRRORING_COMMANDS.login!,
   logout: MIRRORING_COMMANDS.logout!,
   'pull-secret': MIRRORING_COMMANDS['pull-secret']!,

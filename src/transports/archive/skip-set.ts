@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Digest } from '../../oci/digest.js';
+import { z } from 'zod';
 import { ArchiveIndexSchema, ArchiveWriteError } from './format.js';
 
 export interface BlobSkipSet {
@@ -65,3 +66,27 @@ export async function deliveredByIndex(indexFile: string): Promise<DigestSet> {
 }
 
 export { readJson as readJsonFile };
+
+export const INVENTORY_FORMAT = 'airlock-inventory/v1';
+
+/** What `airlock inventory export` writes: a registry's repositories and tags, and every blob digest it holds → repositories. */
+export const InventorySchema = z
+  .object({
+    format: z.literal(INVENTORY_FORMAT),
+    registry: z.string(),
+    created: z.string(),
+    repositories: z.record(z.string(), z.object({ tags: z.record(z.string(), z.string()) }).strict()),
+    blobs: z.record(z.string(), z.array(z.string())),
+  })
+  .strict();
+export type Inventory = z.infer<typeof InventorySchema>;
+
+/** The skip set of an inventory file (--since-inventory): every blob and manifest the far registry holds. */
+export async function inventorySkipSet(file: string): Promise<DigestSet> {
+  const parsed = InventorySchema.safeParse(await readJson(file, 'inventory'));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new ArchiveWriteError(`${file}: not an airlock inventory (${i?.path.join('.') ?? ''}: ${i?.message ?? ''}); write one with airlock inventory export`);
+  }
+  return new DigestSet(Object.keys(parsed.data.blobs));
+}

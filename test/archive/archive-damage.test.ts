@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -164,12 +164,26 @@ describe('damaged archive sets', () => {
     const liar = { digest: goodDigest.replace(/.$/, (c) => (c === '0' ? '1' : '0')) as Digest, size: 3000 };
     await assert.rejects(w.putBlob(liar, Readable.from([good])), /hashes to/);
     await w.putBlob({ digest: goodDigest, size: good.length }, Readable.from([good]));
+    await w.addFile('isc_2026-12-02T05:00:00Z.yaml', Buffer.from('kind: ImageSetConfiguration\n'));
+    assert.throws(() => w.addFile('docker/registry/v2/x', Buffer.alloc(1)), /not a name an extra archive file may have/);
+    assert.deepEqual(await readdir(out), ['mirror_000001.tar.partial'], 'nothing visible before commit');
     const idx = await w.commit();
     assert.deepEqual(Object.keys(idx.blobs), [goodDigest]);
+    assert.deepEqual(idx.files, { 'isc_2026-12-02T05:00:00Z.yaml': 'mirror_000001.tar' });
+    assert.deepEqual((await readdir(out)).sort(), ['mirror_000001.tar', INDEX_FILE]);
     assert.deepEqual((await verifyArchiveSet(out)).problems, []);
     const set = await ArchiveSet.open(out);
     const m = set.member(blobMember(goodDigest))!;
     assert.equal(m.entry.offset, 512, 'the good blob sits where the failed one was');
     assert.deepEqual(await set.readMember(m), good);
+
+    // --strict-archive: a blob larger than the archive size is refused, nothing is left behind.
+    const strictDir = join(work, 'strict');
+    const strict = await ArchiveWriter.create({ dir: strictDir, archiveSize: 64 * 1024, strict: true });
+    const big = Buffer.alloc(80 * 1024, 1);
+    const bigDigest = `sha256:${(await import('node:crypto')).createHash('sha256').update(big).digest('hex')}` as Digest;
+    await assert.rejects(strict.putBlob({ digest: bigDigest, size: big.length }, Readable.from([big])), /larger than the archive size 65536; raise archiveSize or drop --strict-archive/);
+    await strict.abort();
+    assert.deepEqual(await readdir(strictDir), []);
   });
 });

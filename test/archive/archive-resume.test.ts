@@ -57,10 +57,12 @@ describe('d2m resume', () => {
 
   it('re-running after SIGKILL completes without re-sending finished blobs', async () => {
     const dir = join(work, 'set');
-    await packImages(src.hostPort, carried.images, dir, { archiveSize: 4 * 1024 * 1024 });
+    const { index } = await packImages(src.hostPort, carried.images, dir, { archiveSize: 4 * 1024 * 1024 });
+    assert.ok(index.archives.length >= 3, 'the set spans several tars');
     const multi = carried.images[0]!;
     const repo = multi.repo;
     const blobs = [...(await uniqueBlobs(carried.fx.layout, [multi.digest]))].sort();
+    // The last platform's config: the engine sends it after that image's layers, so every other blob lands first.
     const stalled = multi.children!.map((c) => c.configDigest).at(-1)!;
     const done = blobs.filter((b) => b !== stalled);
     gate.faults.push({ match: (m, p) => m === 'PUT' && decodeURIComponent(p).includes(stalled), action: 'stall', times: 1 });

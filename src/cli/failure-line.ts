@@ -6,7 +6,7 @@
  */
 
 /** Codes of airlock's own errors whose messages are written for the user. */
-const OWN_CODES = new Set(['ERR_REGISTRY_HTTP', 'ERR_FILE_STORE']);
+const OWN_CODES = new Set(['ERR_REGISTRY_HTTP', 'ERR_FILE_STORE', 'ERR_ARCHIVE_DAMAGED', 'ERR_ARCHIVE_WRITE']);
 /** Node system errors (ECONNREFUSED, ENOENT…), undici's (UND_ERR_*), TLS and certificate failures. */
 const SYSTEM_CODE = /^(E[A-Z0-9]+|UND_ERR_\w+|ERR_TLS_\w+|ERR_SSL_\w+|UNABLE_TO_\w+|SELF_SIGNED\w*|DEPTH_ZERO\w*|CERT_\w+|HOSTNAME_MISMATCH)$/;
 const OWN_NAMES = new Set(['RegistryUnreachableError', 'ImageNotFoundError', 'RegistryAuthError', 'DigestMismatchError', 'SourceReadError']);

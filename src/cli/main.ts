@@ -15,6 +15,8 @@ const COMMANDS: CommandTable = {
   cert: async () => (await import('./commands/cert.js')).certCommand(),
   release: MIRRORING_COMMANDS.release!,
   catalog: MIRRORING_COMMANDS.catalog!,
+  archive: MIRRORING_COMMANDS.archive!,
+  inventory: MIRRORING_COMMANDS.inventory!,
   login: MIRRORING_COMMANDS.login!,
   logout: MIRRORING_COMMANDS.logout!,
   'pull-secret': MIRRORING_COMMANDS['pull-secret']!,

@@ -11,6 +11,8 @@ export const MIRRORING_COMMANDS: CommandTable = {
   catalog: async () => (await import('./commands/catalog-command.js')).catalogCommand(),
   login: async () => (await import('./commands/login.js')).loginCommand(),
   logout: async () => (await import('./commands/logout.js')).logoutCommand(),
+  archive: async () => (await import('./commands/archive-command.js')).archiveCommand(),
+  inventory: async () => (await import('./commands/inventory-command.js')).inventoryCommand(),
   'pull-secret': async () => (await import('./commands/pull-secret.js')).pullSecretCommand(),
 };
 

@@ -71,6 +71,11 @@ export class BlobLocations {
     return new BlobLocations(file, await readEntries(file));
   }
 
+  /** Not backed by a file (save() does nothing): hints for one run, e.g. where d2m may mount blobs an archive left out. */
+  static ephemeral(): BlobLocations {
+    return new BlobLocations('', new Map());
+  }
+
   private static key(store: string, digest: Digest): string {
     return `${store}\u0000${digest}`;
   }
@@ -90,7 +95,7 @@ export class BlobLocations {
 
   /** Merges what this run learned into the file as it is now, atomically. */
   async save(): Promise<void> {
-    if (this.learned.size === 0) return;
+    if (this.learned.size === 0 || this.file === '') return;
     const merged = await readEntries(this.file);
     for (const [k, repos] of this.learned) {
       const old = merged.get(k) ?? [];

@@ -1,0 +1,244 @@
+/**
+ * Writes one archive set (m2d): blobs, manifests and tags streamed into
+ * mirror_NNNNNN.tar files of at most `archiveSize` bytes, each ending with its
+ * checksum manifest, plus mirror_index.json. Everything is written under
+ * `.partial` names; commit() renames the set into place (index last) and
+ * removes archives of an earlier set that the new one does not replace.
+ *
+ * Contract:
+ * - A blob in the skip set is never written; hasBlob answers 'present' for
+ *   it (and for every blob already written in this run).
+ * - A blob is never split across archives. One that does not fit in what is
+ *   left of the current archive starts the next one. One larger than
+ *   archiveSize on its own gets an archive of its own, larger than the limit,
+ *   with a warning (oc-mirror v2's permissive mode); with `strict` it is an
+ *   ArchiveWriteError instead (v2's --strict-archive).
+ * - A blob is verified (size and digest) while it streams; one that fails is
+ *   cut out of the tar again, so a member only exists once its bytes are right.
+ * - Writes are serialized (one tar stream at a time); memory holds no blob.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../oci/digest.js';
+import type { BlobInfo, ManifestTarget, RawManifest } from '../types.js';
+import { verified } from '../verify-stream.js';
+import { ARCHIVE_NAME, archiveName, ArchiveWriteError, blobMember, CHECKSUMS_MEMBER, FORMAT, INDEX_FILE, revisionMember, tagMember, type ArchiveIndex, type ChecksumManifest } from './format.js';
+import type { BlobSkipSet } from './skip-set.js';
+import { END_OF_TAR, headerLength, padded, TarSegment } from './tar-segment.js';
+
+export interface ArchiveWriterOptions {
+  readonly dir: string;
+  /** Largest archive file, bytes (oc-mirror's archiveSize is GiB: multiply by format.GiB). */
+  readonly archiveSize: number;
+  /** Blobs the far side already holds. */
+  readonly skip?: BlobSkipSet;
+  /** Refuse a blob larger than archiveSize instead of giving it an archive of its own. */
+  readonly strict?: boolean;
+  readonly onWarning?: (message: string) => void;
+}
+
+interface Repo {
+  tags: Map<string, Digest>;
+  manifests: Set<Digest>;
+  untagged: Set<Digest>;
+}
+
+/** Bytes of an entry in the checksum manifest's JSON, with room to spare. */
+const entryBytes = (name: string): number => name.length + 140;
+
+export class ArchiveWriter {
+  readonly dir: string;
+  readonly set = randomUUID();
+  private readonly created = new Date();
+  private current: TarSegment | undefined;
+  private currentManifestBytes = 0;
+  private sequence = 0;
+  private readonly archives: ArchiveIndex['archives'] = [];
+  private readonly blobs = new Map<string, string>();
+  private readonly manifests: ArchiveIndex['manifests'] = {};
+  private readonly repositories = new Map<string, Repo>();
+  private readonly delivered = new Map<Digest, Set<string>>();
+  private readonly files: Record<string, string> = {};
+  private queue: Promise<unknown> = Promise.resolve();
+  private committed: Promise<ArchiveIndex> | undefined;
+
+  private constructor(private readonly o: ArchiveWriterOptions) {
+    this.dir = resolve(o.dir);
+    if (!Number.isSafeInteger(o.archiveSize) || o.archiveSize < 64 * 1024) throw new ArchiveWriteError(`archive size ${o.archiveSize} is too small (at least 64 KiB)`);
+  }
+
+  /** Makes `dir` if needed and removes `.partial` files a killed run left there. */
+  static async create(o: ArchiveWriterOptions): Promise<ArchiveWriter> {
+    const w = new ArchiveWriter(o);
+    await mkdir(w.dir, { recursive: true });
+    for (const name of await readdir(w.dir)) if (name.endsWith('.partial') && (ARCHIVE_NAME.test(name.slice(0, -8)) || name === `${INDEX_FILE}.partial`)) await rm(join(w.dir, name), { force: true });
+    return w;
+  }
+
+  /** One at a time: the tar stream has a single writer. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private repo(name: string): Repo {
+    let r = this.repositories.get(name);
+    if (r === undefined) {
+      r = { tags: new Map(), manifests: new Set(), untagged: new Set() };
+      this.repositories.set(name, r);
+    }
+    return r;
+  }
+
+  /** True when the blob is in the set already or the far side has it (recorded as delivered, for `repository`). */
+  hasBlob(digest: Digest, repository: string): boolean {
+    if (this.blobs.has(digest)) return true;
+    if (this.o.skip?.has(digest)) {
+      let repos = this.delivered.get(digest);
+      if (repos === undefined) this.delivered.set(digest, (repos = new Set()));
+      repos.add(repository);
+      return true;
+    }
+    return false;
+  }
+
+  putBlob(blob: BlobInfo, body: Readable): Promise<void> {
+    const checked = verified(body, blob);
+    return this.serial(async () => {
+      if (this.blobs.has(blob.digest)) {
+        checked.destroy();
+        return;
+      }
+      this.blobs.set(blob.digest, await this.add(blobMember(blob.digest), blob.size, checked));
+    }).finally(() => checked.destroy());
+  }
+
+  putManifest(repository: string, m: RawManifest, target: ManifestTarget): Promise<void> {
+    return this.serial(async () => {
+      if (!this.blobs.has(m.digest)) {
+        this.blobs.set(m.digest, await this.add(blobMember(m.digest), m.bytes.length, m.bytes));
+      }
+      this.manifests[m.digest] = { mediaType: m.mediaType, size: m.bytes.length };
+      const r = this.repo(repository);
+      r.manifests.add(m.digest);
+      if (target.tag !== undefined) r.tags.set(target.tag, m.digest);
+      else if (target.child !== true) r.untagged.add(m.digest);
+    });
+  }
+
+  /** The digest `reference` (tag or digest) has in `repository` in this set, if any. */
+  resolve(repository: string, reference: string): Digest | undefined {
+    const r = this.repositories.get(repository);
+    if (r === undefined) return undefined;
+    return r.tags.get(reference) ?? (r.manifests.has(reference as Digest) ? (reference as Digest) : undefined);
+  }
+
+  /** Adds a file of the run (the image set config, say) at `name` inside the archive. */
+  addFile(name: string, bytes: Buffer): Promise<void> {
+    if (name.startsWith('docker/') || name.startsWith('airlock/') || name.includes('..') || name.startsWith('/')) throw new ArchiveWriteError(`${name}: not a name an extra archive file may have`);
+    return this.serial(async () => {
+      this.files[name] = await this.add(name, bytes.length, bytes);
+    });
+  }
+
+  private partialPath(sequence: number): string {
+    return join(this.dir, `${archiveName(sequence)}.partial`);
+  }
+
+  /** Writes a member into the current archive, or a new one when it does not fit; returns the archive's name. */
+  private async add(name: string, size: number, body: Readable | Buffer): Promise<string> {
+    const need = (await headerLength(name)) + padded(size);
+    const reserve = (manifestBytes: number): number => 512 + padded(manifestBytes + entryBytes(name) + entryBytes(CHECKSUMS_MEMBER) + 256) + END_OF_TAR;
+    const fits = (seg: TarSegment): boolean => seg.offset + need + reserve(this.currentManifestBytes) <= this.o.archiveSize;
+    if (this.current !== undefined && this.current.members.length > 0 && !fits(this.current)) await this.roll();
+    if (need + reserve(0) > this.o.archiveSize) {
+      if (this.o.strict) throw new ArchiveWriteError(`${name} (${size} bytes) is larger than the archive size ${this.o.archiveSize}; raise archiveSize or drop --strict-archive`);
+      this.o.onWarning?.(`${name} (${size} bytes) is larger than the archive size ${this.o.archiveSize}: it gets an archive of its own`);
+    }
+    this.current ??= TarSegment.create(this.partialPath(++this.sequence), this.created);
+    await this.current.add(name, size, body);
+    this.currentManifestBytes += entryBytes(name);
+    const file = archiveName(this.sequence);
+    if (need + reserve(0) > this.o.archiveSize) await this.roll();
+    return file;
+  }
+
+  /** Ends the current archive with its checksum manifest. */
+  private async roll(): Promise<void> {
+    const seg = this.current ?? TarSegment.create(this.partialPath(++this.sequence), this.created);
+    const file = archiveName(this.sequence);
+    const doc: ChecksumManifest = { format: FORMAT, set: this.set, archive: file, members: seg.members };
+    const bytes = Buffer.from(JSON.stringify(doc, null, 1));
+    const entry = await seg.add(CHECKSUMS_MEMBER, bytes.length, bytes);
+    const size = await seg.close();
+    this.archives.push({ file, size, checksums: { offset: entry.offset, size: entry.size, sha256: entry.sha256 } });
+    this.current = undefined;
+    this.currentManifestBytes = 0;
+  }
+
+  /**
+   * Writes the repositories' links, closes the last archive, writes the index
+   * and renames everything into place. Idempotent: later calls return the same index.
+   */
+  commit(): Promise<ArchiveIndex> {
+    this.committed ??= this.serial(() => this.finish());
+    return this.committed;
+  }
+
+  private async finish(): Promise<ArchiveIndex> {
+    for (const [name, r] of [...this.repositories].sort(([a], [b]) => a.localeCompare(b))) {
+      for (const d of [...r.manifests].sort()) await this.add(revisionMember(name, d), d.length, Buffer.from(d));
+      for (const [tag, d] of [...r.tags].sort(([a], [b]) => a.localeCompare(b))) await this.add(tagMember(name, tag), d.length, Buffer.from(d));
+    }
+    if (this.current !== undefined || this.archives.length === 0) await this.roll();
+    const index: ArchiveIndex = {
+      format: FORMAT,
+      set: this.set,
+      created: this.created.toISOString(),
+      archiveSize: this.o.archiveSize,
+      archives: this.archives,
+      blobs: Object.fromEntries(this.blobs),
+      manifests: this.manifests,
+      repositories: Object.fromEntries([...this.repositories].map(([n, r]) => [n, { tags: Object.fromEntries(r.tags), manifests: [...r.manifests], untagged: [...r.untagged].filter((d) => ![...r.tags.values()].includes(d)) }])),
+      delivered: Object.fromEntries([...this.delivered].sort(([a], [b]) => a.localeCompare(b)).map(([d, r]) => [d, [...r].sort()])),
+      files: this.files,
+    };
+    const indexPartial = join(this.dir, `${INDEX_FILE}.partial`);
+    await writeFile(indexPartial, JSON.stringify(index, null, 1), { flush: true });
+    const mine = new Set(this.archives.map((a) => a.file));
+    for (const a of this.archives) await rename(join(this.dir, `${a.file}.partial`), join(this.dir, a.file));
+    await rename(indexPartial, join(this.dir, INDEX_FILE));
+    for (const name of await readdir(this.dir)) if (ARCHIVE_NAME.test(name) && !mine.has(name)) await rm(join(this.dir, name), { force: true });
+    await syncDir(this.dir);
+    return index;
+  }
+
+  /** Drops what this run wrote (nothing of it was visible yet). */
+  abort(): Promise<void> {
+    return this.serial(async () => {
+      await this.current?.abort();
+      this.current = undefined;
+      for (let s = 1; s <= this.sequence; s++) await rm(this.partialPath(s), { force: true });
+      await rm(join(this.dir, `${INDEX_FILE}.partial`), { force: true });
+    });
+  }
+
+  /** Blobs written so far, and those left out as delivered. */
+  stats(): { blobs: number; delivered: number; archives: number } {
+    return { blobs: this.blobs.size, delivered: this.delivered.size, archives: this.sequence };
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export const sha256Hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DigestHasher, parseDigest, type Digest } from '../oci/digest.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { ByteRange, FileWriter, StorageDriver } from './driver.js';
@@ -147,7 +147,7 @@ export class BlobStore {
     let info = await this.driver.stat(path);
     if (!info) {
       // No byte was ever sent: the blob is empty; its file is created now.
-      await (await this.driver.append(path)).commit();
+      await this.driver.write(path, Readable.from([]));
       info = { size: 0, modifiedAt: new Date() };
     }
     const size = info.size;

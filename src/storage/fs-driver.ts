@@ -124,6 +124,8 @@ export class FilesystemDriver implements StorageDriver {
         await fh.close();
       }
     };
+    // A cancel is reported by commit(); the stream's own error event must not go unhandled.
+    stream.on('error', () => undefined);
     const onAbort = (): void => void stream.destroy(new Error('the write was cancelled'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     return {

@@ -127,8 +127,8 @@ export class S3Driver implements StorageDriver {
 
   async delete(path: string): Promise<void> {
     const k = this.key(path);
-    await this.deleteKey(k);
-    const under = await listKeys(this.ctx, `${k}/`);
+    if (path !== '') await this.deleteKey(k);
+    const under = await listKeys(this.ctx, path === '' ? this.location.prefix : `${k}/`);
     await deleteKeys(this.ctx, under.map((o) => o.Key!));
   }
 

@@ -63,6 +63,10 @@ export async function openAppend(ctx: S3Ctx, k: string, opts: WriteOptions): Pro
       let rest: Buffer;
       try {
         rest = await sink.remainder();
+      } catch (e) {
+        // A part still uploading lands before the caller looks at the size.
+        await sink.settle();
+        throw e;
       } finally {
         close();
       }

@@ -92,6 +92,16 @@ export class BlobStore {
     return this.driver.read(blobPath(digest), range);
   }
 
+  /** A presigned URL for the blob (S3), or undefined (see StorageDriver.redirectURL). */
+  redirectURL(digest: Digest, expirySeconds: number): Promise<string | undefined> {
+    return this.driver.redirectURL(blobPath(digest), expirySeconds);
+  }
+
+  /** When an upload last received bytes (its data file; else its directory), for purging orphans. */
+  async uploadModifiedAt(id: string): Promise<Date | undefined> {
+    return ((await this.driver.stat(uploadPath(id))) ?? (await this.driver.stat(`uploads/${id}`)))?.modifiedAt;
+  }
+
   async uploadSize(id: string): Promise<number | undefined> {
     return (await this.driver.stat(uploadPath(id)))?.size;
   }

@@ -35,6 +35,9 @@ export class S3Driver implements StorageDriver {
   readonly client: S3Client;
 
   constructor(readonly location: S3Location) {
+    // The SDK's multi-line notice about its future Node.js support would break
+    // the one-line error output of every command; operators can re-enable it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: location.region,
       ...(location.endpoint ? { endpoint: location.endpoint } : {}),

@@ -97,7 +97,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     });
   }
   if (config.storageRedirect && config.storage === undefined) throw new ConfigError('--storage-redirect needs --storage s3://… (the filesystem has no URL to redirect to)');
-  const storage = createStorageDriver(config.storage, paths.storage);
+  const storage = await createStorageDriver(config.storage, paths.storage);
   try {
     await storage.driver.check();
   } catch (e) {

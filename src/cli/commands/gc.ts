@@ -78,7 +78,7 @@ export function gcCommand(): Command {
       }
       const meta = new SqliteMetadataStore(paths.metadata);
       try {
-        const gc = new GarbageCollector(meta, new BlobStore(createStorageDriver(f.storage, paths.storage).driver), {
+        const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver), {
           graceMs: f.grace * 1000,
           uploadTtlMs: f.uploadTtl * 1000,
           deleteUntagged: !!f.deleteUntagged,

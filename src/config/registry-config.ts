@@ -34,6 +34,17 @@ export const RegistryConfigSchema = z
       .string()
       .regex(/^https?:\/\/[^/?#\s]+\/?$/, 'expected http(s)://HOST[:PORT]')
       .optional(),
+    /**
+     * Where blob bytes live: unset for the filesystem under dataDir (the
+     * default), or s3://BUCKET[/PREFIX]?endpoint=…&region=…&forcePathStyle=true.
+     * Credentials never go here: they come from the AWS environment variables and files.
+     */
+    storage: z
+      .string()
+      .regex(/^s3:\/\//, 'expected s3://BUCKET[/PREFIX]?endpoint=…&region=… (leave unset for the filesystem)')
+      .optional(),
+    /** Blob GETs answer 307 to a presigned object-store URL (S3 only; off: in an air gap clients often cannot reach the store). */
+    storageRedirect: z.boolean().default(false),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     manifestMaxBytes: z.number().int().positive().default(4 * MiB),
     maxPageSize: z.number().int().positive().default(10000),
@@ -106,6 +117,8 @@ export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolea
   AIRLOCK_TOKEN_TTL_SECONDS: { path: ['auth', 'tokenTtlSeconds'], type: 'number' },
   AIRLOCK_REFRESH_TOKEN_TTL_SECONDS: { path: ['auth', 'refreshTokenTtlSeconds'], type: 'number' },
   AIRLOCK_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+  AIRLOCK_STORAGE: { path: ['storage'], type: 'string' },
+  AIRLOCK_STORAGE_REDIRECT: { path: ['storageRedirect'], type: 'boolean' },
   AIRLOCK_MANIFEST_MAX_BYTES: { path: ['manifestMaxBytes'], type: 'number' },
   AIRLOCK_SPARSE_REPOS: { path: ['sparseRepos'], type: 'list' },
   AIRLOCK_SPARSE_INDEX_REPOS: { path: ['sparseIndexRepos'], type: 'list' },

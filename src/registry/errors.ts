@@ -1,3 +1,5 @@
+import { StorageUnavailableError } from '../storage/driver.js';
+
 /**
  * Registry errors carry the OCI distribution-spec error code and the HTTP
  * status they are answered with. The HTTP adapter serializes them once, as
@@ -73,6 +75,17 @@ export class RegistryError extends Error {
 
 export function isRegistryError(e: unknown): e is RegistryError {
   return e instanceof RegistryError;
+}
+
+/** Seconds a client is told to wait when the blob store cannot be reached. */
+export const STORAGE_UNAVAILABLE_RETRY_AFTER = 10;
+
+/** The 503 UNAVAILABLE answer for a StorageUnavailableError (the object store is down or unreachable), else undefined. */
+export function asStorageUnavailable(e: unknown): RegistryError | undefined {
+  if (!(e instanceof StorageUnavailableError)) return undefined;
+  return new RegistryError('UNAVAILABLE', `${e.message}; nothing was stored, retry later`, undefined, 503, {
+    'Retry-After': String(STORAGE_UNAVAILABLE_RETRY_AFTER),
+  });
 }
 
 /** Error codes of a full device, quota or metadata database. */

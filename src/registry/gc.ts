@@ -91,8 +91,8 @@ export class GarbageCollector {
       // Judge by the session directory's own age: a directory appears only at
       // a session's first byte, after its row, but a PATCH racing a cancel
       // can re-create one just after the row went.
-      const info = await this.blobs.driver.stat(`uploads/${id}`);
-      if (info && info.modifiedAt.getTime() < opts.uploadsIdleBefore) {
+      const modified = await this.blobs.uploadModifiedAt(id);
+      if (modified && modified.getTime() < opts.uploadsIdleBefore) {
         await this.blobs.deleteUpload(id);
         uploads++;
       }

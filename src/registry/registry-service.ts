@@ -27,6 +27,8 @@ export interface RegistryServiceOptions {
    * races the collector. Undefined: never renew (no collector).
    */
   readonly linkRenewMs?: number;
+  /** Blob GETs answer 307 to a presigned storage URL valid this long (--storage-redirect; S3 only). */
+  readonly blobRedirectSeconds?: number;
   /** Caps on open upload sessions (default: 1000 per account and per address, 24 h TTL). */
   readonly uploads?: UploadLimits;
 }
@@ -92,6 +94,15 @@ export class RegistryService {
       if (e instanceof PathNotFoundError) throw new RegistryError('BLOB_UNKNOWN', 'blob content missing from storage', { digest: stat.digest });
       throw e;
     }
+  }
+
+  /**
+   * With --storage-redirect, the presigned URL a blob GET answers 307 with;
+   * undefined when redirects are off or the driver has no URLs (filesystem).
+   */
+  async blobRedirect(stat: BlobRead): Promise<string | undefined> {
+    const secs = this.opts.blobRedirectSeconds;
+    return secs === undefined ? undefined : this.blobs.redirectURL(stat.digest, secs);
   }
 
   async deleteBlob(repo: string, digest: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { MetadataStore } from '../metadata/store.js';
 import { BlobStore, DigestMismatchError, SizeMismatchError, UPLOAD_ID_RE, type AppendResult } from '../storage/blob-store.js';
 import { isValidRepositoryName } from '../oci/names.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { RegistryError, asStorageFull } from './errors.js';
+import { RegistryError, asStorageFull, asStorageUnavailable } from './errors.js';
 import { assertDigest, assertName } from './validate.js';
 
 export interface UploadStatus {
@@ -183,7 +183,7 @@ export class UploadService {
       if (e instanceof SizeMismatchError) {
         throw new RegistryError('SIZE_INVALID', `upload chunk: ${e.message}`);
       }
-      const full = asStorageFull(e);
+      const full = asStorageFull(e) ?? asStorageUnavailable(e);
       if (full) throw full;
       throw new RegistryError('BLOB_UPLOAD_INVALID', `upload chunk failed: ${(e as Error).message}`);
     }

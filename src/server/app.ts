@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { RegistryError, StorageFullError, asStorageFull, isRegistryError } from '../registry/errors.js';
+import { RegistryError, StorageFullError, asStorageFull, asStorageUnavailable, isRegistryError } from '../registry/errors.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { TokenEndpoint } from '../auth/token-endpoint.js';
@@ -107,7 +107,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, rep) => {
-    const known = isRegistryError(err) ? err : asStorageFull(err);
+    const known = isRegistryError(err) ? err : (asStorageFull(err) ?? asStorageUnavailable(err));
     if (known) {
       if (known instanceof StorageFullError) {
         deps.metrics.storageFullRefusals.inc();

@@ -8,7 +8,7 @@ import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { RegistryService } from '../registry/registry-service.js';
 import { BlobStore } from '../storage/blob-store.js';
-import { FilesystemDriver } from '../storage/fs-driver.js';
+import { createStorageDriver } from '../storage/create-driver.js';
 import { ensureManagedTls, type ManagedTls } from '../tls/managed-tls.js';
 import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
@@ -23,6 +23,8 @@ export interface RunningRegistry {
   readonly service: RegistryService;
   readonly gc: GarbageCollector;
   readonly meta: MetadataStore;
+  /** Where blob bytes live (the storage directory, or the S3 bucket, endpoint and prefix). */
+  readonly storageWhere: string;
   /** TLS in use: `managed` when airlock generated it (CA in the data directory); undefined with plain HTTP. */
   readonly tls?: { readonly managed?: ManagedTls; readonly certFile?: string };
   /** Authentication in use (undefined when the registry is open). */
@@ -32,6 +34,9 @@ export interface RunningRegistry {
   /** Stops accepting, drains in-flight requests (up to shutdownTimeoutSeconds), closes stores. */
   close(): Promise<void>;
 }
+
+/** Lifetime of the presigned URLs blob GETs redirect to (--storage-redirect). */
+const BLOB_REDIRECT_SECONDS = 600;
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = listen.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/);
@@ -91,13 +96,21 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       },
     });
   }
+  if (config.storageRedirect && config.storage === undefined) throw new ConfigError('--storage-redirect needs --storage s3://… (the filesystem has no URL to redirect to)');
+  const storage = await createStorageDriver(config.storage, paths.storage);
+  try {
+    await storage.driver.check();
+  } catch (e) {
+    throw new ConfigError(`blob storage: ${(e as Error).message}`);
+  }
   const meta = new SqliteMetadataStore(paths.metadata);
-  const blobs = new BlobStore(new FilesystemDriver(paths.storage), { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000 });
+  const blobs = new BlobStore(storage.driver, { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000 });
   const service = new RegistryService(meta, blobs, {
     manifestMaxBytes: config.manifestMaxBytes,
     sparseRepos: config.sparseRepos,
     maxPageSize: config.maxPageSize,
     linkRenewMs: (config.gc.graceSeconds * 1000) / 2,
+    ...(config.storageRedirect ? { blobRedirectSeconds: BLOB_REDIRECT_SECONDS } : {}),
     uploads: {
       maxOpenPerAccount: config.uploads.maxOpenPerAccount,
       maxOpenPerAddress: config.uploads.maxOpenPerAddress,
@@ -182,6 +195,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     service,
     gc,
     meta,
+    storageWhere: storage.where,
     ...(tls ? { tls: { ...(tls.managed ? { managed: tls.managed } : {}), ...(tls.certFile ? { certFile: tls.certFile } : {}) } } : {}),
     ...(auth ? { auth } : {}),
     reloadTls,

@@ -116,6 +116,8 @@ async function blob(ctx: V2Context, name: string, digest: string, req: Req, rep:
     rep.header('docker-content-digest', stat.digest).header('etag', `"${stat.digest}"`).header('accept-ranges', 'bytes');
     rep.header('content-type', 'application/octet-stream');
     if (m === 'HEAD') return rep.header('content-length', stat.size).send();
+    const redirect = await ctx.service.blobRedirect(stat);
+    if (redirect !== undefined) return rep.code(307).header('location', redirect).header('content-length', 0).send();
     const range = parseRange(header(req.raw, 'range'), stat.size);
     const r = await ctx.service.readBlob(stat, range);
     if (r.range) {

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DigestHasher, parseDigest, type Digest } from '../oci/digest.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { ByteRange, FileWriter, StorageDriver } from './driver.js';
@@ -92,6 +92,16 @@ export class BlobStore {
     return this.driver.read(blobPath(digest), range);
   }
 
+  /** A presigned URL for the blob (S3), or undefined (see StorageDriver.redirectURL). */
+  redirectURL(digest: Digest, expirySeconds: number): Promise<string | undefined> {
+    return this.driver.redirectURL(blobPath(digest), expirySeconds);
+  }
+
+  /** When an upload last received bytes (its data file; else its directory), for purging orphans. */
+  async uploadModifiedAt(id: string): Promise<Date | undefined> {
+    return ((await this.driver.stat(uploadPath(id))) ?? (await this.driver.stat(`uploads/${id}`)))?.modifiedAt;
+  }
+
   async uploadSize(id: string): Promise<number | undefined> {
     return (await this.driver.stat(uploadPath(id)))?.size;
   }
@@ -147,7 +157,7 @@ export class BlobStore {
     let info = await this.driver.stat(path);
     if (!info) {
       // No byte was ever sent: the blob is empty; its file is created now.
-      await (await this.driver.append(path)).commit();
+      await this.driver.write(path, Readable.from([]));
       info = { size: 0, modifiedAt: new Date() };
     }
     const size = info.size;

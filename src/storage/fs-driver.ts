@@ -1,14 +1,31 @@
 import { createReadStream, createWriteStream, open as openFd } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { PathNotFoundError, type ByteRange, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
+import { pipeline } from 'node:stream/promises';
+import {
+  listAll,
+  PathNotFoundError,
+  type ByteRange,
+  type FileInfo,
+  type FileWriter,
+  type ListOptions,
+  type ListPage,
+  type StorageDriver,
+  type WriteOptions,
+} from './driver.js';
+
+/** Whole-file writes are staged here (same filesystem, so the final rename is atomic); dot names are never listed. */
+const TMP_DIR = '.tmp';
 
 /**
  * Filesystem driver. Every path is resolved under `root` and checked to stay
  * inside it, as a second line of defence behind the blob store's own path
  * building. Writes are fsynced on commit; moves are rename(2), so a file is
- * either entirely at its final path or not there at all.
+ * either entirely at its final path or not there at all. An append in
+ * progress is the file itself, so any process sharing the directory resumes
+ * it. There is no redirect URL.
  */
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
@@ -50,7 +67,31 @@ export class FilesystemDriver implements StorageDriver {
     });
   }
 
-  async append(path: string): Promise<FileWriter> {
+  async write(path: string, body: Readable, opts: WriteOptions = {}): Promise<number> {
+    const dst = this.full(path);
+    const tmp = this.full(`${TMP_DIR}/${randomUUID()}`);
+    await mkdir(dirname(tmp), { recursive: true });
+    const fh = await open(tmp, 'wx', 0o600);
+    let written = 0;
+    try {
+      const out = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 8 << 20 });
+      await pipeline(body, out, opts.signal ? { signal: opts.signal } : {});
+      written = out.bytesWritten;
+      await fh.sync();
+      await fh.close();
+      await mkdir(dirname(dst), { recursive: true });
+      await rename(tmp, dst);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await fsyncDir(dirname(dst));
+    return written;
+  }
+
+  async append(path: string, opts: WriteOptions = {}): Promise<FileWriter> {
+    opts.signal?.throwIfAborted();
     const full = this.full(path);
     await mkdir(dirname(full), { recursive: true });
     const fh = await open(full, 'a');
@@ -73,7 +114,7 @@ export class FilesystemDriver implements StorageDriver {
       if (closed) return;
       closed = true;
       clearInterval(flusher);
-      if (!stream.writableFinished && !stream.destroyed) {
+      if (!stream.writableFinished && !stream.destroyed && !stream.writableEnded) {
         await new Promise<void>((res) => stream.end(res));
       }
       try {
@@ -83,7 +124,25 @@ export class FilesystemDriver implements StorageDriver {
         await fh.close();
       }
     };
-    return { stream, commit: () => finish(true), abort: () => finish(false) };
+    // A cancel is reported by commit(); the stream's own error event must not go unhandled.
+    stream.on('error', () => undefined);
+    const onAbort = (): void => void stream.destroy(new Error('the write was cancelled'));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    return {
+      stream,
+      commit: async () => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (stream.destroyed) {
+          await finish(false);
+          throw stream.errored ?? new Error('the write was cancelled');
+        }
+        await finish(true);
+      },
+      abort: () => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        return finish(false);
+      },
+    };
   }
 
   async move(from: string, to: string): Promise<void> {
@@ -102,12 +161,34 @@ export class FilesystemDriver implements StorageDriver {
     await rm(this.full(path), { recursive: true, force: true });
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async listPage(prefix: string, opts: ListOptions = {}): Promise<ListPage> {
+    const limit = opts.limit ?? 1000;
+    let names: string[];
     try {
-      return await readdir(this.full(prefix));
+      names = await readdir(this.full(prefix));
     } catch (e) {
-      if (isNotFound(e)) return [];
+      if (isNotFound(e) || (e as { code?: string }).code === 'ENOTDIR') return { names: [] };
       throw e;
+    }
+    const after = opts.after;
+    const sorted = names.filter((n) => !n.startsWith('.') && (after === undefined || n > after)).sort(byteOrder);
+    const page = sorted.slice(0, limit);
+    return sorted.length > limit ? { names: page, next: page[page.length - 1]! } : { names: page };
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return listAll(this, prefix);
+  }
+
+  redirectURL(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  async check(): Promise<void> {
+    try {
+      await access(this.root);
+    } catch (e) {
+      throw new Error(`storage directory ${this.root} is not usable: ${(e as Error).message}`);
     }
   }
 
@@ -128,6 +209,10 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** Background data sync granularity for large writes. */
 const FLUSH_EVERY = 64 << 20;
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 function isNotFound(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'ENOENT';

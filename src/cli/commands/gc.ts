@@ -4,13 +4,14 @@ import { Command, Option } from 'commander';
 import { SqliteMetadataStore } from '../../metadata/sqlite/sqlite-store.js';
 import { GarbageCollector, type GcReport } from '../../registry/gc.js';
 import { BlobStore } from '../../storage/blob-store.js';
-import { FilesystemDriver } from '../../storage/fs-driver.js';
+import { createStorageDriver } from '../../storage/create-driver.js';
 import { dataPaths } from '../../server/start.js';
 import { CliError } from '../cli-error.js';
 import { runningServer } from '../pid-file.js';
 
 interface GcFlags {
   dataDir: string;
+  storage?: string;
   dryRun?: boolean;
   grace: number;
   uploadTtl: number;
@@ -60,6 +61,7 @@ export function gcCommand(): Command {
       'Collect unreferenced manifests, blobs and abandoned uploads, and reconcile blob files with the metadata (the server also does this online)',
     )
     .option('--data-dir <dir>', 'the registry data directory', process.env.AIRLOCK_DATA_DIR ?? './airlock-data')
+    .option('--storage <url>', 'the blob storage airlock serve uses, when not the data directory: s3://BUCKET[/PREFIX]?endpoint=…&region=… [env AIRLOCK_STORAGE]', process.env.AIRLOCK_STORAGE || undefined)
     .option('--dry-run', 'report what would be removed and the bytes reclaimed; change nothing (safe while serving)')
     .option('--grace <seconds>', 'keep unreferenced content younger than this', (v) => Number(v), 3600)
     .option('--upload-ttl <seconds>', 'purge upload sessions idle longer than this', (v) => Number(v), 86400)
@@ -76,7 +78,7 @@ export function gcCommand(): Command {
       }
       const meta = new SqliteMetadataStore(paths.metadata);
       try {
-        const gc = new GarbageCollector(meta, new BlobStore(new FilesystemDriver(paths.storage)), {
+        const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver), {
           graceMs: f.grace * 1000,
           uploadTtlMs: f.uploadTtl * 1000,
           deleteUntagged: !!f.deleteUntagged,

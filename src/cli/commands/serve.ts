@@ -10,6 +10,8 @@ interface ServeFlags {
   config?: string;
   listen?: string;
   dataDir?: string;
+  storage?: string;
+  storageRedirect?: boolean;
   insecureHttp?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -82,6 +84,8 @@ export function serveCommand(): Command {
     .addOption(new Option('-c, --config <file>', 'YAML configuration file (keys as in docs/configuration.md)').env('AIRLOCK_CONFIG'))
     .option('--listen <addr>', 'address to listen on, HOST:PORT or [IPv6]:PORT [env AIRLOCK_LISTEN] (default 0.0.0.0:5000)')
     .option('--data-dir <dir>', 'where blobs and metadata live [env AIRLOCK_DATA_DIR] (default ./airlock-data)')
+    .option('--storage <url>', 'keep blobs in S3 instead of <data-dir>/storage: s3://BUCKET[/PREFIX]?endpoint=URL&region=R&forcePathStyle=true; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, never here [env AIRLOCK_STORAGE]')
+    .option('--storage-redirect', 'answer blob GETs with a 307 to a presigned object-store URL (S3 only; off by default: in an air gap clients often cannot reach the store) [env AIRLOCK_STORAGE_REDIRECT]')
     .option('--insecure-http', 'serve plain HTTP instead of TLS [env AIRLOCK_INSECURE_HTTP]')
     .option('--tls-cert <file>', 'PEM server certificate (chain) [env AIRLOCK_TLS_CERT]')
     .option('--tls-key <file>', 'PEM private key of the certificate [env AIRLOCK_TLS_KEY]')
@@ -104,6 +108,11 @@ export function serveCommand(): Command {
     .option('--max-uploads-per-address <n>', 'open upload sessions one client address may hold [env AIRLOCK_MAX_UPLOADS_PER_ADDRESS] (default 1000)', num)
     .option('--min-free-space <size>', '/readyz answers 503 while less is free on the data directory, e.g. 500M, 2G; 0 to disable [env AIRLOCK_MIN_FREE_SPACE] (default 1G)')
     .option('--gc-delete-untagged', 'also collect manifests that never had a tag (off: tagless push is normal for mirrors) [env AIRLOCK_GC_DELETE_UNTAGGED]')
+    .addHelpText(
+      'after',
+      '\nBlobs in S3 (Ceph RGW, MinIO, AWS), metadata still in the data directory:\n' +
+        '  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… airlock serve --storage "s3://mirror?endpoint=http://rgw.example:7480&region=us-east-1&forcePathStyle=true"',
+    )
     .addHelpText('after', '\nPrecedence: flags > environment > config file > defaults.\nSIGTERM/SIGINT drain in-flight requests before exit.')
     .action(async (f: ServeFlags) => {
       const gc: Record<string, unknown> = {};
@@ -126,6 +135,8 @@ export function serveCommand(): Command {
         flags: {
           listen: f.listen,
           dataDir: f.dataDir,
+          storage: f.storage,
+          storageRedirect: f.storageRedirect,
           insecureHttp: f.insecureHttp,
           tlsCert: f.tlsCert,
           tlsKey: f.tlsKey,
@@ -148,6 +159,7 @@ export function serveCommand(): Command {
       const reg = await startRegistry(config);
       writePidFile(dataDir);
       process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n`);
+      if (config.storage !== undefined) process.stdout.write(`  blob storage: ${reg.storageWhere}${config.storageRedirect ? ' (blob GETs redirect to presigned URLs)' : ''}\n`);
       process.stdout.write(startupNotes(reg, authEnabled(config)));
       const stop = (sig: string) => {
         reg.app.log.info({ signal: sig }, 'shutting down: draining in-flight requests');

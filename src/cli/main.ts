@@ -15,6 +15,7 @@ const COMMANDS: CommandTable = {
   cert: async () => (await import('./commands/cert.js')).certCommand(),
   release: MIRRORING_COMMANDS.release!,
   catalog: MIRRORING_COMMANDS.catalog!,
+  mirror: MIRRORING_COMMANDS.mirror!,
   login: MIRRORING_COMMANDS.login!,
   logout: MIRRORING_COMMANDS.logout!,
   'pull-secret': MIRRORING_COMMANDS['pull-secret']!,

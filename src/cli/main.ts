@@ -15,6 +15,7 @@ const COMMANDS: CommandTable = {
   cert: async () => (await import('./commands/cert.js')).certCommand(),
   release: MIRRORING_COMMANDS.release!,
   catalog: MIRRORING_COMMANDS.catalog!,
+  mirror: MIRRORING_COMMANDS.mirror!,
   archive: MIRRORING_COMMANDS.archive!,
   inventory: MIRRORING_COMMANDS.inventory!,
   login: MIRRORING_COMMANDS.login!,

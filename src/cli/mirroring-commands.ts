@@ -9,6 +9,7 @@ export const MIRRORING_COMMANDS: CommandTable = {
   image: async () => (await import('./commands/image-command.js')).imageCommand(),
   release: async () => (await import('./commands/release-command.js')).releaseCommand(),
   catalog: async () => (await import('./commands/catalog-command.js')).catalogCommand(),
+  mirror: async () => (await import('./commands/mirror.js')).mirrorCommand(),
   login: async () => (await import('./commands/login.js')).loginCommand(),
   logout: async () => (await import('./commands/logout.js')).logoutCommand(),
   archive: async () => (await import('./commands/archive-command.js')).archiveCommand(),

@@ -42,6 +42,8 @@ export interface ExecutorOptions {
   readonly blobCache?: BlobLocations;
   /** Print `info: retry …` lines (off for machine-readable output). */
   readonly retryMessages?: boolean;
+  /** Sees every engine event after the report (per-origin byte counts of an image-set run). */
+  readonly onEvent?: (e: CopyEvent) => void;
 }
 
 export interface ExecuteHooks {
@@ -80,6 +82,7 @@ export class MirrorExecutor {
   /** The event sink: the report sees every event; warnings (and retries, unless off) become console lines. */
   readonly emit = (e: CopyEvent): void => {
     this.report.sink(e);
+    this.o.onEvent?.(e);
     if (e.type === 'warning') this.console.message(`warning: ${e.message}`);
     if (e.type === 'retry' && this.o.retryMessages !== false) this.console.message(`info: retry ${e.attempt} of ${e.what} in ${(e.delayMs / 1000).toFixed(1)}s: ${e.error}`);
   };

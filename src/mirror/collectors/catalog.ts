@@ -49,6 +49,12 @@ export interface CatalogInput {
    * original index is planned, with a note.
    */
   readonly rebuildDir?: string;
+  /** Destination naming of related images (default oc's mount() with maxComponents; oc-mirror v2's in imageset/naming.ts). */
+  readonly naming?: (image: string) => MountTarget;
+  /** Where the index (or its rebuilt image) goes instead of its mount() (oc-mirror v2's targetCatalog/targetTag). */
+  readonly indexTarget?: MountTarget;
+  /** Tag of the rebuilt catalog instead of the md5 of the filter. */
+  readonly rebuildTag?: string;
 }
 
 /** One image of the catalog and where it goes. */
@@ -105,7 +111,7 @@ async function rebuiltIndex(src: ImageSource, within: string, filtered: Catalog,
   const dst = await openDestination(ctx.env, { transport: 'oci', path: layoutPath, refName: undefined, digest: undefined });
   let r: RebuildResult;
   try {
-    r = await rebuildCatalogImage({ source: src, manifest: await src.getManifest(within, ctx.signal), catalog: filtered, filter: input.filter, destination: dst, signal: ctx.signal });
+    r = await rebuildCatalogImage({ source: src, manifest: await src.getManifest(within, ctx.signal), catalog: filtered, filter: input.filter, destination: dst, ...(input.rebuildTag !== undefined ? { tag: input.rebuildTag } : {}), signal: ctx.signal });
   } catch (e) {
     if (!(e instanceof CatalogError)) throw e;
     notes.push(`${e.message}: the filtered related images and the ORIGINAL index image are mirrored`);
@@ -155,10 +161,10 @@ function neededByText(n: readonly NeededBy[]): string {
   return first ? ` (needed by bundle ${first.bundle} of package ${first.package}${n.length > 1 ? ` and ${n.length - 1} more` : ''})` : '';
 }
 
-/** Where `image` goes under `dest`; errors name the bundle that needs it. */
-function target(image: string, dest: string, max: number, n: readonly NeededBy[]): MountTarget {
+/** Where `image` goes under `dest` (by `naming` when given); errors name the bundle that needs it. */
+function target(image: string, dest: string, max: number, n: readonly NeededBy[], naming?: (image: string) => MountTarget): MountTarget {
   try {
-    return mountTarget(image, dest, max);
+    return naming !== undefined ? naming(image) : mountTarget(image, dest, max);
   } catch (e) {
     throw new CatalogError(`${(e as Error).message}${neededByText(n)}`);
   }
@@ -222,7 +228,7 @@ export class CatalogCollector implements Collector<CatalogInfo> {
       indexName = formatImageName({ ...o.index.name, registry: undefined, repository: found.indexPath });
     }
     const inPlace = alreadyUnder(o.index, o.dest);
-    const indexTarget = inPlace ?? target(indexName, o.dest, o.maxComponents, []);
+    const indexTarget = o.indexTarget ?? inPlace ?? target(indexName, o.dest, o.maxComponents, [], o.naming);
     let rebuilt: RebuiltIndex | undefined;
     try {
       if (filtered !== undefined && o.rebuildDir !== undefined) rebuilt = await rebuiltIndex(src, within, filtered, o, o.rebuildDir, indexTarget, ctx, notes);
@@ -231,7 +237,7 @@ export class CatalogCollector implements Collector<CatalogInfo> {
       await src.close();
     }
     const indexMapping: CatalogMapping = { image: indexText, source: o.index, within: o.index.name.digest ?? within, target: indexTarget, neededBy: [] };
-    const related = images.map((i): CatalogMapping => ({ image: i.image, ...relatedSource(i.image, fileRoot, i.neededBy), target: target(i.image, o.dest, o.maxComponents, i.neededBy), neededBy: i.neededBy }));
+    const related = images.map((i): CatalogMapping => ({ image: i.image, ...relatedSource(i.image, fileRoot, i.neededBy), target: target(i.image, o.dest, o.maxComponents, i.neededBy, o.naming), neededBy: i.neededBy }));
     const shown = rebuilt?.mapping ?? indexMapping;
     const catalogImage = o.index.name.digest !== undefined && rebuilt === undefined ? `${indexTarget.repository}@${o.index.name.digest}` : shown.target.reference;
     const info: CatalogInfo = {

@@ -54,6 +54,8 @@ export interface NamingInput {
   readonly fromWithin: string;
   readonly to: ReleaseDestination;
   readonly toRelease?: ReleaseDestination;
+  /** Repository of the release image (tag `<version><suffix>`) instead of `to` (oc-mirror v2's `openshift/release-images`). */
+  readonly releaseRepository?: ReleaseDestination;
   readonly skipRelease: boolean;
   readonly version: string;
   readonly suffix: string;
@@ -63,14 +65,14 @@ export interface NamingInput {
 }
 
 /** Where the release image itself goes. */
-export function releaseTarget(p: Pick<NamingInput, 'to' | 'toRelease' | 'version' | 'suffix'>): { ref: ReleaseDestination; tag: string } {
+export function releaseTarget(p: Pick<NamingInput, 'to' | 'toRelease' | 'releaseRepository' | 'version' | 'suffix'>): { ref: ReleaseDestination; tag: string } {
   if (p.toRelease !== undefined) {
     const tag = p.toRelease.name.tag;
     if (tag === undefined) throw new ReleaseMirrorError('--to-release-image needs a tag');
     return { ref: p.toRelease, tag };
   }
   const tag = `${p.version}${p.suffix}`;
-  return { ref: withTag(p.to, tag), tag };
+  return { ref: withTag(p.releaseRepository ?? p.to, tag), tag };
 }
 
 /** One mapping per image: the release first (unless skipped), then the components in payload order. */
@@ -109,6 +111,8 @@ export interface ReleaseInput {
   readonly from: ImageReference;
   readonly to: ReleaseDestination;
   readonly toRelease?: ReleaseDestination;
+  /** Repository of the release image (tag `<version>-<arch>`) instead of `to`. */
+  readonly releaseRepository?: ReleaseDestination;
   readonly skipRelease?: boolean;
   /** Name a manifest list `-multi` and read its linux/amd64 payload. */
   readonly keepManifestList?: boolean;
@@ -160,11 +164,11 @@ export class ReleaseCollector implements Collector<ReleaseInfo> {
     const components = componentsOf(release.imageStream);
     if (components.length === 0) ctx.warn('Release image contains no image references - is this a valid release?');
     const local = await localDigests(ctx.env, o.from, components.map((c) => c.image.digest));
-    const ms = releaseMappings({ from: o.from, fromWithin: release.topDigest, to: o.to, toRelease: o.toRelease, skipRelease: o.skipRelease === true, version, suffix, components, localDigests: local });
+    const ms = releaseMappings({ from: o.from, fromWithin: release.topDigest, to: o.to, toRelease: o.toRelease, releaseRepository: o.releaseRepository, skipRelease: o.skipRelease === true, version, suffix, components, localDigests: local });
     const info: ReleaseInfo = {
       version,
       releaseDigest: release.topDigest,
-      target: releaseTarget({ to: o.to, toRelease: o.toRelease, version, suffix }),
+      target: releaseTarget({ to: o.to, toRelease: o.toRelease, releaseRepository: o.releaseRepository, version, suffix }),
       components,
       payloadStores: verificationStores(release.files),
       mappings: ms.map((m) => ({ source: formatImageReference(m.source), destination: formatImageReference(m.destination) })),

@@ -20,6 +20,8 @@ export interface DocumentMeta {
   readonly name: string;
   /** `metadata.labels`, e.g. `{ 'operators.openshift.org/catalog': 'true' }`. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** `metadata.annotations` (oc-mirror v2's createdAt/createdBy…), before the labels as sorted keys put them. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export interface SplitOptions extends DocumentMeta {
@@ -29,14 +31,15 @@ export interface SplitOptions extends DocumentMeta {
 
 export const DEFAULT_MAX_DOCUMENT_SIZE = 250_000;
 
-function header(kind: MirrorSetKind, name: string, labels: Readonly<Record<string, string>> | undefined): string {
+function header(kind: MirrorSetKind, name: string, labels: Readonly<Record<string, string>> | undefined, annotations?: Readonly<Record<string, string>>): string {
+  const a = annotations !== undefined && Object.keys(annotations).length > 0 ? `  annotations:\n${yamlStringMap(annotations, '    ')}` : '';
   const l = labels !== undefined && Object.keys(labels).length > 0 ? `  labels:\n${yamlStringMap(labels, '    ')}` : '';
-  return `apiVersion: ${kind.apiVersion}\nkind: ${kind.kind}\nmetadata:\n${l}  name: ${yamlScalar(name)}\nspec:\n  ${kind.specKey}:\n`;
+  return `apiVersion: ${kind.apiVersion}\nkind: ${kind.kind}\nmetadata:\n${a}${l}  name: ${yamlScalar(name)}\nspec:\n  ${kind.specKey}:\n`;
 }
 
 /** One document holding every set, named `meta.name` (no `---`). */
 export function mirrorSetDocument(kind: MirrorSetKind, sets: readonly MirrorSet[], meta: DocumentMeta): string {
-  return header(kind, resourceName(meta.name), meta.labels) + mirrorSetEntries(sets, '  ');
+  return header(kind, resourceName(meta.name), meta.labels, meta.annotations) + mirrorSetEntries(sets, '  ');
 }
 
 /**
@@ -49,10 +52,10 @@ export function mirrorSetDocuments(kind: MirrorSetKind, sets: readonly MirrorSet
   const docs: string[] = [];
   let entries: string[] = [];
   let size = 0;
-  let head = header(kind, resourceName(o.name, '-0'), o.labels);
+  let head = header(kind, resourceName(o.name, '-0'), o.labels, o.annotations);
   const flush = (): void => {
     docs.push(`---\n${head}${entries.join('')}`);
-    head = header(kind, resourceName(o.name, `-${docs.length}`), o.labels);
+    head = header(kind, resourceName(o.name, `-${docs.length}`), o.labels, o.annotations);
     entries = [];
     size = 0;
   };

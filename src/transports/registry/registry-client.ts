@@ -176,6 +176,13 @@ export class RegistryClient {
     return loc;
   }
 
+  /** Cancels an upload session (DELETE on its Location); resolves to the status the registry answered. */
+  async blobUploadCancel(repository: string, location: UploadLocation, signal?: AbortSignal): Promise<number> {
+    const res = await this.http.send({ method: 'DELETE', path: location, scope: push(repository), signal });
+    await res.body.dump();
+    return res.statusCode;
+  }
+
   /**
    * Completes an upload session with the whole blob in one streamed PUT
    * (Content-Length set; the registry checks `digest` before committing).

@@ -1,0 +1,149 @@
+/**
+ * `airlock mirror -c isc.yaml …`: oc-mirror v2's workflows on the same
+ * ImageSetConfiguration files and flags (reference §5.6). Parses flags,
+ * decides the workflow, builds the executor and hands over to
+ * mirror/imageset/run-m2m.ts. m2d and d2m are parsed (and refused) until the
+ * archive transport is wired in.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { MirrorExecutor } from '../../mirror/executor.js';
+import { CincinnatiClient, GraphError } from '../../mirror/imageset/cincinnati.js';
+import { readImageSetConfig } from '../../mirror/imageset/config-read.js';
+import { DestinationCheckError } from '../../mirror/imageset/dest-check.js';
+import { OriginCounter, runM2m } from '../../mirror/imageset/run-m2m.js';
+import { decideWorkflow, WorkflowError } from '../../mirror/imageset/workflow.js';
+import { ImageSetConfigError } from '../../mirror/imageset/yaml-nodes.js';
+import { readInputFile, INPUT_LIMITS } from '../../util/input-file.js';
+import { AIRLOCK_VERSION } from '../../version.js';
+import { CliError } from '../cli-error.js';
+import { failureLine } from '../failure-line.js';
+import { mirrorConsole } from '../mirror-console.js';
+import { checkDest } from './catalog-mirror.js';
+import { hubOptions, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
+
+interface MirrorFlags extends ConnectionFlags {
+  config: string;
+  workspace?: string;
+  from?: string;
+  v2?: boolean;
+  cacheDir?: string;
+  since?: string;
+  dryRun?: boolean;
+  parallelImages: number;
+  parallelLayers: number;
+  maxNestedPaths: number;
+  authfile?: string;
+  logLevel: string;
+  removeSignatures?: boolean;
+  strictArchive?: boolean;
+  graphUrl?: string;
+  progress: boolean;
+}
+
+const range = (name: string, lo: number, hi: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new CliError(`${name} takes a whole number from ${lo} to ${hi}, got "${v}"`);
+  return n;
+};
+
+/** One `error:` line and the generic exit bit for a failure before or around the run. */
+function fail(e: unknown): never {
+  if (e instanceof ImageSetConfigError || e instanceof WorkflowError || e instanceof DestinationCheckError || e instanceof GraphError || e instanceof CliError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(1);
+  }
+  const line = failureLine(e);
+  if (line !== undefined) {
+    process.stderr.write(`error: ${line}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
+
+async function mirror(destination: string | undefined, f: MirrorFlags): Promise<void> {
+  try {
+    const wf = decideWorkflow(destination, f.from, f.workspace);
+    const config = await readImageSetConfig(f.config);
+    for (const n of config.notices) process.stderr.write(`notice: ${n}\n`);
+    if (wf.kind !== 'm2m') {
+      process.stderr.write(`error: the ${wf.kind === 'm2d' ? 'mirror-to-disk (file:// destination)' : 'disk-to-mirror (--from)'} workflow is not available in this build (the archive transport is not merged yet); use --workspace file://DIR docker://REG (mirror to mirror)\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const dest = checkDest(wf.dest);
+    const configText = await readInputFile(f.config, 'image set config', INPUT_LIMITS.config);
+    const hub = await hubOptions({ ...f, registryConfig: f.authfile ?? f.registryConfig, retryDelay: f.retryDelay === 0 ? undefined : f.retryDelay }, { sides: true });
+    const counter = new OriginCounter();
+    const executor = new MirrorExecutor({
+      hub: { ...hub, skipMultipleScopes: true },
+      console: (report) => mirrorConsole(report, { progress: f.progress && f.logLevel !== 'error', bytes: f.dryRun !== true }),
+      fileDir: wf.workspace,
+      maxPerRegistry: f.parallelLayers,
+      maxRegistry: Math.max(1, Math.ceil(f.parallelImages / f.parallelLayers)),
+      retry: hub.retry,
+      retryMessages: f.logLevel !== 'error',
+      onEvent: counter.onEvent,
+    });
+    const rebuildDir = f.dryRun ? undefined : await mkdtemp(join(f.cacheDir ?? tmpdir(), 'airlock-imageset-'));
+    try {
+      const r = await runM2m(executor, {
+        config, configText, workspace: wf.workspace, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true,
+        graph: new CincinnatiClient({ url: f.graphUrl }), rebuildDir, removeSignatures: f.removeSignatures === true,
+        annotations: { createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), createdBy: 'airlock', airlock_version: AIRLOCK_VERSION },
+      }, counter);
+      if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional images); see ${r.reportFile || 'the lines above'}\n`);
+      process.exitCode = r.exitCode;
+    } finally {
+      await executor.close();
+      if (rebuildDir !== undefined) await rm(rebuildDir, { recursive: true, force: true });
+    }
+  } catch (e) {
+    fail(e);
+  }
+}
+
+const HELP = `
+Examples (oc-mirror v2's command shapes; --v2 is accepted and ignored):
+  # Mirror to mirror: the workspace keeps working-dir/ (cluster-resources/, dry-run/, report.json)
+  airlock mirror -c imageset-config.yaml --workspace file:///var/mirror docker://mirror.example.com:5000/ocp --v2
+
+  # See what would be copied first (writes working-dir/dry-run/mapping.txt and missing.txt)
+  airlock mirror -c imageset-config.yaml --workspace file:///var/mirror docker://mirror.example.com:5000/ocp --dry-run
+
+  # Mirror to disk, then disk to mirror (parsed; not available until the archive transport is merged)
+  airlock mirror -c imageset-config.yaml file:///media/usb
+  airlock mirror -c imageset-config.yaml --from file:///media/usb docker://mirror.example.com:5000/ocp
+
+The destination is checked before any work: credentials, push permission (an upload session is opened and
+cancelled) and repository depth (a registry that refuses deep paths gets the exact --max-nested-paths to use).
+Release graphs come from --graph-url, else UPDATE_URL_OVERRIDE, else api.openshift.com.
+Exit status (oc-mirror's bitmask): 1 generic, 2 release, 4 operator, 8 additional images.`;
+
+export function mirrorCommand(): Command {
+  const cmd = new Command('mirror')
+    .description('Mirror an ImageSetConfiguration (releases by channel, filtered operator catalogs, additional images) as oc-mirror v2 does')
+    .argument('[destination]', 'docker://REGISTRY[:PORT][/PREFIX] (with --workspace or --from) or file://DIR (mirror to disk)')
+    .requiredOption('-c, --config <file>', 'ImageSetConfiguration (mirror.openshift.io/v2alpha1; v1alpha2 is read with a notice)')
+    .option('--workspace <file://DIR>', 'working directory of mirror to mirror (working-dir/ is written there)')
+    .option('--from <file://DIR>', 'disk to mirror: the directory the mirror-to-disk run wrote');
+  withConnectionFlags(cmd, { sides: true, retries: true });
+  return cmd
+    .option('--authfile <file>', 'credentials (podman auth.json, docker config.json or a pull secret); same as -a')
+    .addOption(new Option('--v2', 'accepted for oc-mirror compatibility; airlock always works as v2').hideHelp())
+    .option('--cache-dir <dir>', 'where rebuilt catalogs are built during the run (default: the system temp directory)')
+    .option('--since <yyyy-MM-dd>', 'mirror to disk: pack only content newer than that history point (needs the archive transport)')
+    .option('--strict-archive', 'mirror to disk: fail instead of writing an archive file larger than archiveSize (needs the archive transport)')
+    .option('--dry-run', 'plan only: write working-dir/dry-run/mapping.txt (and missing.txt) and print the bytes that would be transferred')
+    .option('--parallel-images <n>', 'images copied at once (1-10)', range('--parallel-images', 1, 10), 4)
+    .option('--parallel-layers <n>', 'concurrent blob transfers per registry (1-10)', range('--parallel-layers', 1, 10), 5)
+    .option('--max-nested-paths <n>', 'most path components below the registry host (0 = unlimited); forces repository-scoped IDMS/ITMS', range('--max-nested-paths', 0, 100), 0)
+    .option('--remove-signatures', 'do not copy cosign signatures and attestations along with images')
+    .option('--graph-url <url>', 'Cincinnati graph endpoint (default: UPDATE_URL_OVERRIDE, else https://api.openshift.com/api/upgrades_info/v1/graph)')
+    .addOption(new Option('--log-level <level>', 'info, debug, trace or error (error: no progress or retry lines)').choices(['info', 'debug', 'trace', 'error']).default('info'))
+    .option('--no-progress', 'no progress bar (terminal) or progress lines (otherwise) on stderr')
+    .addHelpText('after', HELP)
+    .action((destination: string | undefined, f: MirrorFlags) => mirror(destination, f));
+}

@@ -33,7 +33,7 @@ export function realmFor(req: IncomingMessage, o: ChallengeOptions): string {
 /** The scope a request needs, as a token scope string (undefined for ping or unusable names). */
 export function scopeFor(need: AccessNeed): string | undefined {
   if ('catalog' in need) return 'registry:catalog:*';
-  if ('ping' in need) return undefined;
+  if ('ping' in need || 'admin' in need) return undefined;
   return isValidRepositoryName(need.repo) ? `repository:${need.repo}:${need.actions.join(',')}` : undefined;
 }
 

@@ -5,6 +5,7 @@ import type { RegistryService } from '../registry/registry-service.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { TokenEndpoint } from '../auth/token-endpoint.js';
 import type { AccessPolicy } from './access.js';
+import { apiPlugin, type ApiPluginOptions } from './api/api-plugin.js';
 import { errorBody, sendError } from './http-util.js';
 import type { RegistryMetrics } from './metrics.js';
 import { healthPlugin } from './plugins/health-plugin.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   readonly tokenEndpoint?: TokenEndpoint;
   /** Audit sink for pushes and deletes (who, what); logins are audited by the authenticator. */
   readonly audit?: AuditLog;
+  /** The JSON API under /api/v1 (off when absent). */
+  readonly api?: Omit<ApiPluginOptions, 'service' | 'access'>;
 }
 
 declare module 'fastify' {
@@ -105,5 +108,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.tokenEndpoint) void app.register(tokenPlugin, { endpoint: deps.tokenEndpoint, idleTimeoutMs: deps.service.blobs.idleTimeoutMs });
   void app.register(healthPlugin, { isReady: deps.isReady, space: deps.space });
   void app.register(metricsPlugin, { metrics: deps.metrics });
+  if (deps.api) void app.register(apiPlugin, { prefix: '/api/v1', service: deps.service, access: deps.access, ...deps.api });
   return app;
 }

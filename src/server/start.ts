@@ -7,6 +7,7 @@ import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { GcHistory } from '../registry/gc-history.js';
+import { SessionStore } from '../auth/sessions.js';
 import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
 import { BlobStore } from '../storage/blob-store.js';
@@ -34,6 +35,9 @@ export interface RunningRegistry {
   /** Stops accepting, drains in-flight requests (up to shutdownTimeoutSeconds), closes stores. */
   close(): Promise<void>;
 }
+
+/** A console session ends after this long without a request. */
+const CONSOLE_IDLE_MS = 15 * 60_000;
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = listen.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/);
@@ -136,7 +140,12 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     space,
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
-    api: { storage: new StorageReport(meta, gc, gcHistory), accounts: auth?.store, registryHost: () => `${shownHost}:${listenedPort}` },
+    api: {
+      storage: new StorageReport(meta, gc, gcHistory),
+      accounts: auth?.store,
+      ...(auth ? { sessions: { store: new SessionStore(auth.store, CONSOLE_IDLE_MS), authn: auth.authn } } : {}),
+      registryHost: () => `${shownHost}:${listenedPort}`,
+    },
   });
   auth?.audit.attach(app.log.child({ component: 'audit' }));
   log = app.log.child({ component: 'storage' });

@@ -14,7 +14,10 @@ import type { StorageReport } from '../../registry/storage-report.js';
 import type { AccessPolicy } from '../access.js';
 import { errorBody } from '../http-util.js';
 import { adminRoutes } from './admin-routes.js';
-import { apiAuth, type SessionAuth } from './api-auth.js';
+import type { Authenticator } from '../../auth/authenticator.js';
+import type { SessionStore } from '../../auth/sessions.js';
+import { apiAuth } from './api-auth.js';
+import { sessionAuth, sessionRoutes } from './session-routes.js';
 import { repoRoutes } from './repo-routes.js';
 
 export interface ApiPluginOptions {
@@ -22,8 +25,8 @@ export interface ApiPluginOptions {
   readonly access: AccessPolicy;
   readonly storage: StorageReport;
   readonly accounts?: AuthStore | undefined;
-  /** The console's sessions, when the console is on. */
-  readonly sessions?: SessionAuth | undefined;
+  /** Console sessions (with authentication on): login at /api/v1/session, cookie + CSRF token. */
+  readonly sessions?: { readonly store: SessionStore; readonly authn: Authenticator } | undefined;
   readonly registryHost: () => string;
 }
 
@@ -45,7 +48,8 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app, o) =>
   app.addHook('onRequest', async (req) => {
     req.routeKind = 'api';
   });
-  const auth = apiAuth(o.access, o.sessions);
+  const auth = apiAuth(o.access, o.sessions ? sessionAuth(o.sessions.store) : undefined);
+  if (o.sessions) sessionRoutes(app, o.sessions.store, o.sessions.authn);
   app.get('/me', async (req, rep) => {
     const who = await auth.authorize(req, { ping: true });
     return rep.send({ name: who.name, admin: who.admin });

@@ -20,7 +20,7 @@ export interface ChallengeOptions {
   readonly fallbackHost: () => string;
 }
 
-const HOST_RE = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+export const HOST_RE = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 export const TOKEN_PATH = '/token';
 

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { HOST_RE } from '../../auth/challenge.js';
 import { createRobot, pullSecretEntry, removeRobot, robotGrants, rotateRobot } from '../../auth/robots.js';
 import { AccountError, type Account, type AuthStore } from '../../auth/store.js';
 import { RegistryError } from '../../registry/errors.js';
@@ -23,8 +24,6 @@ export interface AdminRouteDeps {
   /** host[:port] for pull-secret entries when the request's Host is unusable. */
   readonly registryHost: () => string;
 }
-
-const HOST_RE = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 const NewRobot = z.object({
   name: z.string().max(80),

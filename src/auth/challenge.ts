@@ -20,7 +20,7 @@ export interface ChallengeOptions {
   readonly fallbackHost: () => string;
 }
 
-const HOST_RE = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+export const HOST_RE = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 export const TOKEN_PATH = '/token';
 
@@ -33,7 +33,7 @@ export function realmFor(req: IncomingMessage, o: ChallengeOptions): string {
 /** The scope a request needs, as a token scope string (undefined for ping or unusable names). */
 export function scopeFor(need: AccessNeed): string | undefined {
   if ('catalog' in need) return 'registry:catalog:*';
-  if ('ping' in need) return undefined;
+  if ('ping' in need || 'admin' in need) return undefined;
   return isValidRepositoryName(need.repo) ? `repository:${need.repo}:${need.actions.join(',')}` : undefined;
 }
 

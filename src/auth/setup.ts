@@ -57,6 +57,8 @@ export interface RegistryAuth {
   readonly endpoint: TokenEndpoint;
   readonly audit: AuditLog;
   readonly store: AuthStore;
+  /** Password/token logins (the console's login uses it too: same limits, same audit). */
+  readonly authn: Authenticator;
   /** Set only on the start that created the admin account (by the server, after listening). */
   readonly adminPassword?: string;
   close(): void;
@@ -88,6 +90,7 @@ export async function setupAuth(dataDir: string, s: AuthSettings): Promise<Regis
       endpoint: new TokenEndpoint({ store, authn, tokens, anonymous, audit }),
       audit,
       store,
+      authn,
       close: () => store.close(),
     };
   } catch (e) {

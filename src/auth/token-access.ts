@@ -43,11 +43,13 @@ export function clientIp(req: IncomingMessage): string {
 }
 
 function principal(name: string, grants: Grants): Principal {
-  return { name, canRead: (repo) => allowedActions(grants, repo).has('pull') };
+  return { name, canRead: (repo) => allowedActions(grants, repo).has('pull'), admin: grants.admin };
 }
 
 function tokenAllows(t: VerifiedAccess, need: AccessNeed): boolean {
   if ('ping' in need) return true;
+  // No token scope grants the admin API: it takes Basic auth (or a console session).
+  if ('admin' in need) return false;
   if ('catalog' in need) return t.access.some((e) => e.type === 'registry' && e.name === 'catalog' && e.actions.includes('*'));
   const held = new Set(t.access.filter((e) => e.type === 'repository' && e.name === need.repo).flatMap((e) => e.actions));
   return need.actions.every((a) => held.has(a));
@@ -66,9 +68,10 @@ export class TokenAccess implements AccessPolicy {
     return new RegistryError('DENIED', 'requested access to the resource is denied', detail, 403);
   }
 
-  /** Whether `grants` allow `need` (ping: always; catalog: any account, anonymous only with anonymous pull). */
+  /** Whether `grants` allow `need` (ping: always; catalog: any account, anonymous only with anonymous pull; admin: admins). */
   private grantsAllow(grants: Grants, need: AccessNeed, anonymous: boolean): boolean {
     if ('ping' in need) return true;
+    if ('admin' in need) return !anonymous && grants.admin;
     if ('catalog' in need) return !anonymous || grants.admin || grants.pull.length > 0 || grants.push.length > 0;
     const allowed = allowedActions(grants, need.repo);
     return need.actions.every((a) => allowed.has(a));
@@ -92,7 +95,7 @@ export class TokenAccess implements AccessPolicy {
       return principal(account.name, account);
     }
     // Anonymous. /v2/ always answers the challenge, so clients start the token flow.
-    if (!('ping' in need) && !('catalog' in need) && this.grantsAllow(this.d.anonymous, need, true)) {
+    if ('repo' in need && this.grantsAllow(this.d.anonymous, need, true)) {
       return principal(ANONYMOUS, this.d.anonymous);
     }
     throw this.unauthorized(req, need);
@@ -110,6 +113,7 @@ export class TokenAccess implements AccessPolicy {
     this.assertName(need);
     const anonymous = t.subject === undefined;
     if (tokenAllows(t, need) && this.grantsAllow(grants, need, anonymous)) return principal(t.subject?.name ?? ANONYMOUS, grants);
+    if ('admin' in need) throw new RegistryError('DENIED', 'the admin API takes Basic auth or a console session, not a registry token', undefined, 403);
     if (anonymous || this.grantsAllow(grants, need, anonymous)) throw this.unauthorized(req, need, 'insufficient_scope');
     throw this.denied(need);
   }

@@ -137,11 +137,47 @@ export interface GcOptions {
   readonly deleteUntagged: boolean;
 }
 
+/** A tag with the manifest it points at (JSON API listings). */
+export interface TagDetail {
+  readonly tag: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  /** When the tag was last set (epoch ms). */
+  readonly taggedAt: number;
+  /** When the manifest was first stored in the repository (epoch ms). */
+  readonly pushedAt: number;
+}
+
+/** A manifest's stored facts, without its bytes. */
+export interface ManifestInfo {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly subject?: Digest;
+  readonly annotations?: Record<string, string>;
+  readonly pushedAt: number;
+  /** Tags pointing at it, in name order (at most 1000). */
+  readonly tags: string[];
+}
+
+/** What one repository holds: blobs linked to it and its manifests (a blob shared with another repository counts in both). */
+export interface RepositoryUsage {
+  readonly blobs: number;
+  readonly blobBytes: number;
+  readonly manifests: number;
+  readonly manifestBytes: number;
+}
+
 export interface MetadataStore {
   // repositories
   repositoryExists(repo: string): Promise<boolean>;
   listRepositories(page: Page): Promise<string[]>;
   repositoryCount(): Promise<number>;
+  /** Names strictly between `after` and `before` in byte order, at most `n`: one index range scan (prefix search, tree walks). */
+  repositoriesBetween(after: string, before: string, n: number): Promise<string[]>;
 
   // blobs
   /** Records a committed blob and links it to `repo` (creating the repository). */
@@ -172,6 +208,13 @@ export interface MetadataStore {
   /** undefined when the repository does not exist. */
   listTags(repo: string, page: Page): Promise<string[] | undefined>;
   referrers(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]>;
+  /** Tags after `page.last` with their manifests (index range scan); undefined when the repository does not exist. */
+  listTagDetails(repo: string, page: Page): Promise<TagDetail[] | undefined>;
+  manifestInfo(repo: string, digest: Digest): Promise<ManifestInfo | undefined>;
+  /** undefined when the repository does not exist; reads only that repository's rows. */
+  repositoryUsage(repo: string): Promise<RepositoryUsage | undefined>;
+  /** Sum over all repositories of their linked blobs' sizes: the bytes storage would take without deduplication (reads every link). */
+  linkedBlobBytes(): Promise<number>;
 
   // uploads
   /**

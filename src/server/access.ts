@@ -2,13 +2,19 @@ import type { IncomingMessage } from 'node:http';
 
 export type Action = 'pull' | 'push' | 'delete';
 
-/** What one request needs: actions on a repository, or the catalog. */
-export type AccessNeed = { readonly repo: string; readonly actions: readonly Action[] } | { readonly catalog: true } | { readonly ping: true };
+/** What one request needs: actions on a repository, the catalog, or the admin parts of the JSON API. */
+export type AccessNeed =
+  | { readonly repo: string; readonly actions: readonly Action[] }
+  | { readonly catalog: true }
+  | { readonly ping: true }
+  | { readonly admin: true };
 
 export interface Principal {
   readonly name: string;
   /** May this principal read `repo`? (mount sources, catalog filtering) */
   canRead(repo: string): boolean;
+  /** An administrator (accounts, robots, storage); true for everyone on an open registry. */
+  readonly admin: boolean;
 }
 
 /**
@@ -22,7 +28,7 @@ export interface AccessPolicy {
 
 /** No authentication: every request is allowed (only with an explicit opt-in). */
 export class OpenAccess implements AccessPolicy {
-  private readonly anyone: Principal = { name: 'anonymous', canRead: () => true };
+  private readonly anyone: Principal = { name: 'anonymous', canRead: () => true, admin: true };
   async authorize(): Promise<Principal> {
     return this.anyone;
   }

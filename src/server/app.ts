@@ -4,12 +4,15 @@ import { RegistryError, StorageFullError, asStorageFull, asStorageUnavailable, i
 import type { RegistryService } from '../registry/registry-service.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { TokenEndpoint } from '../auth/token-endpoint.js';
-import type { AccessPolicy, Principal } from './access.js';
-import { errorBody, header, readBody, sendError, splitUrl } from './http-util.js';
+import type { AccessPolicy } from './access.js';
+import { apiPlugin, type ApiPluginOptions } from './api/api-plugin.js';
+import { errorBody, sendError } from './http-util.js';
 import type { RegistryMetrics } from './metrics.js';
-import { parseV2Path, type V2Route } from './route-parse.js';
+import { healthPlugin } from './plugins/health-plugin.js';
+import { metricsPlugin } from './plugins/metrics-plugin.js';
+import { tokenPlugin } from './plugins/token-plugin.js';
+import { v2Plugin } from './plugins/v2-plugin.js';
 import type { StorageSpace } from './storage-space.js';
-import { handleV2 } from './v2-handlers.js';
 
 export interface AppDeps {
   readonly service: RegistryService;
@@ -25,37 +28,24 @@ export interface AppDeps {
   readonly tokenEndpoint?: TokenEndpoint;
   /** Audit sink for pushes and deletes (who, what); logins are audited by the authenticator. */
   readonly audit?: AuditLog;
+  /** The JSON API under /api/v1 (off when absent). */
+  readonly api?: Omit<ApiPluginOptions, 'service' | 'access'>;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     routeKind?: string;
-    v2route?: V2Route;
   }
 }
 
-/** The audit line for a successful write, if the request was one. */
-function auditEvent(route: V2Route | undefined, method: string, status: number): { audit: 'push' | 'delete' | 'mount'; repo: string; ref?: string } | undefined {
-  if (!route || status < 200 || status >= 300 || !('name' in route)) return undefined;
-  if (route.kind === 'manifest' && method === 'PUT') return { audit: 'push', repo: route.name, ref: route.reference };
-  if (route.kind === 'manifest' && method === 'DELETE') return { audit: 'delete', repo: route.name, ref: route.reference };
-  if (route.kind === 'blob' && method === 'DELETE') return { audit: 'delete', repo: route.name, ref: route.digest };
-  if (route.kind === 'upload' && method === 'PUT') return { audit: 'push', repo: route.name };
-  if (route.kind === 'upload-start' && method === 'POST' && status === 201) return { audit: 'push', repo: route.name };
-  return undefined;
-}
-
-/** Builds the HTTP adapter (no listen). Request bodies are left unread for handlers to stream. */
+/**
+ * Builds the HTTP adapter (no listen): the root instance holds what every
+ * surface shares (request ids, the access log and request metrics, the
+ * drain header, the OCI error envelope, the 404 answer); each surface is a
+ * plugin with its own prefix and hooks (server/plugins/). Request bodies are
+ * left unread for handlers to stream.
+ */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  // Who each request was authorized as, for the audit lines of writes.
-  const principals = new WeakMap<object, Principal>();
-  const access: AccessPolicy = {
-    async authorize(req, need) {
-      const p = await deps.access.authorize(req, need);
-      principals.set(req, p);
-      return p;
-    },
-  };
   const app = Fastify({
     logger: deps.logger,
     genReqId: (req) => {
@@ -91,17 +81,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (inLen > 0 && req.raw.complete) deps.metrics.bytesIn.inc(inLen);
     const outLen = Number(rep.getHeader('content-length') ?? 0);
     if (req.method !== 'HEAD' && outLen > 0) deps.metrics.bytesOut.inc(outLen);
-    const ev = deps.audit ? auditEvent(req.v2route, req.method, status) : undefined;
-    if (ev && deps.audit) {
-      const digest = rep.getHeader('docker-content-digest');
-      deps.audit.record({
-        ...ev,
-        ...(ev.ref === undefined && typeof digest === 'string' ? { ref: digest } : {}),
-        user: principals.get(req.raw)?.name ?? 'anonymous',
-        ip: req.socket.remoteAddress ?? 'unknown',
-        status,
-      });
-    }
     const level = status >= 500 ? 'error' : 'info';
     req.log[level]({ method: req.method, url: req.url.split('?')[0], route: req.routeKind, status, ms: Math.round(rep.elapsedTime) }, 'request');
   });
@@ -125,60 +104,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     rep.code(404).header('content-type', 'application/json; charset=utf-8').send(errorBody('UNSUPPORTED', `no route for ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`));
   });
 
-  const v2 = async (req: import('fastify').FastifyRequest, rep: import('fastify').FastifyReply) => {
-    rep.header('docker-distribution-api-version', 'registry/2.0');
-    const { path, query } = splitUrl(req.url);
-    const route = parseV2Path(path);
-    req.routeKind = route.kind;
-    req.v2route = route;
-    return handleV2({ service: deps.service, access }, route, query, req, rep);
-  };
-  const methods = ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
-  app.route({ method: [...methods], url: '/v2', handler: v2 });
-  app.route({ method: [...methods], url: '/v2/*', handler: v2 });
-
-  const tokens = deps.tokenEndpoint;
-  if (tokens) {
-    app.route({
-      method: ['GET', 'POST'],
-      url: '/token',
-      handler: async (req, rep) => {
-        req.routeKind = 'token';
-        const { query } = splitUrl(req.url);
-        let form: URLSearchParams | undefined;
-        if (req.method === 'POST') {
-          const type = header(req.raw, 'content-type') ?? '';
-          if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
-            throw new RegistryError('UNSUPPORTED', 'POST /token takes application/x-www-form-urlencoded', undefined, 415);
-          }
-          form = new URLSearchParams((await readBody(req.raw, 64 * 1024, deps.service.blobs.idleTimeoutMs)).toString('utf8'));
-        }
-        const r = await tokens.handle({ method: req.method, query, authorization: req.headers.authorization, ip: req.socket.remoteAddress ?? 'unknown', ...(form ? { form } : {}) });
-        return rep.code(r.status).headers(r.headers).send(r.body);
-      },
-    });
-  }
-
-  app.get('/healthz', async (_req, rep) => rep.header('content-type', 'application/json').send('{"status":"ok"}'));
-  app.get('/readyz', async (req, rep) => {
-    if (!deps.isReady()) return rep.code(503).send('{"status":"draining"}');
-    rep.header('content-type', 'application/json');
-    if (deps.space) {
-      let body: object | undefined;
-      try {
-        const s = await deps.space.check();
-        if (!s.ok) body = { status: 'storage full', freeBytes: s.freeBytes, minFreeBytes: s.minFreeBytes };
-      } catch (e) {
-        req.log.error({ err: e }, 'cannot read the free space of the data directory');
-        body = { status: 'storage unavailable' };
-      }
-      if (body) return rep.code(503).send(JSON.stringify(body));
-    }
-    return rep.send('{"status":"ready"}');
-  });
-  app.get('/metrics', async (_req, rep) => {
-    const text = await deps.metrics.registry.metrics();
-    return rep.header('content-type', deps.metrics.registry.contentType).send(text);
-  });
+  void app.register(v2Plugin, { prefix: '/v2', service: deps.service, access: deps.access, audit: deps.audit });
+  if (deps.tokenEndpoint) void app.register(tokenPlugin, { endpoint: deps.tokenEndpoint, idleTimeoutMs: deps.service.blobs.idleTimeoutMs });
+  void app.register(healthPlugin, { isReady: deps.isReady, space: deps.space });
+  void app.register(metricsPlugin, { metrics: deps.metrics });
+  if (deps.api) void app.register(apiPlugin, { prefix: '/api/v1', service: deps.service, access: deps.access, ...deps.api });
   return app;
 }

@@ -6,6 +6,9 @@ import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type Reg
 import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
+import { GcHistory } from '../registry/gc-history.js';
+import { SessionStore } from '../auth/sessions.js';
+import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { createStorageDriver } from '../storage/create-driver.js';
@@ -37,6 +40,8 @@ export interface RunningRegistry {
 
 /** Lifetime of the presigned URLs blob GETs redirect to (--storage-redirect). */
 const BLOB_REDIRECT_SECONDS = 600;
+/** A console session ends after this long without a request. */
+const CONSOLE_IDLE_MS = 15 * 60_000;
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = listen.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/);
@@ -120,6 +125,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const space = new StorageSpace(dataDir, config.minFreeSpace, { warn: (o, m) => log.warn(o, m) });
   const metrics = new RegistryMetrics(meta, space);
+  const gcHistory = new GcHistory();
   const gc = new GarbageCollector(
     meta,
     blobs,
@@ -129,6 +135,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       metrics.gcBlobs.inc(typeof r.blobs === 'number' ? r.blobs : r.blobs.length);
       metrics.gcManifests.inc(typeof r.manifests === 'number' ? r.manifests : r.manifests.length);
       metrics.gcBytes.inc(r.bytes);
+      gcHistory.record(r);
       const { strayFiles, relinkedFiles, missingFiles, warning } = r.reconcile;
       if (strayFiles.length + relinkedFiles.length + missingFiles.length > 0 || warning) {
         app.log.warn({ reconcile: r.reconcile }, 'blob storage reconciled with the metadata');
@@ -145,6 +152,12 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     space,
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
+    api: {
+      storage: new StorageReport(meta, gc, gcHistory),
+      accounts: auth?.store,
+      ...(auth ? { sessions: { store: new SessionStore(auth.store, CONSOLE_IDLE_MS), authn: auth.authn } } : {}),
+      registryHost: () => `${shownHost}:${listenedPort}`,
+    },
   });
   auth?.audit.attach(app.log.child({ component: 'audit' }));
   log = app.log.child({ component: 'storage' });

@@ -6,11 +6,11 @@
  * cluster's pull secret (every node would get write access to the mirror).
  */
 import { Command, Option } from 'commander';
-import { hashSecret, randomToken } from '../../auth/passwords.js';
-import { isValidUserName, robotAccountName, type Grants } from '../../auth/store.js';
+import { createRobot, pullSecretEntry, removeRobot, robotGrants, robotName, rotateRobot } from '../../auth/robots.js';
+import { AccountError, type Grants } from '../../auth/store.js';
 import { localHostNames } from '../../tls/host-names.js';
 import { CliError } from '../cli-error.js';
-import { collect, dataDirOption, describeGrants, grantsFrom, printAccounts, withStore } from './user.js';
+import { collect, dataDirOption, describeGrants, printAccounts, withStore } from './user.js';
 
 /** Default registry for the printed auths entry: this host's FQDN (or name) on port 5000. */
 function defaultRegistry(): string {
@@ -19,23 +19,26 @@ function defaultRegistry(): string {
 }
 
 function printCredentials(user: string, token: string, registry: string, grants: Grants): void {
-  const auth = Buffer.from(`${user}:${token}`).toString('base64');
   process.stdout.write(
     [
       `robot ${user} (${describeGrants(grants)})`,
       `  username: ${user}`,
       `  token:    ${token}`,
       '  The token is shown only now. Pull-secret entry (merge into "auths" of the pull secret):',
-      JSON.stringify({ auths: { [registry]: { auth } } }),
+      JSON.stringify(pullSecretEntry(user, token, registry)),
       '',
     ].join('\n'),
   );
 }
 
-function robotName(name: string): string {
-  const bare = name.startsWith('robot+') ? name.slice('robot+'.length) : name;
-  if (!isValidUserName(bare)) throw new CliError(`invalid robot name "${name.slice(0, 64)}": lowercase letters, digits, '.', '_', '-' (at most 64)`);
-  return robotAccountName(bare);
+/** AccountError (a refusal of auth/robots.ts) as a CLI usage error. */
+function cliName(name: string): string {
+  try {
+    return robotName(name);
+  } catch (e) {
+    if (e instanceof AccountError) throw new CliError(e.message);
+    throw e;
+  }
 }
 
 const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: this host\'s FQDN:5000)');
@@ -51,13 +54,20 @@ export function robotCommand(): Command {
       .option('--push <glob>', 'also write and delete repositories matching the glob (repeatable)', collect)
       .addOption(registryOption())
       .action(async (name: string, f: { dataDir: string; pull?: string[]; push?: string[]; registry?: string }) => {
-        const user = robotName(name);
+        const user = cliName(name);
         if (!f.pull?.length && !f.push?.length) throw new CliError('a robot needs --pull and/or --push globs');
-        const grants = grantsFrom({ pull: f.pull ?? [], push: f.push ?? [] });
+        let grants: Grants;
+        try {
+          const g = robotGrants({ pull: f.pull ?? [], push: f.push ?? [] });
+          for (const h of g.hints) process.stderr.write(`${h}\n`);
+          grants = g.grants;
+        } catch (e) {
+          if (e instanceof AccountError) throw new CliError(e.message);
+          throw e;
+        }
         await withStore(f.dataDir, async (s) => {
           if (s.get(user)) throw new CliError(`robot ${user} already exists (use \`airlock robot rotate ${name}\` for a new token)`);
-          const token = randomToken();
-          s.add({ name: user, kind: 'robot', secretHash: await hashSecret(token), ...grants });
+          const { token } = await createRobot(s, user, grants);
           printCredentials(user, token, f.registry ?? defaultRegistry(), grants);
         });
       }),
@@ -69,13 +79,10 @@ export function robotCommand(): Command {
       .addOption(dataDirOption())
       .addOption(registryOption())
       .action(async (name: string, f: { dataDir: string; registry?: string }) => {
-        const user = robotName(name);
+        const user = cliName(name);
         await withStore(f.dataDir, async (s) => {
-          const a = s.get(user);
-          if (!a || a.kind !== 'robot') throw new CliError(`no robot named ${user}`);
-          const token = randomToken();
-          s.setSecret(user, await hashSecret(token));
-          printCredentials(user, token, f.registry ?? defaultRegistry(), a);
+          const { account, token } = await rotateRobot(s, user);
+          printCredentials(user, token, f.registry ?? defaultRegistry(), account);
         });
       }),
   );
@@ -85,10 +92,9 @@ export function robotCommand(): Command {
       .argument('<name>')
       .addOption(dataDirOption())
       .action(async (name: string, f: { dataDir: string }) => {
-        const user = robotName(name);
+        const user = cliName(name);
         await withStore(f.dataDir, (s) => {
-          if (s.get(user)?.kind !== 'robot') throw new CliError(`no robot named ${user}`);
-          s.remove(user);
+          removeRobot(s, user);
           process.stdout.write(`robot ${user} removed\n`);
         });
       }),

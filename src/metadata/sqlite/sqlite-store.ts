@@ -1,9 +1,10 @@
 import type { Digest } from '../../oci/digest.js';
 import type { Statement } from 'better-sqlite3';
 import type {
-  CreateUploadResult, GcOptions, GcPlan, ManifestRecord, MetadataStore, NewManifest, NewUpload, Page,
-  PutManifestResult, ReferrerDescriptor, SizedRef, SizeMismatch, UploadQuota, UploadRecord,
+  CreateUploadResult, GcOptions, GcPlan, ManifestInfo, ManifestRecord, MetadataStore, NewManifest, NewUpload, Page,
+  PutManifestResult, ReferrerDescriptor, RepositoryUsage, SizedRef, SizeMismatch, TagDetail, UploadQuota, UploadRecord,
 } from '../store.js';
+import { SqliteBrowse } from './sqlite-browse.js';
 import { SqliteGc } from './sqlite-gc.js';
 import { SqliteReconcile } from './sqlite-reconcile.js';
 import { openSqlite, type Db } from './open.js';
@@ -22,12 +23,14 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly q: Statements;
   private readonly gc: SqliteGc;
   private readonly reconcile: SqliteReconcile;
+  private readonly browse: SqliteBrowse;
 
   constructor(path: string) {
     this.db = openSqlite(path);
     this.q = prepareStatements(this.db);
     this.gc = new SqliteGc(this.db, this.q);
     this.reconcile = new SqliteReconcile(this.db, this.q);
+    this.browse = new SqliteBrowse(this.db);
   }
 
   private repoId(name: string): number | undefined {
@@ -50,6 +53,26 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async repositoryCount(): Promise<number> {
     return (this.q.repoCount.get() as { c: number }).c;
+  }
+
+  async repositoriesBetween(after: string, before: string, n: number): Promise<string[]> {
+    return this.browse.repositoriesBetween(after, before, n);
+  }
+
+  async listTagDetails(repo: string, page: Page): Promise<TagDetail[] | undefined> {
+    return this.browse.tags(repo, page);
+  }
+
+  async manifestInfo(repo: string, digest: Digest): Promise<ManifestInfo | undefined> {
+    return this.browse.manifest(repo, digest);
+  }
+
+  async repositoryUsage(repo: string): Promise<RepositoryUsage | undefined> {
+    return this.browse.usage(repo);
+  }
+
+  async linkedBlobBytes(): Promise<number> {
+    return this.browse.linkedBytes();
   }
 
   async linkBlob(repo: string, digest: Digest, size: number, now: number): Promise<void> {

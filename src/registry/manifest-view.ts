@@ -1,0 +1,157 @@
+/**
+ * What the JSON API shows of tags and manifests: digests, media types,
+ * platforms, sizes, push times and referrers, read from the metadata store
+ * and the stored manifest bytes (parsed, never re-serialized). An image's
+ * platform comes from its config blob (read when at most CONFIG_MAX_BYTES).
+ */
+import type { Digest } from '../oci/digest.js';
+import { isIndexMediaType } from '../oci/media-types.js';
+import type { ReferrerDescriptor, TagDetail } from '../metadata/store.js';
+import { RegistryError } from './errors.js';
+import type { RegistryService } from './registry-service.js';
+import { assertDigest, assertName } from './validate.js';
+
+const CONFIG_MAX_BYTES = 1024 * 1024;
+
+export interface Descriptor {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly platform?: string;
+  readonly artifactType?: string;
+}
+
+export interface TagView extends Omit<TagDetail, 'tag'> {
+  readonly name: string;
+  /** `os/arch[/variant]` of an image, or of each entry of an index. */
+  readonly platforms: string[];
+  /** Manifest plus config and layers (an image), or the manifest alone (an index). */
+  readonly totalSize: number;
+  readonly referrers: number;
+}
+
+export interface ManifestView {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly subject?: Digest;
+  readonly annotations?: Record<string, string>;
+  readonly pushedAt: number;
+  readonly tags: string[];
+  readonly platforms: string[];
+  readonly totalSize: number;
+  readonly config?: Descriptor;
+  readonly layers?: Descriptor[];
+  /** Index entries. */
+  readonly manifests?: Descriptor[];
+  readonly referrers: ReferrerDescriptor[];
+}
+
+interface Parsed {
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+}
+
+function platformText(p: unknown): string | undefined {
+  if (typeof p !== 'object' || p === null) return undefined;
+  const { os, architecture, variant } = p as Record<string, unknown>;
+  if (typeof os !== 'string' || typeof architecture !== 'string') return undefined;
+  return [os, architecture, ...(typeof variant === 'string' && variant ? [variant] : [])].join('/');
+}
+
+function descriptors(v: unknown): Descriptor[] {
+  if (!Array.isArray(v)) return [];
+  return v.map((d: Record<string, unknown>) => {
+    const platform = platformText(d.platform);
+    return {
+      digest: String(d.digest),
+      mediaType: String(d.mediaType),
+      size: Number(d.size),
+      ...(platform ? { platform } : {}),
+      ...(typeof d.artifactType === 'string' ? { artifactType: d.artifactType } : {}),
+    };
+  });
+}
+
+/** The parts of stored manifest bytes (validated on push) that the views show. */
+function parse(content: Buffer, mediaType: string): Parsed {
+  const body = JSON.parse(content.toString('utf8')) as Record<string, unknown>;
+  if (isIndexMediaType(mediaType)) return { manifests: descriptors(body.manifests) };
+  const [config] = descriptors([body.config]);
+  return { ...(config ? { config } : {}), layers: descriptors(body.layers) };
+}
+
+export class ManifestViews {
+  constructor(private readonly service: RegistryService) {}
+
+  private get meta() {
+    return this.service.meta;
+  }
+
+  /** Tags after `cursor` with their manifests; NAME_UNKNOWN for a repository that does not exist. */
+  async tags(repo: string, o: { cursor?: string | undefined; limit: number }): Promise<{ items: TagView[]; next?: string }> {
+    assertName(repo);
+    const rows = await this.meta.listTagDetails(repo, { n: o.limit + 1, ...(o.cursor ? { last: o.cursor } : {}) });
+    if (rows === undefined) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+    const items: TagView[] = [];
+    for (const r of rows.slice(0, o.limit)) {
+      const rec = await this.meta.getManifestByDigest(repo, r.digest);
+      const parsed = rec ? parse(rec.content, rec.mediaType) : {};
+      const { tag, ...rest } = r;
+      items.push({
+        name: tag,
+        ...rest,
+        platforms: await this.platforms(repo, parsed),
+        totalSize: totalSize(r.size, parsed),
+        referrers: (await this.meta.referrers(repo, r.digest)).length,
+      });
+    }
+    return rows.length > o.limit ? { items, next: items[items.length - 1]!.name } : { items };
+  }
+
+  async manifest(repo: string, digest: string): Promise<ManifestView> {
+    assertName(repo);
+    const d = assertDigest(digest);
+    const info = await this.meta.manifestInfo(repo, d);
+    const rec = info && (await this.meta.getManifestByDigest(repo, d));
+    if (!info || !rec) {
+      if (!(await this.meta.repositoryExists(repo))) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+      throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown', { digest: d });
+    }
+    const parsed = parse(rec.content, rec.mediaType);
+    return {
+      ...info,
+      platforms: await this.platforms(repo, parsed),
+      totalSize: totalSize(info.size, parsed),
+      ...parsed,
+      referrers: await this.meta.referrers(repo, d),
+    };
+  }
+
+  private async platforms(repo: string, p: Parsed): Promise<string[]> {
+    if (p.manifests) return [...new Set(p.manifests.flatMap((m) => (m.platform ? [m.platform] : [])))];
+    if (!p.config || p.config.size > CONFIG_MAX_BYTES) return [];
+    const platform = platformText(await this.readJson(repo, p.config.digest));
+    return platform ? [platform] : [];
+  }
+
+  /** A small blob parsed as JSON; undefined when absent (sparse repositories) or not JSON. */
+  private async readJson(repo: string, digest: string): Promise<unknown> {
+    try {
+      const stat = await this.service.statBlob(repo, digest);
+      const { stream } = await this.service.readBlob(stat);
+      const chunks: Buffer[] = [];
+      for await (const c of stream!) chunks.push(c as Buffer);
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function totalSize(manifestSize: number, p: Parsed): number {
+  if (!p.config) return manifestSize;
+  return manifestSize + p.config.size + (p.layers ?? []).reduce((a, l) => a + l.size, 0);
+}

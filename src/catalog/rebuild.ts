@@ -40,7 +40,7 @@
  *   path, so the image's own `opm registry serve` keeps serving it.
  */
 import { Readable } from 'node:stream';
-import { manifestRefs, readManifest } from '../copy/manifest-refs.js';
+import { manifestRefs, readManifest } from '../oci/manifest-refs.js';
 import { platformString, type Platform } from '../oci/descriptor.js';
 import { readEntry } from '../extract/layer-tar.js';
 import { digestOf, type Digest } from '../oci/digest.js';

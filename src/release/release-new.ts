@@ -7,7 +7,7 @@
  * multi-arch base gives a manifest list of per-platform release images.
  */
 import { copyImage, type ImageCopyOptions } from '../copy/copy-image.js';
-import { manifestRefs, readManifest, type ChildDescriptor } from '../copy/manifest-refs.js';
+import { manifestRefs, readManifest, type ChildDescriptor } from '../oci/manifest-refs.js';
 import type { Digest } from '../oci/digest.js';
 import { MediaType, isIndexMediaType } from '../oci/media-types.js';
 import { formatImageReference, parseImageReference, type DockerReference } from '../reference/transport-ref.js';

@@ -73,6 +73,20 @@ export function mediaTypeByShape(doc: unknown): string {
   return Array.isArray(doc.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
 }
 
+/**
+ * The media type of stored manifest bytes that came without one (a layout
+ * entry or a disk-store file): mediaTypeByShape of the document; bytes that
+ * are not JSON read as an OCI image manifest (their parse fails later, with
+ * its reason).
+ */
+export function sniffManifestType(bytes: Uint8Array): string {
+  try {
+    return mediaTypeByShape(JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
+  } catch {
+    return MediaType.OciManifest;
+  }
+}
+
 /** Strict: the body's mediaType and the declared one must agree when both are specific. */
 function strictMediaType(body: Record<string, unknown>, declaredType: string): string {
   const inBody = typeof body.mediaType === 'string' ? body.mediaType : undefined;

@@ -5,7 +5,7 @@
  * its union rules, digest checks and O_EXCL writes under `into` only),
  * which here answers in CatalogError.
  */
-import { manifestRefs } from '../copy/manifest-refs.js';
+import { manifestRefs } from '../oci/manifest-refs.js';
 import { ImageFilesLimitError, writeImageTree, type TreeLimits, type WrittenTree } from '../extract/image-files.js';
 import type { ImageSource, RawManifest } from '../transports/types.js';
 import { CatalogError } from './errors.js';

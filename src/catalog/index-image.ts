@@ -11,7 +11,8 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manifestRefs, platformString } from '../copy/manifest-refs.js';
+import { manifestRefs } from '../oci/manifest-refs.js';
+import { platformString } from '../oci/descriptor.js';
 import { ExtractError, ExtractUsageError } from '../extract/errors.js';
 import { pickImage, platformFilter } from '../extract/platform.js';
 import { readEntry } from '../extract/layer-tar.js';

@@ -40,7 +40,8 @@
  *   path, so the image's own `opm registry serve` keeps serving it.
  */
 import { Readable } from 'node:stream';
-import { manifestRefs, platformString, type Platform } from '../copy/manifest-refs.js';
+import { manifestRefs, readManifest } from '../oci/manifest-refs.js';
+import { platformString, type Platform } from '../oci/descriptor.js';
 import { readEntry } from '../extract/layer-tar.js';
 import { digestOf, type Digest } from '../oci/digest.js';
 import { MediaType, isIndexMediaType } from '../oci/media-types.js';
@@ -93,7 +94,8 @@ const CONFIG_LIMIT = 16 << 20;
 const ATTESTATION = 'attestation-manifest';
 
 type Doc = Record<string, unknown>;
-const parse = (m: RawManifest): Doc => JSON.parse(m.bytes.toString('utf8')) as Doc;
+/** The parsed document of a stored manifest (the one model's lenient read), for building a new one from it. */
+const parse = (m: RawManifest): Doc => readManifest(m).document as Doc;
 const newDoc = (doc: unknown, mediaType: string): RawManifest => {
   const bytes = Buffer.from(JSON.stringify(doc), 'utf8');
   return { bytes, mediaType, digest: digestOf(bytes) };

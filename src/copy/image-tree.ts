@@ -6,7 +6,7 @@
  */
 import { digestOf, type Digest } from '../oci/digest.js';
 import type { BlobInfo, ImageSource, RawManifest } from '../transports/types.js';
-import { manifestRefs, platformString, type ChildDescriptor } from './manifest-refs.js';
+import { manifestRefs, platformString, readManifest, type ChildDescriptor } from './manifest-refs.js';
 
 export interface ImageTree {
   /** The manifest pushed under the destination tag. */
@@ -36,9 +36,8 @@ export class PlatformFilterError extends Error {
 
 /** `bytes` of an index with only `keep` entries, otherwise as the source wrote it. */
 function filteredIndex(m: RawManifest, keep: (c: unknown, i: number) => boolean): RawManifest {
-  const doc = JSON.parse(m.bytes.toString('utf8')) as { manifests: unknown[] };
-  doc.manifests = doc.manifests.filter(keep);
-  const bytes = Buffer.from(JSON.stringify(doc), 'utf8');
+  const doc = readManifest(m).document;
+  const bytes = Buffer.from(JSON.stringify({ ...doc, manifests: (doc.manifests as unknown[]).filter(keep) }), 'utf8');
   return { bytes, mediaType: m.mediaType, digest: digestOf(bytes) };
 }
 

@@ -13,7 +13,7 @@
  * For targets that each name one path without a glob, the walk stops at the
  * first layer below which nothing can change them.
  */
-import { manifestRefs } from '../copy/manifest-refs.js';
+import { manifestRefs } from '../oci/manifest-refs.js';
 import type { ImageReference } from '../reference/transport-ref.js';
 import { openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import type { Digest } from '../oci/digest.js';

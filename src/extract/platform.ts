@@ -5,7 +5,8 @@
  * list, else this machine's platform, else linux/amd64. Entries without a
  * platform (`unknown/unknown` attestations) are never picked.
  */
-import { manifestRefs, platformString, type ChildDescriptor } from '../copy/manifest-refs.js';
+import { platformString } from '../oci/descriptor.js';
+import { manifestRefs, type ChildDescriptor } from '../oci/manifest-refs.js';
 import type { ImageSource, RawManifest } from '../transports/types.js';
 import { ExtractError, ExtractUsageError } from './errors.js';
 

@@ -1,4 +1,5 @@
 import type { Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/descriptor.js';
 
 /**
  * Everything that is not blob bytes: repositories, blob links, manifests
@@ -79,13 +80,8 @@ export type PutManifestResult =
       readonly wrongSizes: SizeMismatch[];
     };
 
-export interface ReferrerDescriptor {
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
-  readonly artifactType?: string;
-  readonly annotations?: Record<string, string>;
-}
+/** A referrers-API entry: the one Descriptor (oci/descriptor.ts), with the fields the store records. */
+export type ReferrerDescriptor = Pick<Descriptor, 'mediaType' | 'digest' | 'size' | 'artifactType' | 'annotations'>;
 
 export interface UploadRecord {
   readonly id: string;

@@ -6,7 +6,8 @@
  */
 import { isIndexMediaType } from '../oci/media-types.js';
 import { isDigest, type Digest } from '../oci/digest.js';
-import { manifestRefs, platformString } from '../copy/manifest-refs.js';
+import { manifestRefs } from '../oci/manifest-refs.js';
+import { platformString } from '../oci/descriptor.js';
 import type { BlobInfo, ImageSource, RawManifest } from '../transports/types.js';
 import { verified } from '../transports/verify-stream.js';
 import { hostGoArch } from './arch.js';

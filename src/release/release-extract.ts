@@ -23,7 +23,7 @@ import { PlaceholderPatcher, RELEASE_ARCHITECTURE_MARKER, RELEASE_IMAGE_MARKER, 
 import { openWithMirrors } from './component-source.js';
 import { ExtractError, parseCommandOs, selectTargets, type ExtractTarget } from './extract-targets.js';
 import { componentsOf } from './image-references.js';
-import { manifestRefs } from '../copy/manifest-refs.js';
+import { manifestRefs } from '../oci/manifest-refs.js';
 import { walkImage } from '../extract/image-walk.js';
 import type { LayerEntry } from '../extract/layer-tar.js';
 import type { DigestMirrors } from './mirror-policy.js';

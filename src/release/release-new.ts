@@ -7,7 +7,7 @@
  * multi-arch base gives a manifest list of per-platform release images.
  */
 import { copyImage, type ImageCopyOptions } from '../copy/copy-image.js';
-import { manifestRefs, type ChildDescriptor } from '../copy/manifest-refs.js';
+import { manifestRefs, readManifest, type ChildDescriptor } from '../oci/manifest-refs.js';
 import type { Digest } from '../oci/digest.js';
 import { MediaType, isIndexMediaType } from '../oci/media-types.js';
 import { formatImageReference, parseImageReference, type DockerReference } from '../reference/transport-ref.js';
@@ -103,7 +103,7 @@ async function releaseImageFor(
   const docker = base.mediaType === MediaType.DockerManifest;
   const cfg = await putBytes(dst, Buffer.from(JSON.stringify(newConfig), 'utf8'));
   const lay = await putBytes(dst, layer.blob);
-  const doc = JSON.parse(base.bytes.toString('utf8')) as { layers: unknown[] };
+  const doc = readManifest(base).document as { layers: unknown[] };
   const manifest = {
     schemaVersion: 2,
     mediaType: docker ? MediaType.DockerManifest : MediaType.OciManifest,

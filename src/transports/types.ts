@@ -20,7 +20,11 @@ export interface RawManifest {
   readonly digest: Digest;
 }
 
-/** What the engine knows about a blob before reading it. */
+/**
+ * What the engine knows about a blob before reading it: the seam's minimal
+ * view of the one Descriptor (oci/descriptor.ts), a subset of its fields
+ * (manifests are parsed by oci/manifest.ts, never here).
+ */
 export interface BlobInfo {
   readonly digest: Digest;
   readonly size: number;

@@ -4,7 +4,8 @@
  * (os/arch, created, labels, entrypoint), layers and sizes.
  */
 import { Command, Option } from 'commander';
-import { manifestRefs, platformString } from '../../copy/manifest-refs.js';
+import { platformString } from '../../oci/descriptor.js';
+import { manifestRefs } from '../../oci/manifest-refs.js';
 import { formatBytes } from '../../copy/mirror-report.js';
 import { parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
 import { openSource, referenceWithin, type TransportEnv } from '../../transports/open.js';

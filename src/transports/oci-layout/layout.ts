@@ -23,6 +23,8 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestOf, parseDigest, type Digest } from '../../oci/digest.js';
+import { ManifestInvalidError, type Descriptor, type Platform } from '../../oci/descriptor.js';
+import { parseManifest, sniffManifestType, type Manifest } from '../../oci/manifest.js';
 import { MediaType } from '../../oci/media-types.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ImageNotFoundError, type BlobInfo, type RawManifest } from '../types.js';
@@ -30,20 +32,18 @@ import { assertReadable, verified } from '../verify-stream.js';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
-export interface LayoutDescriptor {
-  mediaType: string;
-  digest: Digest;
-  size: number;
-  annotations?: Record<string, string>;
-  platform?: Record<string, unknown>;
-  [key: string]: unknown;
-}
+/**
+ * An index.json entry: the one Descriptor (oci/descriptor.ts), checked by
+ * the model's lenient read, with any other fields the writer put there
+ * (kept when index.json is rewritten).
+ */
+export type LayoutDescriptor = Descriptor & { readonly [key: string]: unknown };
 
 interface IndexDoc {
-  schemaVersion: number;
-  mediaType?: string;
-  manifests: LayoutDescriptor[];
-  [key: string]: unknown;
+  readonly schemaVersion: number;
+  readonly mediaType?: string;
+  readonly manifests: readonly LayoutDescriptor[];
+  readonly [key: string]: unknown;
 }
 
 const indexLocks = new KeyedMutex();
@@ -52,16 +52,8 @@ export class LayoutError extends Error {
   readonly code = 'ERR_OCI_LAYOUT';
 }
 
-/** Media type of manifest bytes that carry none: by shape, as the image spec allows. */
-export function sniffManifestType(bytes: Buffer): string {
-  try {
-    const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
-    if (typeof doc.mediaType === 'string' && doc.mediaType !== '') return doc.mediaType;
-    return Array.isArray(doc.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
-  } catch {
-    return MediaType.OciManifest;
-  }
-}
+/** Media type of manifest bytes that carry none: by shape, as the image spec allows (the one model's sniffManifestType). */
+export { sniffManifestType };
 
 const LAYOUT_MARKER = '{"imageLayoutVersion":"1.0.0"}';
 
@@ -181,9 +173,15 @@ export class OciLayout {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: 2, manifests: [] };
       throw e;
     }
-    const doc = JSON.parse(text) as IndexDoc;
-    if (!Array.isArray(doc.manifests)) throw new LayoutError(`${this.root}/index.json has no manifests array`);
-    return doc;
+    let doc: Manifest;
+    try {
+      doc = parseManifest(Buffer.from(text, 'utf8'), MediaType.OciIndex, 'lenient');
+    } catch (e) {
+      if (e instanceof ManifestInvalidError) throw new LayoutError(`${this.root}/index.json: ${e.message}`);
+      throw e;
+    }
+    // The entries as written (validated above), so a rewrite keeps their other fields.
+    return doc.document as unknown as IndexDoc;
   }
 
   /** The descriptor named `refName`, or listed with `digest`. */
@@ -217,16 +215,20 @@ export class OciLayout {
    * Stores manifest bytes and lists them in index.json: under `refName`
    * (replacing what had that name), or without a name if not yet listed.
    */
-  async putManifest(m: RawManifest, refName: string | undefined, extra?: { platform?: Record<string, unknown> }): Promise<void> {
+  async putManifest(m: RawManifest, refName: string | undefined, extra?: { platform?: Platform }): Promise<void> {
     await this.ensureCreated();
     await this.writeBlobBytes(m.bytes, m.digest);
     await indexLocks.run(this.root, async () => {
       const idx = await this.readIndex();
       if (refName === undefined && idx.manifests.some((d) => d.digest === m.digest)) return;
       const kept = refName === undefined ? idx.manifests : idx.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== refName);
-      const desc: LayoutDescriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
-      if (extra?.platform) desc.platform = extra.platform;
-      if (refName !== undefined) desc.annotations = { [REF_NAME_ANNOTATION]: refName };
+      const desc: LayoutDescriptor = {
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.bytes.length,
+        ...(extra?.platform ? { platform: extra.platform } : {}),
+        ...(refName !== undefined ? { annotations: { [REF_NAME_ANNOTATION]: refName } } : {}),
+      };
       const next: IndexDoc = { ...idx, schemaVersion: 2, manifests: [...kept, desc] };
       const tmp = join(this.root, `.index.json.tmp-${randomBytes(6).toString('hex')}`);
       await writeFile(tmp, JSON.stringify(next), { flush: true });

@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import { digestOf, isDigest, parseDigest, type Digest } from '../../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES } from '../../oci/media-types.js';
+import { parseDescriptor } from '../../oci/descriptor.js';
 import { DigestMismatchError, errorText, ImageNotFoundError, SourceReadError } from '../types.js';
 import type { Scope } from './registry-auth.js';
 import { httpError, readLimited, RegistryHttpError } from './http-errors.js';
@@ -239,9 +240,15 @@ export class RegistryClient {
       return [];
     }
     if (!Array.isArray(doc.manifests)) return [];
-    return doc.manifests
-      .filter((m): m is { digest: string; size: number; mediaType?: string } => typeof m === 'object' && m !== null && isDigest(String((m as { digest?: unknown }).digest)) && Number.isSafeInteger((m as { size?: unknown }).size))
-      .map((m) => ({ digest: m.digest as Digest, size: m.size, mediaType: typeof m.mediaType === 'string' ? m.mediaType : '' }));
+    // Each entry through the one descriptor validator (lenient); entries it refuses are skipped.
+    return doc.manifests.flatMap((m, i) => {
+      try {
+        const d = parseDescriptor(m, `manifests[${i}]`, 'lenient');
+        return [{ digest: d.digest, size: d.size, mediaType: d.mediaType }];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** Lists tags, following `Link: <...>; rel="next"` pagination. A 404 repository has none. */

@@ -5,7 +5,8 @@
  * platform comes from its config blob (read when at most CONFIG_MAX_BYTES).
  */
 import type { Digest } from '../oci/digest.js';
-import { isIndexMediaType } from '../oci/media-types.js';
+import { platformString, type Descriptor as OciDescriptor } from '../oci/descriptor.js';
+import { parseManifest } from '../oci/manifest.js';
 import type { ReferrerDescriptor, TagDetail } from '../metadata/store.js';
 import { RegistryError } from './errors.js';
 import type { RegistryService } from './registry-service.js';
@@ -61,26 +62,26 @@ function platformText(p: unknown): string | undefined {
   return [os, architecture, ...(typeof variant === 'string' && variant ? [variant] : [])].join('/');
 }
 
-function descriptors(v: unknown): Descriptor[] {
-  if (!Array.isArray(v)) return [];
-  return v.map((d: Record<string, unknown>) => {
-    const platform = platformText(d.platform);
-    return {
-      digest: String(d.digest),
-      mediaType: String(d.mediaType),
-      size: Number(d.size),
-      ...(platform ? { platform } : {}),
-      ...(typeof d.artifactType === 'string' ? { artifactType: d.artifactType } : {}),
-    };
-  });
+function view(d: OciDescriptor): Descriptor {
+  return {
+    digest: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+    ...(d.platform ? { platform: platformString(d.platform) } : {}),
+    ...(d.artifactType !== undefined ? { artifactType: d.artifactType } : {}),
+  };
 }
 
-/** The parts of stored manifest bytes (validated on push) that the views show. */
+/** The parts of stored manifest bytes (validated on push) that the views show, through the one oci/ model. */
 function parse(content: Buffer, mediaType: string): Parsed {
-  const body = JSON.parse(content.toString('utf8')) as Record<string, unknown>;
-  if (isIndexMediaType(mediaType)) return { manifests: descriptors(body.manifests) };
-  const [config] = descriptors([body.config]);
-  return { ...(config ? { config } : {}), layers: descriptors(body.layers) };
+  let m;
+  try {
+    m = parseManifest(content, mediaType, 'lenient');
+  } catch {
+    return {};
+  }
+  if (m.kind === 'index') return { manifests: m.manifests.map(view) };
+  return { config: view(m.config), layers: m.layers.map(view) };
 }
 
 export class ManifestViews {

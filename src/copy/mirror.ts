@@ -10,6 +10,7 @@ import { formatImageReference, type ImageReference } from '../reference/transpor
 import { storeContents, storeContentsText } from '../transports/file-store/store-contents.js';
 import { fileSourceRoot, openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import { RegistryUnreachableError } from '../transports/registry/http-errors.js';
+import { RegistryAuthError } from '../transports/registry/registry-auth.js';
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
 import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
@@ -177,8 +178,13 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   const cap = new StoreCap(o.maxRegistries ?? DEFAULT_MAX_REGISTRIES);
   o.copy.emit({ type: 'planned', images: jobs.reduce((n, j) => n + j.targets.length, 0) });
   let stop = false;
-  /** A registry that cannot be reached at all ends the run with its one message (unless --continue-on-error). */
-  let unreachable: RegistryUnreachableError | undefined;
+  /**
+   * A registry that cannot be reached at all, or that refuses the
+   * credentials, ends the run with its one message (unless
+   * --continue-on-error; then each refusal is reported once).
+   */
+  let unreachable: RegistryUnreachableError | RegistryAuthError | undefined;
+  const refusals = new Set<RegistryAuthError>();
   let next = 0;
   let attachments = 0;
   const finder = new AttachmentFinder();
@@ -229,11 +235,17 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
         o.copy.emit({ type: 'warning', message: `Image ${label} does not exist and will not be mirrored` });
         return;
       }
-      if (!o.continueOnError && e instanceof RegistryUnreachableError) {
-        unreachable ??= e;
+      const refused = e instanceof RegistryAuthError && e.refused;
+      if (!o.continueOnError && (e instanceof RegistryUnreachableError || refused)) {
+        unreachable ??= e as RegistryUnreachableError | RegistryAuthError;
         stop = true;
         return;
       }
+      if (refused && refusals.has(e)) {
+        errors.push({ source: label, message: e.message });
+        return;
+      }
+      if (refused) refusals.add(e);
       const message = e instanceof ImageNotFoundError && o.missingHint !== undefined ? `${e.message}; ${o.missingHint}` : (e as Error).message;
       errors.push({ source: label, message });
       o.copy.emit({ type: 'failed', source: label, message, targets: job.targets.length, missing: false });

@@ -29,6 +29,8 @@ export interface Credentials {
   readonly identityToken?: string;
   /** The auth-file key that matched (identifies the credential set). */
   readonly key: string;
+  /** The file the entry came from (for messages; never the secret). */
+  readonly file?: string;
 }
 
 /** A credential helper an auth file names for a registry (docker's `credHelpers` / `credsStore`). */
@@ -133,7 +135,7 @@ export class AuthStore {
     for (const [rawKey, entry] of Object.entries(auths as Record<string, unknown>)) {
       const creds = decodeEntry(file, rawKey, entry);
       const key = normalizeKey(rawKey);
-      if (creds !== undefined && !map.has(key)) map.set(key, { ...creds, key });
+      if (creds !== undefined && !map.has(key)) map.set(key, { ...creds, key, file });
     }
     const helpers = legacy ? undefined : helperTable(file, obj);
     return new AuthStore(map, helpers ? [helpers] : []);

@@ -3,6 +3,8 @@
  * (`GET /v2/` over https; plain http only with `insecure`), authorization
  * (RegistryAuth), retries with backoff (retry.ts) for requests whose body can
  * be replayed, and redirects that never carry the registry's Authorization.
+ * A 401 that survives re-authorization, or a 403, is thrown as the
+ * RegistryAuthError of RegistryAuth.refuse (never returned).
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
@@ -252,6 +254,12 @@ export class RegistryHttp {
       }
       // A stream body cannot be replayed: drop the token so the caller's retry gets a fresh one.
       if (res.statusCode === 401 && !replayable) this.auth.unauthorized(authorization, parseChallenges(res.headers['www-authenticate'])[0]);
+      // Refused even after re-authorizing (or forbidden): final, one message for the registry (RegistryAuth.refuse).
+      else if (res.statusCode === 401 || res.statusCode === 403) {
+        await res.body.dump();
+        const scopes = req.scope === undefined ? [] : Array.isArray(req.scope) ? req.scope : [req.scope as Scope];
+        throw this.auth.refuse(res.statusCode, this.describe(req.method, req.path), scopes[0]?.repository);
+      }
       for (let hops = 0; req.followRedirects && hops < MAX_REDIRECTS && [301, 302, 303, 307, 308].includes(res.statusCode); hops++) {
         const loc = res.headers.location;
         const where = Array.isArray(loc) ? loc[0] : loc;

@@ -54,7 +54,7 @@ describe('release mirror: connected mirror host (seed mode 1)', () => {
     assert.equal(r.code, 0, r.stderr);
     const want = expectedMirrorText(repo, `${repo}:4.12.0-x86_64`, [repo, `${repo}:4.12.0-x86_64`], sources(), 'icsp');
     assert.equal(r.stdout, want);
-    assert.match(r.stderr, /deprecated\. Use 'idms' instead/);
+    assert.doesNotMatch(r.stderr, /deprecated/, 'a 4.12 cluster has no ImageDigestMirrorSet: icsp is no deprecated choice there');
     const tags = ['4.12.0-x86_64', ...rel.components.map((c) => `4.12.0-x86_64-${c.name}`)];
     assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/openshift4', tags), [rel.digest, ...rel.components.map((c) => c.digest)]);
     assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/openshift4', rel.components.map((c) => c.digest)), rel.components.map((c) => c.digest), 'by digest, as the cluster pulls them');
@@ -81,6 +81,21 @@ describe('release mirror: connected mirror host (seed mode 1)', () => {
     assert.match(r.stderr, /(\d+) images \(\1 already complete\); blobs: 0 transferred/);
     const none = await airlock([...args, '--print-mirror-instructions=none'], work);
     assert.equal(none.stdout, `\nSuccess\nUpdate image:  ${repo}:4.12.0-x86_64\nMirror prefix: ${repo}\nMirror prefix: ${repo}:4.12.0-x86_64\n`);
+  });
+
+  it('a 4.13 release defaults to IDMS and imageDigestSources; an explicit icsp wins, with oc\'s deprecation warning', async () => {
+    const r13 = await makeSyntheticRelease({ registry: up.hostPort, version: '4.13.0', count: 3 });
+    const to = `${mirror.hostPort}/ocp413/openshift4`;
+    const srcs = [`${up.hostPort}/${r13.releaseRepo}`, `${up.hostPort}/${r13.componentRepo}`];
+    const base = ['release', 'mirror', '-a', secret, '--insecure', `--from=${r13.ref}`, `--to=${to}`];
+    const d = await airlock(base, work);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(d.stdout, expectedMirrorText(to, `${to}:4.13.0-x86_64`, [to], srcs, 'idms'));
+    assert.doesNotMatch(d.stderr, /deprecated/);
+    const i = await airlock([...base, '--print-mirror-instructions=icsp'], work);
+    assert.equal(i.code, 0, i.stderr);
+    assert.equal(i.stdout, expectedMirrorText(to, `${to}:4.13.0-x86_64`, [to], srcs, 'icsp'));
+    assert.match(i.stderr, /value 'icsp' has been deprecated\. Use 'idms' instead/);
   });
 
   it('--to-mirror prints SRC DST for the release and each component', async () => {

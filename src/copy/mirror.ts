@@ -49,8 +49,10 @@ export interface MirrorResult {
   /** Sources not found (only with skipMissing). */
   readonly missing: readonly string[];
   readonly errors: readonly { readonly source: string; readonly message: string }[];
-  /** Signatures, attestations and referrers copied along. */
+  /** Signatures, attestations and referrers copied along (or, in a dry run, that would be). */
   readonly attachments: number;
+  /** Attachments found already present at every destination (nothing copied). */
+  readonly attachmentsPresent: number;
 }
 
 export interface MirrorOptions {
@@ -187,6 +189,11 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   const refusals = new Set<RegistryAuthError>();
   let next = 0;
   let attachments = 0;
+  let attachmentsPresent = 0;
+  const countAttachment = (r: { targets: readonly { skipped: boolean }[] }): void => {
+    if (r.targets.length > 0 && r.targets.every((t) => t.skipped)) attachmentsPresent++;
+    else attachments++;
+  };
   const finder = new AttachmentFinder();
   /** Copies what is attached to `digests` (recursively: signatures of attestations…). */
   const copyAttachments = async (src: ImageSource, digests: Digest[], targets: readonly CopyTarget[], depth: number, seen: Set<string>): Promise<void> => {
@@ -196,14 +203,14 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       if (seen.has(tag)) continue;
       seen.add(tag);
       const r = await copyImage(o.copy, src, tag, targets.map((t) => ({ dst: t.dst, tag })), { attachment: true });
-      attachments++;
+      countAttachment(r);
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
     for (const ref of found.referrers) {
       if (seen.has(ref.digest)) continue;
       seen.add(ref.digest);
       const r = await copyImage(o.copy, src, ref.digest, targets.map((t) => ({ dst: t.dst })), { attachment: true });
-      attachments++;
+      countAttachment(r);
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
   };
@@ -258,5 +265,5 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
   for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
   if (unreachable !== undefined) throw unreachable;
-  return { images, missing, errors, attachments };
+  return { images, missing, errors, attachments, attachmentsPresent };
 }

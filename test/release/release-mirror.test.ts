@@ -79,6 +79,8 @@ describe('release mirror: connected mirror host (seed mode 1)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, expectedMirrorText(repo, `${repo}:4.12.0-x86_64`, [repo, `${repo}:4.12.0-x86_64`], sources(), 'idms'));
     assert.match(r.stderr, /(\d+) images \(\1 already complete\); blobs: 0 transferred/);
+    assert.doesNotMatch(r.stderr, /copied \d+ signature/, `a no-op re-run copies nothing:\n${r.stderr}`);
+    assert.match(r.stderr, /info: 3 signature\(s\) and other attachment\(s\) already present\n/);
     const none = await airlock([...args, '--print-mirror-instructions=none'], work);
     assert.equal(none.stdout, `\nSuccess\nUpdate image:  ${repo}:4.12.0-x86_64\nMirror prefix: ${repo}\nMirror prefix: ${repo}:4.12.0-x86_64\n`);
   });

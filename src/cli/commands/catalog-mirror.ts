@@ -158,7 +158,7 @@ async function mirror(srcText: string, destText: string, f: CatalogMirrorFlags):
       throw new CliError(`${missing.length} related image(s) of the catalog do not exist (listed above${dryRun ? '' : ` and in ${join(manifestsDir, 'missing.txt')}`}); nothing was copied. Rerun with --skip-missing to mirror the others`);
     }
     const keep = plan.items.filter((i) => !missingImages.has(itemKey(i)));
-    const result = manifestsOnly ? { images: [], missing: [], errors: [], attachments: 0 } : await executor.execute({ ...plan, items: keep }, {
+    const result = manifestsOnly ? { images: [], missing: [], errors: [], attachments: 0, attachmentsPresent: 0 } : await executor.execute({ ...plan, items: keep }, {
       onImage: (o) => {
         if (!json && !dryRun) c.out(`${o.digest} ${o.destination}\n`);
       },

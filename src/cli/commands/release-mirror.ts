@@ -100,6 +100,7 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
           signatureDir,
           signatureStores: f.signatureStore,
           attachments: r.attachments,
+          attachmentsPresent: r.attachmentsPresent,
           out: (s) => c.out(s),
           err: (s) => c.message(s),
         },

@@ -66,7 +66,7 @@ export async function writeReleaseOutputs(o: ReleaseOutputOptions, info: Release
     const mirrors = [o.to, ...(o.toRelease ? [o.toRelease] : [])].map(repositoryText);
     const sets = mirrorSets(sources, mirrors);
     o.out(instructionsText(sets, o.instructions, o.signatureDir));
-    if (o.outputDir !== undefined && !o.dryRun) {
+    if (o.outputDir !== undefined) {
       await mkdir(o.outputDir, { recursive: true });
       await writeFile(join(o.outputDir, 'icsp.yaml'), icspYaml(sets));
       await writeFile(join(o.outputDir, 'idms.yaml'), idmsYaml(sets));

@@ -39,12 +39,16 @@ describe('release mirror: connected mirror host (seed mode 1)', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('--dry-run prints the imageContentSources to save and pushes nothing', async () => {
-    const r = await airlock([...args, '--dry-run'], work);
+  it('--dry-run prints the imageContentSources to save, writes the --output-dir files and pushes nothing', async () => {
+    const out = join(work, 'out-dry');
+    const r = await airlock([...args, '--dry-run', '--output-dir', out], work);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, expectedMirrorText(repo, `${repo}:4.12.0-x86_64`, [repo, `${repo}:4.12.0-x86_64`], sources(), 'icsp'));
     assert.match(r.stderr, /info: Mirroring 184 images to /);
     assert.match(r.stderr, /Dry run complete/);
+    const snippet = parseYaml(await readFile(join(out, 'install-config-snippet.yaml'), 'utf8')) as unknown;
+    assert.deepEqual(snippet, { imageContentSources: sources().map((s) => ({ mirrors: [repo], source: s })) });
+    for (const f of ['icsp.yaml', 'idms.yaml']) assert.match(await readFile(join(out, f), 'utf8'), /kind: Image(ContentSourcePolicy|DigestMirrorSet)/);
     assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/openshift4', ['4.12.0-x86_64', '4.12.0-x86_64-etcd']), [undefined, undefined]);
   });
 

@@ -131,7 +131,7 @@ export function releaseMirrorCommand(): Command {
     .option('--to-release-image <image>', 'alternate location (with tag) for the release image')
     .option('--to-dir <dir>', 'mirror into a file:// store under this directory (default --to: file://openshift/release)')
     .option('--from-dir <dir>', 'root of the file:// store to read from')
-    .option('--dry-run', 'plan only: print what would be copied and the instructions')
+    .option('--dry-run', 'plan only: print what would be copied and the instructions (and write --output-dir files)')
     .option('--to-mirror', 'only print the SRC DST mappings')
     .option('--skip-release-image', 'do not push the release image')
     .option('--keep-manifest-list', 'keep a multi-arch release whole and name it <version>-multi')

@@ -8,14 +8,18 @@
 import { Command, Option } from 'commander';
 import { hashSecret, randomToken } from '../../auth/passwords.js';
 import { isValidUserName, robotAccountName, type Grants } from '../../auth/store.js';
-import { localHostNames } from '../../tls/host-names.js';
+import { resolve } from 'node:path';
+import { hostName, readServeAddress } from '../serve-address.js';
 import { CliError } from '../cli-error.js';
 import { collect, dataDirOption, describeGrants, grantsFrom, printAccounts, withStore } from './user.js';
 
-/** Default registry for the printed auths entry: this host's FQDN (or name) on port 5000. */
-function defaultRegistry(): string {
-  const names = localHostNames();
-  return `${names.find((n) => n.includes('.')) ?? names[0] ?? 'localhost'}:5000`;
+/**
+ * Registry for the printed auths entry: the address the data directory's
+ * `airlock serve` recorded (its --public-url, else its listen address), else
+ * this host's FQDN on port 5000.
+ */
+function defaultRegistry(dataDir: string): string {
+  return readServeAddress(resolve(dataDir)) ?? `${hostName()}:5000`;
 }
 
 function printCredentials(user: string, token: string, registry: string, grants: Grants): void {
@@ -38,7 +42,7 @@ function robotName(name: string): string {
   return robotAccountName(bare);
 }
 
-const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: this host\'s FQDN:5000)');
+const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: the address airlock serve on the data directory is reached at: its --public-url or --listen)');
 
 export function robotCommand(): Command {
   const cmd = new Command('robot').description('Manage robot accounts (token logins for clusters and pipelines)');
@@ -58,7 +62,7 @@ export function robotCommand(): Command {
           if (s.get(user)) throw new CliError(`robot ${user} already exists (use \`airlock robot rotate ${name}\` for a new token)`);
           const token = randomToken();
           s.add({ name: user, kind: 'robot', secretHash: await hashSecret(token), ...grants });
-          printCredentials(user, token, f.registry ?? defaultRegistry(), grants);
+          printCredentials(user, token, f.registry ?? defaultRegistry(f.dataDir), grants);
         });
       }),
   );
@@ -75,7 +79,7 @@ export function robotCommand(): Command {
           if (!a || a.kind !== 'robot') throw new CliError(`no robot named ${user}`);
           const token = randomToken();
           s.setSecret(user, await hashSecret(token));
-          printCredentials(user, token, f.registry ?? defaultRegistry(), a);
+          printCredentials(user, token, f.registry ?? defaultRegistry(f.dataDir), a);
         });
       }),
   );

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
+import { certsDCas } from '../../credentials/certs-d.js';
 import type { AuthStore } from './auth-file.js';
 import { parseChallenges } from './challenge.js';
 import { RegistryAuth, type Scope, type TokenRequest } from './registry-auth.js';
@@ -88,9 +89,11 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
 /**
  * Node's bundled roots + the system bundle + NODE_EXTRA_CA_CERTS/SSL_CERT_FILE
  * (an explicit `ca` list replaces Node's defaults, so they are added back)
- * + --certificate-authority.
+ * + --certificate-authority + the registry's certs.d CAs
+ * (`/etc/containers/certs.d/HOST[:PORT]/*.crt` and the other podman/docker
+ * locations, credentials/certs-d.ts).
  */
-function trustedCas(caFile: string | undefined): string[] | undefined {
+function trustedCas(caFile: string | undefined, registry: string): string[] | undefined {
   const extra: string[] = [];
   for (const f of SYSTEM_BUNDLES) {
     try {
@@ -109,6 +112,7 @@ function trustedCas(caFile: string | undefined): string[] | undefined {
     }
   }
   if (caFile !== undefined) extra.push(readFileSync(caFile, 'utf8'));
+  extra.push(...certsDCas(registry));
   return extra.length === 0 ? undefined : [...rootCertificates, ...extra];
 }
 
@@ -128,7 +132,7 @@ export class RegistryHttp {
     readonly registry: string,
     private readonly opts: RegistryHttpOptions,
   ) {
-    const ca = opts.insecure ? undefined : trustedCas(opts.caFile);
+    const ca = opts.insecure ? undefined : trustedCas(opts.caFile, registry);
     this.agent = new Agent({
       connections: opts.connections,
       pipelining: 1,

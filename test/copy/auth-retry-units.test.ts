@@ -139,7 +139,7 @@ describe('docker config.json settings, credential helpers and identity tokens', 
     assert.equal(await auth.authorization([{ repository: 'a', actions: ['pull'] }]), undefined, 'no challenge yet: nothing to say');
     assert.deepEqual(warnings, []);
     auth.setChallenge(bearerChallenge);
-    const hint = /\/home\/u\/\.docker\/config\.json leaves them to the credential helper docker-credential-desktop, which airlock does not run; use `airlock login r\.example:5000` or -a\/--registry-config FILE/;
+    const hint = /\/home\/u\/\.docker\/config\.json leaves them to the credential helper docker-credential-desktop, which is not on PATH; use `airlock login r\.example:5000` or -a\/--registry-config FILE/;
     await assert.rejects(auth.authorization([{ repository: 'a', actions: ['pull'] }]), (e: Error) => /r\.example:5000: anonymous access refused \(no credentials for r\.example:5000: /.test(e.message) && hint.test(e.message));
     await assert.rejects(auth.authorization([{ repository: 'b', actions: ['pull'] }]));
     assert.equal(warnings.length, 1, 'one warning per registry');

@@ -19,8 +19,8 @@
  *   rotates single-use refresh tokens (airlock does) would take a second use
  *   of a spent one as theft and revoke them all.
  * - No credentials while the auth files leave the registry to a credential
- *   helper (which airlock does not run): said once through onWarning, and in
- *   the error when anonymous access is refused.
+ *   helper that gave none (not on PATH, none stored, failed): said once
+ *   through onWarning, and in the error when anonymous access is refused.
  * - A refusal (401/403 from the token realm, or from the registry itself to
  *   a request that was re-authorized) is final for that credential set: the
  *   error is kept and every later request with the same credentials fails
@@ -125,11 +125,11 @@ export class RegistryAuth {
     private readonly opts: RegistryAuthOptions,
   ) {}
 
-  /** Why there are no credentials, when a credential helper airlock does not run holds them. */
+  /** Why there are no credentials, when the credential helper the auth files name gave none. */
   private helperNote(): string | undefined {
-    const h = this.store.helperFor(this.registry);
-    if (h === undefined) return undefined;
-    return `no credentials for ${this.registry}: ${h.file} leaves them to the credential helper docker-credential-${h.name}, which airlock does not run; use \`airlock login ${this.registry}\` or -a/--registry-config FILE`;
+    const problem = this.store.helperProblem(this.registry);
+    if (problem === undefined) return undefined;
+    return `no credentials for ${this.registry}: ${problem}; use \`airlock login ${this.registry}\` or -a/--registry-config FILE`;
   }
 
   private now(): number {

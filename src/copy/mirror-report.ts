@@ -24,9 +24,13 @@ export interface MirrorStats {
 
 /** Progress numbers at one instant. */
 export interface ProgressSnapshot {
-  /** Bytes of blobs handled: streamed, mounted, found present, or part of an image already complete. */
+  /** Blob bytes sent so far (streamed to destinations, net of failed attempts): what the summary calls transferred. */
   readonly bytesDone: number;
-  /** Blob bytes of every image resolved so far, times its destinations. */
+  /**
+   * Bytes that will be sent: the blob bytes of every image resolved so far,
+   * times its destinations, less those found mounted, already present,
+   * shared within the run, or in images already complete.
+   */
   readonly bytesTotal: number;
   /** False while some images are not resolved yet: the total will grow. */
   readonly totalKnown: boolean;
@@ -110,10 +114,12 @@ export class MirrorReport {
   };
 
   progress(): ProgressSnapshot {
-    const done = this.bytesStreamed + this.stats.bytesMounted + this.stats.bytesSkipped + this.bytesUnvisited;
+    // Only bytes that cross count: mounted, present, shared and unvisited bytes leave the total instead.
+    const done = Math.max(0, this.bytesStreamed);
+    const toSend = this.bytesTotal - this.stats.bytesMounted - this.stats.bytesSkipped - this.bytesUnvisited;
     return {
-      bytesDone: Math.min(done, this.bytesTotal),
-      bytesTotal: this.bytesTotal,
+      bytesDone: done,
+      bytesTotal: Math.max(done, toSend),
       totalKnown: this.imagesResolved + this.imagesFailed >= this.imagesExpected,
       bytesMoved: this.bytesStreamed,
       imagesDone: Math.min(this.imagesSettled, this.imagesExpected),

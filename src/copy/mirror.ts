@@ -10,6 +10,7 @@ import { formatImageReference, type ImageReference } from '../reference/transpor
 import { storeContents, storeContentsText } from '../transports/file-store/store-contents.js';
 import { fileSourceRoot, openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import { RegistryUnreachableError } from '../transports/registry/http-errors.js';
+import { RegistryAuthError } from '../transports/registry/registry-auth.js';
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
 import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
@@ -48,8 +49,10 @@ export interface MirrorResult {
   /** Sources not found (only with skipMissing). */
   readonly missing: readonly string[];
   readonly errors: readonly { readonly source: string; readonly message: string }[];
-  /** Signatures, attestations and referrers copied along. */
+  /** Signatures, attestations and referrers copied along (or, in a dry run, that would be). */
   readonly attachments: number;
+  /** Attachments found already present at every destination (nothing copied). */
+  readonly attachmentsPresent: number;
 }
 
 export interface MirrorOptions {
@@ -177,10 +180,20 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   const cap = new StoreCap(o.maxRegistries ?? DEFAULT_MAX_REGISTRIES);
   o.copy.emit({ type: 'planned', images: jobs.reduce((n, j) => n + j.targets.length, 0) });
   let stop = false;
-  /** A registry that cannot be reached at all ends the run with its one message (unless --continue-on-error). */
-  let unreachable: RegistryUnreachableError | undefined;
+  /**
+   * A registry that cannot be reached at all, or that refuses the
+   * credentials, ends the run with its one message (unless
+   * --continue-on-error; then each refusal is reported once).
+   */
+  let unreachable: RegistryUnreachableError | RegistryAuthError | undefined;
+  const refusals = new Set<RegistryAuthError>();
   let next = 0;
   let attachments = 0;
+  let attachmentsPresent = 0;
+  const countAttachment = (r: { targets: readonly { skipped: boolean }[] }): void => {
+    if (r.targets.length > 0 && r.targets.every((t) => t.skipped)) attachmentsPresent++;
+    else attachments++;
+  };
   const finder = new AttachmentFinder();
   /** Copies what is attached to `digests` (recursively: signatures of attestations…). */
   const copyAttachments = async (src: ImageSource, digests: Digest[], targets: readonly CopyTarget[], depth: number, seen: Set<string>): Promise<void> => {
@@ -190,14 +203,14 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       if (seen.has(tag)) continue;
       seen.add(tag);
       const r = await copyImage(o.copy, src, tag, targets.map((t) => ({ dst: t.dst, tag })), { attachment: true });
-      attachments++;
+      countAttachment(r);
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
     for (const ref of found.referrers) {
       if (seen.has(ref.digest)) continue;
       seen.add(ref.digest);
       const r = await copyImage(o.copy, src, ref.digest, targets.map((t) => ({ dst: t.dst })), { attachment: true });
-      attachments++;
+      countAttachment(r);
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
   };
@@ -229,11 +242,17 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
         o.copy.emit({ type: 'warning', message: `Image ${label} does not exist and will not be mirrored` });
         return;
       }
-      if (!o.continueOnError && e instanceof RegistryUnreachableError) {
-        unreachable ??= e;
+      const refused = e instanceof RegistryAuthError && e.refused;
+      if (!o.continueOnError && (e instanceof RegistryUnreachableError || refused)) {
+        unreachable ??= e as RegistryUnreachableError | RegistryAuthError;
         stop = true;
         return;
       }
+      if (refused && refusals.has(e)) {
+        errors.push({ source: label, message: e.message });
+        return;
+      }
+      if (refused) refusals.add(e);
       const message = e instanceof ImageNotFoundError && o.missingHint !== undefined ? `${e.message}; ${o.missingHint}` : (e as Error).message;
       errors.push({ source: label, message });
       o.copy.emit({ type: 'failed', source: label, message, targets: job.targets.length, missing: false });
@@ -246,5 +265,5 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
   for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
   if (unreachable !== undefined) throw unreachable;
-  return { images, missing, errors, attachments };
+  return { images, missing, errors, attachments, attachmentsPresent };
 }

@@ -6,12 +6,16 @@
  * `/etc/containers/certs.d/HOST[:PORT]`, `/etc/docker/certs.d/HOST[:PORT]`
  * that holds any. (Client certificates, `*.cert` + `*.key`, are not used.)
  *
- * The registry client takes one CA file, so several are joined into a
- * temporary bundle (CA certificates are public), removed by `cleanup`.
+ * $AIRLOCK_CERTS_D (a list of certs.d roots, separated like PATH) replaces
+ * the three default roots (tests point it at a temporary directory).
+ *
+ * `airlock login` takes one CA file, so several are joined into a
+ * temporary bundle (CA certificates are public), removed by `cleanup`; the
+ * registry client of every other command reads them with certsDCas().
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { CredentialsError } from './errors.js';
 
 export interface CaBundle {
@@ -35,8 +39,30 @@ function crtFiles(dir: string, explicit: boolean): string[] {
 
 /** Default certs.d directories for `host` (host[:port]). */
 export function certsDirsFor(host: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const override = env.AIRLOCK_CERTS_D;
+  if (override !== undefined && override !== '') return override.split(delimiter).filter((r) => r !== '').map((r) => join(r, host));
   const config = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
   return [join(config, 'containers', 'certs.d', host), join('/etc/containers/certs.d', host), join('/etc/docker/certs.d', host)];
+}
+
+/**
+ * The PEM text of the `*.crt` files in the first certs.d directory for
+ * `host` that holds any (none: empty). An unreadable file is skipped, as
+ * podman does not fail on it either.
+ */
+export function certsDCas(host: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  for (const d of certsDirsFor(host, env)) {
+    const pems: string[] = [];
+    for (const f of crtFiles(d, false)) {
+      try {
+        pems.push(readFileSync(f, 'utf8'));
+      } catch {
+        // skipped (see above)
+      }
+    }
+    if (pems.length > 0) return pems;
+  }
+  return [];
 }
 
 /** The CA bundle for `host`: --certificate-authority plus the certs.d `*.crt` files. */

@@ -33,6 +33,8 @@ export interface ReleaseOutputOptions {
   readonly signatureStores?: readonly string[];
   /** Signatures and other attachments copied along. */
   readonly attachments: number;
+  /** Attachments that were already present (a re-run). */
+  readonly attachmentsPresent?: number;
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
 }
@@ -43,6 +45,7 @@ const sidecarPath = (dir: string, tag: string): string => join(dir, 'airlock-rel
 /** Writes everything that follows a successful copy; returns the signature ConfigMap's path when one was written. */
 export async function writeReleaseOutputs(o: ReleaseOutputOptions, info: ReleaseInfo): Promise<string | undefined> {
   if (o.attachments > 0) o.err(`info: ${o.dryRun ? 'would copy' : 'copied'} ${o.attachments} signature(s) and other attachment(s)\n`);
+  if ((o.attachmentsPresent ?? 0) > 0) o.err(`info: ${o.attachmentsPresent} signature(s) and other attachment(s) already present\n`);
   const updateImage = formatImageReference(info.target.ref).replace(/^file:\/\//, '');
   o.out(successText(updateImage, [o.toText, o.toReleaseText].filter((t): t is string => t !== undefined)));
   const sources = new Set(info.components.map((c) => c.repository));
@@ -63,7 +66,7 @@ export async function writeReleaseOutputs(o: ReleaseOutputOptions, info: Release
     const mirrors = [o.to, ...(o.toRelease ? [o.toRelease] : [])].map(repositoryText);
     const sets = mirrorSets(sources, mirrors);
     o.out(instructionsText(sets, o.instructions, o.signatureDir));
-    if (o.outputDir !== undefined && !o.dryRun) {
+    if (o.outputDir !== undefined) {
       await mkdir(o.outputDir, { recursive: true });
       await writeFile(join(o.outputDir, 'icsp.yaml'), icspYaml(sets));
       await writeFile(join(o.outputDir, 'idms.yaml'), idmsYaml(sets));

@@ -10,6 +10,23 @@ import type { MirrorSet } from './resources/mirror-sets.js';
 
 export type InstructionType = 'icsp' | 'idms' | 'none';
 
+/** True for releases from 4.13 on (ImageDigestMirrorSet and `imageDigestSources` came with 4.13). */
+export function supportsIdms(version: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  if (m === null) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 4 || (major === 4 && minor >= 13);
+}
+
+/**
+ * What a release's own cluster understands when no --print-mirror-instructions
+ * is given: ICSP and `imageContentSources` up to 4.12, IDMS from 4.13 (an
+ * unrecognised version keeps oc's default, icsp).
+ */
+export function defaultInstructions(version: string): InstructionType {
+  return supportsIdms(version) ? 'idms' : 'icsp';
+}
+
 /** The text oc prints after `Success … Mirror prefix:` for a registry destination. */
 export function instructionsText(sets: readonly MirrorSet[], type: InstructionType, signatureDir?: string): string {
   if (type === 'none' || sets.length === 0) return '';

@@ -19,6 +19,7 @@ export function summaryText(report: MirrorReport, result: MirrorResult, o: Summa
   let s = o.dryRun ? `${report.planText()}\n` : '';
   for (const e of result.errors) s += `error: ${e.source}: ${e.message}\n`;
   if (o.attachmentsLine && result.attachments > 0) s += `info: ${result.attachments} signatures, attestations and referrers ${o.dryRun ? 'would be ' : ''}copied along\n`;
+  if (o.attachmentsLine && result.attachmentsPresent > 0) s += `info: ${result.attachmentsPresent} signatures, attestations and referrers already present\n`;
   if (o.missingFile !== undefined && result.missing.length > 0) s += `info: ${result.missing.length} missing images listed in ${o.missingFile}\n`;
   return `${s}info: ${o.dryRun ? 'Dry run complete' : 'Mirroring completed'}: ${report.summary(o.wallMs, o.dryRun)}\n`;
 }

@@ -135,14 +135,17 @@ describe('catalog mirror to a registry (loopback)', () => {
     assert.equal(await holds(hub, mir.hostPort, `strict/${first.repository.replace(/\//g, '-')}`, first.set.top.digest), false);
   });
 
-  it('--dry-run -o json: one JSON document with the missing images and who needs them; nothing copied or written', async () => {
+  it('--dry-run -o json: one JSON document with the missing images and who needs them; nothing copied, the --to-manifests files written', async () => {
     const out = join(dir, 'm-dry');
     const r = await cli([`${src.hostPort}/olm/sqlite-index:v1`, `${mir.hostPort}/dry`, '--dry-run', '--skip-missing', '-o', 'json', '--to-manifests', out]);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { dryRun: boolean; manifests: string | null; format: string; missing: { image: string; neededBy: { package: string; bundle: string }[] }[]; errors: unknown[] };
-    assert.deepEqual([doc.dryRun, doc.manifests, doc.format, doc.errors.length], [true, null, 'sqlite', 0]);
+    assert.deepEqual([doc.dryRun, doc.manifests, doc.format, doc.errors.length], [true, out, 'sqlite', 0]);
     assert.deepEqual(doc.missing.map((m) => [m.image, m.neededBy.map((n) => `${n.package}/${n.bundle}`)]).sort(), [[fx.missing[0], ['redis/redis.v1.3.0']], [fx.missing[1], ['kafka/kafka.v1.0.0']]].sort());
-    await assert.rejects(readdir(out), /ENOENT/);
+    // as oc does: a dry run with --to-manifests writes the files the mirror would (mapping, ICSP, CatalogSource, missing.txt)
+    const files = await readdir(out);
+    for (const f of ['mapping.txt', 'imageContentSourcePolicy.yaml', 'missing.txt']) assert.ok(files.includes(f), `${f} in ${files.join(' ')}`);
+    assert.match(await readFile(join(out, 'mapping.txt'), 'utf8'), new RegExp(`=${mir.hostPort.replace(/\./g, '\\.')}/dry/`));
     assert.equal(await holds(hub, mir.hostPort, 'dry/olm-sqlite-index', 'v1'), false);
   });
 

@@ -34,7 +34,7 @@ describe('auth files', () => {
 
   it('understands docker legacy keys, username/password entries and passwords with colons', () => {
     assert.equal(store.lookup('docker.io', 'library/x')?.username, 'hub');
-    assert.deepEqual({ ...store.lookup('podman.example.com') }, { username: 'pod', password: 'man:with:colons', key: 'podman.example.com' });
+    assert.deepEqual({ ...store.lookup('podman.example.com') }, { username: 'pod', password: 'man:with:colons', key: 'podman.example.com', file: 'pull-secret.json' });
     assert.equal(store.lookup('cloud.openshift.com')?.password, 'token1');
   });
 
@@ -99,8 +99,8 @@ describe('docker config.json settings, credential helpers and identity tokens', 
 
   it('keeps identitytoken (with or without a user name) and never quotes it in errors', () => {
     const s = AuthStore.parse('config.json', JSON.stringify({ auths: { 'a.example': { auth: b64('me:'), identitytoken: 'rt-1' }, 'b.example': { identitytoken: 'rt-2' } } }));
-    assert.deepEqual({ ...s.lookup('a.example') }, { username: 'me', password: '', identityToken: 'rt-1', key: 'a.example' });
-    assert.deepEqual({ ...s.lookup('b.example') }, { username: '', password: '', identityToken: 'rt-2', key: 'b.example' });
+    assert.deepEqual({ ...s.lookup('a.example') }, { username: 'me', password: '', identityToken: 'rt-1', key: 'a.example', file: 'config.json' });
+    assert.deepEqual({ ...s.lookup('b.example') }, { username: '', password: '', identityToken: 'rt-2', key: 'b.example', file: 'config.json' });
     assert.throws(
       () => AuthStore.parse('c.json', JSON.stringify({ auths: { h: { identitytoken: { secret: 'tok-secret' } } } })),
       (e: Error) => /c\.json: entry "h": "identitytoken" must be a string/.test(e.message) && !e.message.includes('tok-secret'),
@@ -126,7 +126,7 @@ describe('docker config.json settings, credential helpers and identity tokens', 
     });
     const refused = new RegistryAuth('r.example', store, async () => ({ status: 401, body: {} }), { skipMultipleScopes: false });
     refused.setChallenge(bearerChallenge);
-    await assert.rejects(refused.authorization([{ repository: 'a', actions: ['pull'] }]), (e: Error) => /identity token for r\.example was rejected/.test(e.message) && !e.message.includes('refresh-me'));
+    await assert.rejects(refused.authorization([{ repository: 'a', actions: ['pull'] }]), (e: Error) => /identity token for "r\.example"( from \S+)? was rejected/.test(e.message) && !e.message.includes('refresh-me'));
     const basicOnly = new RegistryAuth('r.example', store, async () => assert.fail('no token request'), { skipMultipleScopes: false });
     basicOnly.setChallenge(parseChallenges('Basic realm="x"')[0]);
     assert.equal(await basicOnly.authorization([{ repository: 'a', actions: ['pull'] }]), undefined, 'a refresh token cannot answer Basic');
@@ -139,7 +139,7 @@ describe('docker config.json settings, credential helpers and identity tokens', 
     assert.equal(await auth.authorization([{ repository: 'a', actions: ['pull'] }]), undefined, 'no challenge yet: nothing to say');
     assert.deepEqual(warnings, []);
     auth.setChallenge(bearerChallenge);
-    const hint = /\/home\/u\/\.docker\/config\.json leaves them to the credential helper docker-credential-desktop, which airlock does not run; use `airlock login r\.example:5000` or -a\/--registry-config FILE/;
+    const hint = /\/home\/u\/\.docker\/config\.json leaves them to the credential helper docker-credential-desktop, which is not on PATH; use `airlock login r\.example:5000` or -a\/--registry-config FILE/;
     await assert.rejects(auth.authorization([{ repository: 'a', actions: ['pull'] }]), (e: Error) => /r\.example:5000: anonymous access refused \(no credentials for r\.example:5000: /.test(e.message) && hint.test(e.message));
     await assert.rejects(auth.authorization([{ repository: 'b', actions: ['pull'] }]));
     assert.equal(warnings.length, 1, 'one warning per registry');

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
@@ -85,12 +85,34 @@ describe('docker config.json in the default credential search', () => {
     }
   });
 
-  it('reads a Docker Desktop config.json (credsStore, no "auths") and names the helper it cannot run', async () => {
+  it('runs the credential helper credHelpers/credsStore names (docker-credential-NAME get, host on stdin), never printing the secret', async () => {
+    const bin = join(work, 'bin');
+    await mkdir(bin, { recursive: true });
+    const calls = join(work, 'helper-calls.txt');
+    // a helper that holds the pusher's password for this registry only
+    await writeFile(
+      join(bin, 'docker-credential-airlocktest'),
+      `#!/bin/sh\nread host\necho "$1 $host" >> '${calls}'\nif [ "$1" = get ] && [ "$host" = '${reg.hostPort}' ]; then\n  printf '{"ServerURL":"%s","Username":"pusher","Secret":"pusher-password"}' "$host"\nelse\n  echo 'credentials not found in native keychain'\n  exit 1\nfi\n`,
+    );
+    await chmod(join(bin, 'docker-credential-airlocktest'), 0o755);
+    const home = await homeWith('helper', { auths: {}, credHelpers: { [reg.hostPort]: 'airlocktest' } });
+    const r = await runAirlockCli(['image', 'mirror', `oci:${layout}:img-0`, `${reg.hostPort}/dc/helper:v1`], {
+      cwd: home,
+      timeoutMs: 120_000,
+      env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_RUNTIME_DIR: '', REGISTRY_AUTH_FILE: '', DOCKER_CONFIG: '', NODE_EXTRA_CA_CERTS: reg.security!.caCertPath, PATH: `${bin}:${process.env.PATH ?? ''}` },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `${images[0]!.digest} ${reg.hostPort}/dc/helper:v1`);
+    assert.ok(!r.stderr.includes('pusher-password') && !r.stdout.includes('pusher-password'));
+    assert.equal(await readFile(calls, 'utf8'), `get ${reg.hostPort}\n`, 'asked once, with the host on stdin');
+  });
+
+  it('reads a Docker Desktop config.json (credsStore, no "auths") and names the helper that is not on PATH', async () => {
     const home = await homeWith('desktop', { credsStore: 'desktop', currentContext: 'desktop-linux', plugins: { '-x-cli-hints': { enabled: 'true' } }, detachKeys: 'ctrl-e,e' });
     const r = await airlock(home, ['image', 'mirror', `oci:${layout}:img-0`, `${reg.hostPort}/dc/desktop:v1`]);
     assert.notEqual(r.code, 0, 'no credentials: the push is refused');
     assert.doesNotMatch(r.stderr, /must be an object|registry config/, 'the file itself is fine');
-    const warning = `warning: no credentials for ${reg.hostPort}: ${join(home, '.docker', 'config.json')} leaves them to the credential helper docker-credential-desktop, which airlock does not run; use \`airlock login ${reg.hostPort}\` or -a/--registry-config FILE`;
+    const warning = `warning: no credentials for ${reg.hostPort}: ${join(home, '.docker', 'config.json')} leaves them to the credential helper docker-credential-desktop, which is not on PATH; use \`airlock login ${reg.hostPort}\` or -a/--registry-config FILE`;
     assert.equal(r.stderr.split('\n').filter((l) => l === warning).length, 1, r.stderr);
   });
 });

@@ -74,7 +74,7 @@ describe('dry-run plan', () => {
     assert.match(r.planText(), /\n\ntotal: 0 images \(0 already complete\), 3 blobs to transfer \(30\.82MiB\), 1 to mount, 2 already present, 1 shared within the run$/);
   });
 
-  it('progress: totals grow as images resolve, failed attempts are taken back, complete images count whole', () => {
+  it('progress: totals grow as images resolve, failed attempts are taken back, only bytes sent count', () => {
     const r = new MirrorReport();
     r.sink({ type: 'planned', images: 3 });
     r.sink({ type: 'resolved', src: 's/a', digest: d('a'), blobs: 2, bytes: 1000, targets: 2, attachment: false });
@@ -88,8 +88,24 @@ describe('dry-run plan', () => {
     r.sink({ type: 'image', src: 's/a', dst: 'r/x', digest: d('a'), skipped: false, bytesUnvisited: 0, attachment: false });
     r.sink({ type: 'image', src: 's/a', dst: 'r/y', digest: d('a'), skipped: true, bytesUnvisited: 1000, attachment: false });
     r.sink({ type: 'resolved', src: 's/a', digest: d('s'), blobs: 1, bytes: 10, targets: 2, attachment: true });
-    assert.deepEqual(r.progress(), { bytesDone: 2000, bytesTotal: 2020, totalKnown: false, bytesMoved: 600, imagesDone: 2, imagesTotal: 3, retries: 1 });
+    // 2020 resolved, less 400 already present and 1000 in the complete image: 620 to send, 600 sent
+    assert.deepEqual(r.progress(), { bytesDone: 600, bytesTotal: 620, totalKnown: false, bytesMoved: 600, imagesDone: 2, imagesTotal: 3, retries: 1 });
     r.sink({ type: 'failed', source: 's/b:v1', message: 'not found', targets: 1, missing: true });
     assert.equal(r.progress().totalKnown, true, 'every image resolved or failed');
+  });
+
+  it('progress at the end shows what the summary says was transferred, not mounted or present bytes', () => {
+    const r = new MirrorReport();
+    r.sink({ type: 'planned', images: 1 });
+    r.sink({ type: 'resolved', src: 's/a', digest: d('a'), blobs: 3, bytes: 30 * 1024 * 1024, targets: 1, attachment: false });
+    r.sink(blob('r/x', d('1'), 25 * 1024 * 1024, 'mounted'));
+    r.sink(blob('r/x', d('2'), 3 * 1024 * 1024, 'exists'));
+    r.sink({ type: 'bytes', n: 2 * 1024 * 1024 });
+    r.sink(blob('r/x', d('3'), 2 * 1024 * 1024, 'uploaded'));
+    r.sink({ type: 'image', src: 's/a', dst: 'r/x', digest: d('a'), skipped: false, bytesUnvisited: 0, attachment: false });
+    const p = r.progress();
+    assert.deepEqual([p.bytesDone, p.bytesTotal], [2 * 1024 * 1024, 2 * 1024 * 1024]);
+    assert.equal(p.bytesDone, r.stats.bytesTransferred);
+    assert.match(r.summary(1000), /1 transferred \(2(\.0+)?MiB\), 1 mounted, 1 already present/);
   });
 });

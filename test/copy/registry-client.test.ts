@@ -97,7 +97,7 @@ describe('registry client', () => {
   it('reports rejected credentials by the auth-file key, without the password', async () => {
     const g = await gate({ auth: 'bearer', users: { bob: 'pw' } });
     await assert.rejects(push(hub({ auth: authFor(g.hostPort, 'bob', 'wrong-password') }), g.hostPort, 'x/y', 0), (e: Error) => {
-      assert.match(e.message, new RegExp(`credentials for ${g.hostPort.replace(/\./g, '\\.')} were rejected`));
+      assert.match(e.message, new RegExp(`credentials for "${g.hostPort.replace(/\./g, '\\.')}" from \\S+ were rejected`));
       assert.doesNotMatch(e.message, /wrong-password/);
       return true;
     });

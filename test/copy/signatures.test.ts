@@ -110,6 +110,15 @@ describe('signatures and referrers', { skip: gate.skip }, () => {
     assert.deepEqual(referrers.manifests.map((m) => [m.digest, m.artifactType]), [[sbom.digest, 'application/spdx+json']]);
   });
 
+  it('a re-run says the attachments are already there, not that they were copied', async () => {
+    const r = await run(['image', 'mirror', '--insecure', `${src.hostPort}/r/app:v1`, `${b.hostPort}/m/app`, `${d.hostPort}/m/app`], work);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /copied along/, r.stderr);
+    assert.match(r.stderr, /info: 3 signatures, attestations and referrers already present\n/);
+    const j = JSON.parse((await run(['image', 'mirror', '--insecure', '-o', 'json', `${src.hostPort}/r/app:v1`, `${b.hostPort}/m/app`], work)).stdout) as { attachments: number; attachmentsPresent: number };
+    assert.deepEqual([j.attachments, j.attachmentsPresent], [0, 3]);
+  });
+
   it('--skip-signatures leaves them behind', async () => {
     const r = await run(['image', 'mirror', '--insecure', '--skip-signatures', `${src.hostPort}/r/app:v1`, `${b.hostPort}/bare/app`], work);
     assert.equal(r.code, 0, r.stderr);

@@ -63,7 +63,7 @@ describe('fuzz: auth files', () => {
         assert.equal(store.size, want.size);
         for (const [k, creds] of want) {
           const { host, repo } = splitKey(k);
-          assert.deepEqual(store.lookup(host, repo), { ...creds, key: k }, `lookup ${k}`);
+          assert.deepEqual(store.lookup(host, repo), { ...creds, key: k, file: FILE }, `lookup ${k}`);
         }
         const doc = AuthDocument.parse(FILE, text);
         assert.equal(doc.legacy, f.legacy && f.entries.some((e) => 'auth' in e.entry.value));

@@ -59,6 +59,16 @@ describe('release extract (seed mode 3)', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
+  it('the seed\'s tag without the arch suffix fails in one line naming the tags that exist', async () => {
+    const dir = join(work, 'no-such-tag');
+    const r = await airlock(['release', 'extract', '-a', secret, '--insecure', '--command=openshift-install', '--to', dir, `${repo}:4.12.0`], work);
+    assert.equal(r.code === 0, false, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, new RegExp(`${repo.replace(/\./g, '\\.')}:4\\.12\\.0 not found .*; existing tags like it: 4\\.12\\.0-x86_64(, |$)`));
+    assert.ok(lines[0]!.split('existing tags like it: ')[1]!.split(', ').length <= 5, 'at most five');
+  });
+
   it('--idms-file --command=openshift-install from the mirror: the binary holds the mirror pullspec by digest', async () => {
     const dir = join(work, 'bin');
     const r = await airlock(['release', 'extract', '-a', secret, '--insecure', `--idms-file=${join(out, 'idms.yaml')}`, '--command=openshift-install', '--to', dir, `${repo}:4.12.0-x86_64`], work);

@@ -47,6 +47,23 @@ describe('release mirror: multi-arch', () => {
     assert.ok((await resolveTags(mirror.hostPort, 'ocp4/multi', sigTags)).every((d) => d !== undefined), 'the list\'s .sig and each child\'s .sig');
   });
 
+  it('--filter-by-os linux/arm64 without --keep-manifest-list: every per-arch tag holds the arm64 image, not the list (as oc)', async () => {
+    const repo = `${mirror.hostPort}/ocp4/arm`;
+    const r = await airlock(['release', 'mirror', '--insecure', `--from=${rel.ref}`, `--to=${repo}`, '--filter-by-os', 'linux/arm64']);
+    assert.equal(r.code, 0, r.stderr);
+    const arm = 1; // MULTI_ARCHES order: amd64, arm64, ppc64le, s390x
+    const tags = rel.components.map((c) => `4.12.0-aarch64-${c.name}`);
+    assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/arm', tags), rel.components.map((c) => c.children[arm]));
+    assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/arm', rel.components.map((c) => c.children[0]!)), rel.components.map(() => undefined), 'no amd64 image copied');
+    const hub = new RegistryHub({ insecure: () => true });
+    try {
+      const top = manifestRefs(await hub.source({ registry: mirror.hostPort, repository: 'ocp4/arm' }).getManifest('4.12.0-aarch64'));
+      assert.equal(top.kind, 'image', 'the release tag is one image');
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('without --keep-manifest-list the tag names the platform read: aarch64, s390x', async () => {
     for (const [os, suffix] of [['linux/arm64', 'aarch64'], ['linux/s390x', 's390x'], ['linux/amd64', 'x86_64']] as const) {
       const r = await airlock(['release', 'mirror', '--insecure', `--from=${rel.ref}`, `--to=${mirror.hostPort}/ocp4/per-arch`, '--filter-by-os', os, '--to-mirror']);

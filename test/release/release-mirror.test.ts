@@ -39,12 +39,16 @@ describe('release mirror: connected mirror host (seed mode 1)', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('--dry-run prints the imageContentSources to save and pushes nothing', async () => {
-    const r = await airlock([...args, '--dry-run'], work);
+  it('--dry-run prints the imageContentSources to save, writes the --output-dir files and pushes nothing', async () => {
+    const out = join(work, 'out-dry');
+    const r = await airlock([...args, '--dry-run', '--output-dir', out], work);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, expectedMirrorText(repo, `${repo}:4.12.0-x86_64`, [repo, `${repo}:4.12.0-x86_64`], sources(), 'icsp'));
     assert.match(r.stderr, /info: Mirroring 184 images to /);
     assert.match(r.stderr, /Dry run complete/);
+    const snippet = parseYaml(await readFile(join(out, 'install-config-snippet.yaml'), 'utf8')) as unknown;
+    assert.deepEqual(snippet, { imageContentSources: sources().map((s) => ({ mirrors: [repo], source: s })) });
+    for (const f of ['icsp.yaml', 'idms.yaml']) assert.match(await readFile(join(out, f), 'utf8'), /kind: Image(ContentSourcePolicy|DigestMirrorSet)/);
     assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/openshift4', ['4.12.0-x86_64', '4.12.0-x86_64-etcd']), [undefined, undefined]);
   });
 
@@ -54,7 +58,7 @@ describe('release mirror: connected mirror host (seed mode 1)', () => {
     assert.equal(r.code, 0, r.stderr);
     const want = expectedMirrorText(repo, `${repo}:4.12.0-x86_64`, [repo, `${repo}:4.12.0-x86_64`], sources(), 'icsp');
     assert.equal(r.stdout, want);
-    assert.match(r.stderr, /deprecated\. Use 'idms' instead/);
+    assert.doesNotMatch(r.stderr, /deprecated/, 'a 4.12 cluster has no ImageDigestMirrorSet: icsp is no deprecated choice there');
     const tags = ['4.12.0-x86_64', ...rel.components.map((c) => `4.12.0-x86_64-${c.name}`)];
     assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/openshift4', tags), [rel.digest, ...rel.components.map((c) => c.digest)]);
     assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp4/openshift4', rel.components.map((c) => c.digest)), rel.components.map((c) => c.digest), 'by digest, as the cluster pulls them');
@@ -79,8 +83,25 @@ describe('release mirror: connected mirror host (seed mode 1)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, expectedMirrorText(repo, `${repo}:4.12.0-x86_64`, [repo, `${repo}:4.12.0-x86_64`], sources(), 'idms'));
     assert.match(r.stderr, /(\d+) images \(\1 already complete\); blobs: 0 transferred/);
+    assert.doesNotMatch(r.stderr, /copied \d+ signature/, `a no-op re-run copies nothing:\n${r.stderr}`);
+    assert.match(r.stderr, /info: 3 signature\(s\) and other attachment\(s\) already present\n/);
     const none = await airlock([...args, '--print-mirror-instructions=none'], work);
     assert.equal(none.stdout, `\nSuccess\nUpdate image:  ${repo}:4.12.0-x86_64\nMirror prefix: ${repo}\nMirror prefix: ${repo}:4.12.0-x86_64\n`);
+  });
+
+  it('a 4.13 release defaults to IDMS and imageDigestSources; an explicit icsp wins, with oc\'s deprecation warning', async () => {
+    const r13 = await makeSyntheticRelease({ registry: up.hostPort, version: '4.13.0', count: 3 });
+    const to = `${mirror.hostPort}/ocp413/openshift4`;
+    const srcs = [`${up.hostPort}/${r13.releaseRepo}`, `${up.hostPort}/${r13.componentRepo}`];
+    const base = ['release', 'mirror', '-a', secret, '--insecure', `--from=${r13.ref}`, `--to=${to}`];
+    const d = await airlock(base, work);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(d.stdout, expectedMirrorText(to, `${to}:4.13.0-x86_64`, [to], srcs, 'idms'));
+    assert.doesNotMatch(d.stderr, /deprecated/);
+    const i = await airlock([...base, '--print-mirror-instructions=icsp'], work);
+    assert.equal(i.code, 0, i.stderr);
+    assert.equal(i.stdout, expectedMirrorText(to, `${to}:4.13.0-x86_64`, [to], srcs, 'icsp'));
+    assert.match(i.stderr, /value 'icsp' has been deprecated\. Use 'idms' instead/);
   });
 
   it('--to-mirror prints SRC DST for the release and each component', async () => {

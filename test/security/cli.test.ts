@@ -94,6 +94,9 @@ describe('security CLI (serve, user, robot, cert)', { timeout: 180_000 }, () => 
     assert.equal(user, 'robot+cluster');
     const t = await c.getToken({ user, pass: token }, ['repository:ocp4/release:pull,push']);
     assert.deepEqual(decodeJwt(t.json<TokenBody>().token).payload.access, [{ type: 'repository', name: 'ocp4/release', actions: ['pull'] }]);
+    // no --registry: the address the running server is reached at (its listen address), not this machine's host name
+    const pushEntry = JSON.parse(push.stdout.split('\n').find((l) => l.startsWith('{"auths"'))!) as { auths: Record<string, unknown> };
+    assert.deepEqual(Object.keys(pushEntry.auths), [`127.0.0.1:${srv.port}`]);
     const pushToken = push.stdout.match(/token: {4}(\S+)/)![1]!;
     assert.equal((await c.pushImage('ocp4/release', 'v1', basic('robot+mirror', pushToken))).status, 201);
     const list = await runCli(['robot', 'list', ...dd()]);

@@ -146,6 +146,8 @@ async function mirror(srcText: string, destText: string, f: CatalogMirrorFlags):
     for (const n of info.notes) c.message(`info: ${n}`);
     if (!json) c.message(`info: ${info.format === 'fbc' ? 'file-based' : 'SQLite'} catalog ${srcText} (${info.platform}): ${info.packages} packages, ${info.bundles} bundles, ${info.related.length} related images`);
     const manifestsDir = f.toManifests ?? `manifests-${info.name}-${Math.floor(Date.now() / 1000)}`;
+    // A dry run writes the manifests only where it was told to (--to-manifests): they are the plan's output, as with oc.
+    const writeManifests = !dryRun || f.toManifests !== undefined;
     const plan = makePlan(items, { dryRun, skipMissing: true, continueOnError: f.continueOnError !== false });
     // Missing images, all at once, before copying (not with --manifests-only: the sources may be out of reach).
     const missingItems = manifestsOnly ? [] : await executor.findMissing(plan);
@@ -153,30 +155,30 @@ async function mirror(srcText: string, destText: string, f: CatalogMirrorFlags):
     const missing = [info.index, ...info.related].filter((m) => missingImages.has(itemKey(m)));
     if (missing.some((m) => m === info.index)) throw new CliError(`the index image ${srcText} does not exist`);
     for (const m of missing) c.message(missingLine(m, skipMissing));
-    if (missing.length > 0 && !dryRun) await writeManifestsDir(manifestsDir, new Map([['missing.txt', missingTxt(missing)]]));
+    if (missing.length > 0 && writeManifests) await writeManifestsDir(manifestsDir, new Map([['missing.txt', missingTxt(missing)]]));
     if (missing.length > 0 && !skipMissing) {
-      throw new CliError(`${missing.length} related image(s) of the catalog do not exist (listed above${dryRun ? '' : ` and in ${join(manifestsDir, 'missing.txt')}`}); nothing was copied. Rerun with --skip-missing to mirror the others`);
+      throw new CliError(`${missing.length} related image(s) of the catalog do not exist (listed above${!writeManifests ? '' : ` and in ${join(manifestsDir, 'missing.txt')}`}); nothing was copied. Rerun with --skip-missing to mirror the others`);
     }
     const keep = plan.items.filter((i) => !missingImages.has(itemKey(i)));
-    const result = manifestsOnly ? { images: [], missing: [], errors: [], attachments: 0 } : await executor.execute({ ...plan, items: keep }, {
+    const result = manifestsOnly ? { images: [], missing: [], errors: [], attachments: 0, attachmentsPresent: 0 } : await executor.execute({ ...plan, items: keep }, {
       onImage: (o) => {
         if (!json && !dryRun) c.out(`${o.digest} ${o.destination}\n`);
       },
     });
     const files = catalogManifests(info, { scope, maxSize, missing: new Set(missing.map((m) => m.image)) });
     if (missing.length > 0) files.set('missing.txt', missingTxt(missing));
-    if (!dryRun) await writeManifestsDir(manifestsDir, files);
+    if (writeManifests) await writeManifestsDir(manifestsDir, files);
     const wall = Date.now() - started;
     if (json) {
       const doc = {
-        dryRun, manifestsOnly, manifests: dryRun ? null : manifestsDir, format: info.format, platform: info.platform,
+        dryRun, manifestsOnly, manifests: writeManifests ? manifestsDir : null, format: info.format, platform: info.platform,
         index: { source: srcText, digest: info.indexDigest, destination: info.index.target.reference, catalogImage: info.catalogImage },
         images: result.images, missing: missing.map((m) => ({ image: m.image, neededBy: m.neededBy })), errors: result.errors, stats: executor.report.stats, wallSeconds: wall / 1000,
       };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
-      if (!manifestsOnly) process.stderr.write(summaryText(executor.report, { ...result, missing: missing.map((m) => m.image) }, { dryRun, wallMs: wall, missingFile: dryRun ? undefined : join(manifestsDir, 'missing.txt') }));
-      c.out(dryRun ? `info: would write mirroring manifests to ${manifestsDir}\n` : `wrote mirroring manifests to ${manifestsDir}\n`);
+      if (!manifestsOnly) process.stderr.write(summaryText(executor.report, { ...result, missing: missing.map((m) => m.image) }, { dryRun, wallMs: wall, missingFile: writeManifests ? join(manifestsDir, 'missing.txt') : undefined }));
+      c.out(writeManifests ? `wrote mirroring manifests to ${manifestsDir}\n` : `info: would write mirroring manifests to ${manifestsDir}\n`);
       if (info.destIsFile) c.out(catalogUploadHint(info, f.dir));
     }
     if (result.errors.length > 0) {
@@ -240,7 +242,7 @@ export function catalogMirrorCommand(): Command {
     .addOption(new Option('--icsp-scope <scope>', 'deprecated alias of --idms-scope'))
     .option('--max-idms-size <bytes>', `largest ImageDigestMirrorSet/ImageContentSourcePolicy document; more entries go to <name>-1, … (default ${DEFAULT_MAX_DOCUMENT_SIZE})`, positiveInt('--max-idms-size'))
     .addOption(new Option('--max-icsp-size <bytes>', 'deprecated alias of --max-idms-size').argParser(positiveInt('--max-icsp-size')))
-    .option('--dry-run', 'print the plan and the missing images; copy and write nothing')
+    .option('--dry-run', 'print the plan and the missing images; copy nothing, and write the manifests only with --to-manifests')
     .option('--max-per-registry <n>', 'concurrent requests per registry (or local store)', positiveInt('--max-per-registry'), 4)
     .option('--skip-missing', 'mirror the other images when related images do not exist (they are listed in missing.txt)')
     .option('--continue-on-error', 'keep mirroring other images after a copy error (the default, as oc; exit status 1 remains)')

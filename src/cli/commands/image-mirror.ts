@@ -93,7 +93,7 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
     const wall = Date.now() - started;
     if (result.missing.length > 0) await writeFile(f.missingFile, `${result.missing.join('\n')}\n`);
     if (json) {
-      const doc = { dryRun, images: result.images, attachments: result.attachments, missing: result.missing, errors: result.errors, stats: executor.report.stats, wallSeconds: wall / 1000, requests: executor.registries.totals() };
+      const doc = { dryRun, images: result.images, attachments: result.attachments, attachmentsPresent: result.attachmentsPresent, missing: result.missing, errors: result.errors, stats: executor.report.stats, wallSeconds: wall / 1000, requests: executor.registries.totals() };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       process.stderr.write(summaryText(executor.report, result, { dryRun, wallMs: wall, attachmentsLine: true, missingFile: f.missingFile }));

@@ -8,7 +8,7 @@ import { ReleaseCollector, type ReleaseDestination } from '../../mirror/collecto
 import { MirrorExecutor } from '../../mirror/executor.js';
 import { makePlan } from '../../mirror/plan.js';
 import { writeReleaseOutputs } from '../../mirror/release-outputs.js';
-import type { InstructionType } from '../../mirror/release-text.js';
+import { defaultInstructions, supportsIdms, type InstructionType } from '../../mirror/release-text.js';
 import { mappingLines } from '../../mirror/resources/mapping-txt.js';
 import { summaryText } from '../../mirror/summary.js';
 import { formatImageReference } from '../../reference/transport-ref.js';
@@ -27,7 +27,7 @@ interface MirrorFlags extends RegistryFlags {
   toMirror?: boolean;
   skipReleaseImage?: boolean;
   keepManifestList?: boolean;
-  printMirrorInstructions: string;
+  printMirrorInstructions?: string;
   outputDir?: string;
   releaseImageSignatureToDir?: string;
   signatureStore: string[];
@@ -48,16 +48,13 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
   if (fromText === undefined) throw new CliError('must specify a release image with --from');
   if (f.to === undefined && f.toDir === undefined) throw new CliError('must specify an image repository to mirror the release to (--to or --to-dir)');
   if (f.skipReleaseImage && f.toReleaseImage !== undefined) throw new CliError('--skip-release-image and --to-release-image may not both be specified');
-  const instructions = f.printMirrorInstructions.toLowerCase();
-  if (!['icsp', 'idms', 'none'].includes(instructions)) throw new CliError('--print-mirror-instructions must be one of icsp, idms, none');
+  const explicit = f.printMirrorInstructions?.toLowerCase();
+  if (explicit !== undefined && !['icsp', 'idms', 'none'].includes(explicit)) throw new CliError('--print-mirror-instructions must be one of icsp, idms, none');
   const from = parseRef('--from', fromText);
   const to = dest('--to', f.to ?? 'file://openshift/release');
   if (to.name.tag !== undefined || to.name.digest !== undefined) throw new CliError('--to must be to an image repository and may not contain a tag or digest');
   const toRelease = f.toReleaseImage !== undefined ? dest('--to-release-image', f.toReleaseImage) : undefined;
   if (toRelease !== undefined && (toRelease.name.tag === undefined || toRelease.name.digest !== undefined)) throw new CliError('--to-release-image must have a tag and no digest');
-  if (instructions === 'icsp' && !f.toMirror) {
-    process.stderr.write("Flag --print-mirror-instructions's value 'icsp' has been deprecated. Use 'idms' instead to allow the printing of instructions for ImageDigestSources and ImageDigestMirrorSet.\n");
-  }
   const signatureDir = f.releaseImageSignatureToDir ?? (f.toDir !== undefined ? `${f.toDir.replace(/\/+$/, '')}/config` : undefined);
   const dryRun = f.dryRun === true;
   const executor = new MirrorExecutor({
@@ -79,6 +76,11 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
       c.out(mappingLines(info.mappings));
       return;
     }
+    // An explicit flag wins; otherwise what the release's own version supports.
+    const instructions = (explicit ?? defaultInstructions(info.version)) as InstructionType;
+    if (explicit === 'icsp' && supportsIdms(info.version)) {
+      c.message("Flag --print-mirror-instructions's value 'icsp' has been deprecated. Use 'idms' instead to allow the printing of instructions for ImageDigestSources and ImageDigestMirrorSet.");
+    }
     c.message(`info: Mirroring ${info.mappings.length} images to ${f.to ?? formatImageReference(to)} ...`);
     const plan = makePlan(items, { dryRun, continueOnError: true, attachments: f.cosignSignatures });
     const r = await executor.execute(plan);
@@ -93,11 +95,12 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
           toDir: f.toDir,
           fromRoot: f.fromDir ?? f.toDir ?? process.cwd(),
           dryRun,
-          instructions: instructions as InstructionType,
+          instructions,
           outputDir: f.outputDir,
           signatureDir,
           signatureStores: f.signatureStore,
           attachments: r.attachments,
+          attachmentsPresent: r.attachmentsPresent,
           out: (s) => c.out(s),
           err: (s) => c.message(s),
         },
@@ -128,12 +131,12 @@ export function releaseMirrorCommand(): Command {
     .option('--to-release-image <image>', 'alternate location (with tag) for the release image')
     .option('--to-dir <dir>', 'mirror into a file:// store under this directory (default --to: file://openshift/release)')
     .option('--from-dir <dir>', 'root of the file:// store to read from')
-    .option('--dry-run', 'plan only: print what would be copied and the instructions')
+    .option('--dry-run', 'plan only: print what would be copied and the instructions (and write --output-dir files)')
     .option('--to-mirror', 'only print the SRC DST mappings')
     .option('--skip-release-image', 'do not push the release image')
     .option('--keep-manifest-list', 'keep a multi-arch release whole and name it <version>-multi')
     .option('--filter-by-os <os/arch>', 'platform whose release image is read from a manifest list (default: this machine, else linux/amd64)')
-    .addOption(new Option('--print-mirror-instructions <type>', 'icsp, idms or none').default('icsp'))
+    .addOption(new Option('--print-mirror-instructions <type>', 'icsp, idms or none (default: what the release supports: icsp up to 4.12, idms from 4.13)'))
     .option('--output-dir <dir>', 'also write icsp.yaml, idms.yaml and install-config-snippet.yaml here')
     .option('--release-image-signature-to-dir <dir>', 'write the GPG signature ConfigMap here (default with --to-dir: <to-dir>/config)')
     .option('--signature-store <url>', 'GPG signature store: http(s) URL or directory (repeatable; default: the payload\'s verification ConfigMap stores)', (v, acc: string[]) => [...acc, v], [])

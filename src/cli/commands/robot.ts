@@ -6,16 +6,20 @@
  * cluster's pull secret (every node would get write access to the mirror).
  */
 import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { createRobot, pullSecretEntry, removeRobot, robotGrants, robotName, rotateRobot } from '../../auth/robots.js';
 import { AccountError, type Grants } from '../../auth/store.js';
-import { localHostNames } from '../../tls/host-names.js';
+import { hostName, readServeAddress } from '../serve-address.js';
 import { CliError } from '../cli-error.js';
 import { collect, dataDirOption, describeGrants, printAccounts, withStore } from './user.js';
 
-/** Default registry for the printed auths entry: this host's FQDN (or name) on port 5000. */
-function defaultRegistry(): string {
-  const names = localHostNames();
-  return `${names.find((n) => n.includes('.')) ?? names[0] ?? 'localhost'}:5000`;
+/**
+ * Registry for the printed auths entry: the address the data directory's
+ * `airlock serve` recorded (its --public-url, else its listen address), else
+ * this host's FQDN on port 5000.
+ */
+function defaultRegistry(dataDir: string): string {
+  return readServeAddress(resolve(dataDir)) ?? `${hostName()}:5000`;
 }
 
 function printCredentials(user: string, token: string, registry: string, grants: Grants): void {
@@ -41,7 +45,7 @@ function cliName(name: string): string {
   }
 }
 
-const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: this host\'s FQDN:5000)');
+const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: the address airlock serve on the data directory is reached at: its --public-url or --listen)');
 
 export function robotCommand(): Command {
   const cmd = new Command('robot').description('Manage robot accounts (token logins for clusters and pipelines)');
@@ -68,7 +72,7 @@ export function robotCommand(): Command {
         await withStore(f.dataDir, async (s) => {
           if (s.get(user)) throw new CliError(`robot ${user} already exists (use \`airlock robot rotate ${name}\` for a new token)`);
           const { token } = await createRobot(s, user, grants);
-          printCredentials(user, token, f.registry ?? defaultRegistry(), grants);
+          printCredentials(user, token, f.registry ?? defaultRegistry(f.dataDir), grants);
         });
       }),
   );
@@ -82,7 +86,7 @@ export function robotCommand(): Command {
         const user = cliName(name);
         await withStore(f.dataDir, async (s) => {
           const { account, token } = await rotateRobot(s, user);
-          printCredentials(user, token, f.registry ?? defaultRegistry(), account);
+          printCredentials(user, token, f.registry ?? defaultRegistry(f.dataDir), account);
         });
       }),
   );

@@ -5,6 +5,7 @@ import { startRegistry, type RunningRegistry } from '../../server/start.js';
 import { trustInstructions } from '../../tls/managed-tls.js';
 import { CliError } from '../cli-error.js';
 import { removePidFile, runningServer, writePidFile } from '../pid-file.js';
+import { reachableAddress, writeServeAddress } from '../serve-address.js';
 
 interface ServeFlags {
   config?: string;
@@ -158,6 +159,7 @@ export function serveCommand(): Command {
       }
       const reg = await startRegistry(config);
       writePidFile(dataDir);
+      writeServeAddress(dataDir, reachableAddress(config.listen, reg.port, config.publicUrl));
       process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n`);
       if (config.storage !== undefined) process.stdout.write(`  blob storage: ${reg.storageWhere}${config.storageRedirect ? ' (blob GETs redirect to presigned URLs)' : ''}\n`);
       process.stdout.write(startupNotes(reg, authEnabled(config)));

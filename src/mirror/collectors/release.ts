@@ -5,6 +5,9 @@
  * `<to>:<version>-<arch>-<name>`; `-multi` with --keep-manifest-list on a
  * manifest list; architectures as x86_64/aarch64. A component present in a
  * file:// source store by digest is read from there (oc's sourceFn).
+ * Without --keep-manifest-list a multi-arch release is cut, as oc cuts it,
+ * to the platform read (--filter-by-os, else this machine's): each manifest
+ * list is replaced by its image for that platform.
  */
 import type { Digest } from '../../oci/digest.js';
 import { formatImageReference, repositoryText, type ImageReference } from '../../reference/transport-ref.js';
@@ -15,7 +18,7 @@ import { componentsOf, type Component } from '../../release/image-references.js'
 import { readRelease } from '../../release/payload-reader.js';
 import { verificationStores } from '../../release/signatures.js';
 import type { Collected, Collector, CollectorContext } from '../collector.js';
-import type { PlanItem } from '../plan.js';
+import type { PlanItem, PlatformSelection } from '../plan.js';
 import type { ImageMapping } from '../resources/mapping-txt.js';
 
 export class ReleaseMirrorError extends Error {
@@ -173,6 +176,15 @@ export class ReleaseCollector implements Collector<ReleaseInfo> {
       payloadStores: verificationStores(release.files),
       mappings: ms.map((m) => ({ source: formatImageReference(m.source), destination: formatImageReference(m.destination) })),
     };
-    return { items: releaseItems(ms), info };
+    // As oc: without --keep-manifest-list a multi-arch release is cut to the platform read; every list becomes that one image.
+    const variant = typeof release.config.variant === 'string' && release.config.variant !== '' ? `/${release.config.variant}` : '';
+    const one: PlatformSelection | undefined =
+      o.keepManifestList !== true && release.manifestListDigest !== undefined
+        ? { mode: 'filter-by-os', pattern: escapeRegExp(`${release.config.os ?? 'linux'}/${release.config.architecture ?? 'amd64'}${variant}`), keepManifestList: false }
+        : undefined;
+    const items = releaseItems(ms);
+    return { items: one === undefined ? items : items.map((i) => ({ ...i, platforms: one })), info };
   }
 }
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -7,9 +7,10 @@
  * has no credentials). An entry's `identitytoken` (docker's OAuth refresh
  * token) is kept for the token request.
  *
- * Credential helpers (`credsStore`, `credHelpers`) are not run: helperFor()
- * names the one a file leaves a registry's credentials to, so that callers
- * can say why none were found.
+ * Credential helpers (`credHelpers[host]`, else `credsStore`) are run, as
+ * docker and podman do, when no entry matches: `docker-credential-NAME get`
+ * (credential-helper.ts), once per host and run. helperFor() and
+ * helperProblem() say why a helper gave nothing.
  *
  * KEY is `host[:port]`, optionally with a path (`host:port/namespace/` or
  * `host/ns/repo`), optionally with a scheme and docker's `/v1/` suffix. A
@@ -17,6 +18,7 @@
  * then `host/ns`, then `host`.
  */
 import { homedir } from 'node:os';
+import { runCredentialHelper } from './credential-helper.js';
 import { join } from 'node:path';
 import { INPUT_LIMITS, InputFileError, readInputFile } from '../../util/input-file.js';
 import { quoted } from '../../util/quoted.js';
@@ -29,6 +31,8 @@ export interface Credentials {
   readonly identityToken?: string;
   /** The auth-file key that matched (identifies the credential set). */
   readonly key: string;
+  /** The file the entry came from (for messages; never the secret). */
+  readonly file?: string;
 }
 
 /** A credential helper an auth file names for a registry (docker's `credHelpers` / `credsStore`). */
@@ -105,6 +109,9 @@ export function decodeEntry(file: string, key: string, entry: unknown): Omit<Cre
 
 /** Credentials from zero or more auth files, searched in order. */
 export class AuthStore {
+  /** What each host's credential helper answered (run once per host). */
+  private readonly helperAnswers = new Map<string, { creds?: Credentials; problem?: string }>();
+
   private constructor(
     private readonly entries: ReadonlyMap<string, Credentials>,
     private readonly helpers: readonly HelperTable[] = [],
@@ -133,7 +140,7 @@ export class AuthStore {
     for (const [rawKey, entry] of Object.entries(auths as Record<string, unknown>)) {
       const creds = decodeEntry(file, rawKey, entry);
       const key = normalizeKey(rawKey);
-      if (creds !== undefined && !map.has(key)) map.set(key, { ...creds, key });
+      if (creds !== undefined && !map.has(key)) map.set(key, { ...creds, key, file });
     }
     const helpers = legacy ? undefined : helperTable(file, obj);
     return new AuthStore(map, helpers ? [helpers] : []);
@@ -198,13 +205,37 @@ export class AuthStore {
       const hit = this.entries.get(key);
       if (hit !== undefined) return hit;
     }
-    return undefined;
+    return this.fromHelper(host);
+  }
+
+  /** Credentials from the credential helper the files name for `host`, if it holds some. */
+  private fromHelper(host: string): Credentials | undefined {
+    const known = this.helperAnswers.get(host);
+    if (known !== undefined) return known.creds;
+    const h = this.helperFor(host);
+    if (h === undefined) return undefined;
+    const a = runCredentialHelper(h.name, host);
+    const source = `docker-credential-${h.name} (named in ${h.file})`;
+    const answer: { creds?: Credentials; problem?: string } =
+      a.kind === 'found'
+        ? { creds: { username: a.username, password: a.identityToken ? '' : a.secret, ...(a.identityToken ? { identityToken: a.secret } : {}), key: host, file: source } }
+        : a.kind === 'none'
+          ? { problem: `${source} holds no credentials for it` }
+          : a.kind === 'missing'
+            ? { problem: `${h.file} leaves them to the credential helper docker-credential-${h.name}, which is not on PATH` }
+            : { problem: `${source} failed (${a.reason})` };
+    this.helperAnswers.set(host, answer);
+    return answer.creds;
+  }
+
+  /** Why the credential helper for `registry` gave no credentials (after a lookup()), if one was asked. */
+  helperProblem(registry: string): string | undefined {
+    return this.helperAnswers.get(normalizeKey(registry))?.problem;
   }
 
   /**
    * The credential helper the first file naming one leaves `registry`'s
-   * credentials to (`credHelpers[host]`, else `credsStore`). airlock does not
-   * run helpers; this only explains a lookup() that found nothing.
+   * credentials to (`credHelpers[host]`, else `credsStore`); lookup() runs it.
    */
   helperFor(registry: string): CredentialHelper | undefined {
     const host = normalizeKey(registry);

@@ -59,11 +59,7 @@ export async function checkLogin(registry: string, username: string, password: s
     try {
       res = await http.send({ method: 'GET', path: '/v2/' });
     } catch (e) {
-      if (e instanceof RegistryAuthError) {
-        // The token endpoint's refusal is the only RegistryAuthError that ends with its 401/403.
-        const refused = /\(HTTP (401|403)\)$/.exec(e.message);
-        if (refused) return { ok: false, status: Number(refused[1]) };
-      }
+      if (e instanceof RegistryAuthError && e.status !== undefined) return { ok: false, status: e.status };
       throw e;
     }
     await res.body.dump();

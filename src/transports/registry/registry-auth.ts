@@ -19,8 +19,14 @@
  *   rotates single-use refresh tokens (airlock does) would take a second use
  *   of a spent one as theft and revoke them all.
  * - No credentials while the auth files leave the registry to a credential
- *   helper (which airlock does not run): said once through onWarning, and in
- *   the error when anonymous access is refused.
+ *   helper that gave none (not on PATH, none stored, failed): said once
+ *   through onWarning, and in the error when anonymous access is refused.
+ * - A refusal (401/403 from the token realm, or from the registry itself to
+ *   a request that was re-authorized) is final for that credential set: the
+ *   error is kept and every later request with the same credentials fails
+ *   with it at once, without asking again (repeated failed logins only trip
+ *   the registry's rate limit). Until a credential set has been given one
+ *   token, its token requests go one at a time, so that a refusal is met once.
  */
 import type { AuthStore, Credentials } from './auth-file.js';
 import type { Challenge } from './challenge.js';
@@ -59,9 +65,16 @@ const CLIENT_ID = 'airlock';
 
 export class RegistryAuthError extends Error {
   readonly code = 'ERR_REGISTRY_AUTH';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The 401/403 of a refusal (final for the credentials that met it); undefined for other auth failures. */
+  readonly status: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = 'RegistryAuthError';
+    this.status = options?.status;
+  }
+  /** True when the registry refused the credentials (or anonymous access): nothing with them will work. */
+  get refused(): boolean {
+    return this.status === 401 || this.status === 403;
   }
 }
 
@@ -96,6 +109,12 @@ export class RegistryAuth {
   /** The latest refresh token per credentials key, when the realm rotated the stored identitytoken. */
   private readonly rotated = new Map<string, string>();
   private refreshQueue: Promise<unknown> = Promise.resolve();
+  /** Refusals met, per credentials key ('' = anonymous): final for the run. */
+  private readonly refusals = new Map<string, RegistryAuthError>();
+  /** Credentials keys that have been given a token (their requests may run in parallel). */
+  private readonly proven = new Set<string>();
+  /** Token requests of not yet proven credentials, one at a time. */
+  private firstQueue: Promise<unknown> = Promise.resolve();
   /** Token requests made (for tests and the run summary). */
   tokenRequests = 0;
 
@@ -106,11 +125,11 @@ export class RegistryAuth {
     private readonly opts: RegistryAuthOptions,
   ) {}
 
-  /** Why there are no credentials, when a credential helper airlock does not run holds them. */
+  /** Why there are no credentials, when the credential helper the auth files name gave none. */
   private helperNote(): string | undefined {
-    const h = this.store.helperFor(this.registry);
-    if (h === undefined) return undefined;
-    return `no credentials for ${this.registry}: ${h.file} leaves them to the credential helper docker-credential-${h.name}, which airlock does not run; use \`airlock login ${this.registry}\` or -a/--registry-config FILE`;
+    const problem = this.store.helperProblem(this.registry);
+    if (problem === undefined) return undefined;
+    return `no credentials for ${this.registry}: ${problem}; use \`airlock login ${this.registry}\` or -a/--registry-config FILE`;
   }
 
   private now(): number {
@@ -142,6 +161,8 @@ export class RegistryAuth {
     const c = this.challenge;
     if (c === undefined) return undefined;
     const creds = this.store.lookup(this.registry, scopes[0]?.repository);
+    const refusal = this.refusals.get(creds?.key ?? '') ?? this.refusals.get(`${creds?.key ?? ''}\u0002${scopes[0]?.repository ?? ''}`);
+    if (refusal !== undefined) throw refusal;
     if (creds === undefined && !this.helperWarned) {
       this.helperWarned = true;
       const note = this.helperNote();
@@ -159,12 +180,53 @@ export class RegistryAuth {
     const flightKey = `${key}\u0001${wanted.map(scopeString).join(' ')}`;
     let p = this.inflight.get(flightKey);
     if (p === undefined) {
-      p = this.requestToken(c, wanted, creds, signal).finally(() => this.inflight.delete(flightKey));
+      const ask = (): Promise<CachedToken> => {
+        const known = this.refusals.get(key);
+        return known !== undefined ? Promise.reject(known) : this.requestToken(c, wanted, creds, signal);
+      };
+      if (this.proven.has(key)) p = ask();
+      else {
+        p = this.firstQueue.then(ask, ask);
+        this.firstQueue = p.catch(() => undefined);
+      }
+      p = p.then((t) => (this.proven.add(key), t)).finally(() => this.inflight.delete(flightKey));
       this.inflight.set(flightKey, p);
     }
     const token = await p;
     if (!(this.tokens.get(key) ?? []).includes(token)) this.tokens.set(key, [...(this.tokens.get(key) ?? []), token]);
     return token.header;
+  }
+
+  /**
+   * Records the registry's own 401/403 to a request made with the credentials
+   * for `repository` (after a re-authorization) and returns the error to
+   * throw. Under Basic a 401 is final for those credentials; a bearer
+   * registry's refusal is final for them in that repository (a token may
+   * hold less than was asked for).
+   */
+  refuse(status: number, what: string, repository: string | undefined): RegistryAuthError {
+    const creds = this.store.lookup(this.registry, repository);
+    const key = this.challenge?.scheme === 'basic' && status === 401 ? (creds?.key ?? '') : `${creds?.key ?? ''}\u0002${repository ?? ''}`;
+    const known = this.refusals.get(key) ?? this.refusals.get(creds?.key ?? '');
+    if (known !== undefined) return known;
+    const err = new RegistryAuthError(`${this.registry}: ${this.who(creds, status)} by ${what} (HTTP ${status})${this.advice(creds)}`, { status });
+    this.refusals.set(key, err);
+    return err;
+  }
+
+  /** Whose access was refused, naming the auth file and key (never the secret). */
+  private who(creds: Credentials | undefined, status: number): string {
+    if (creds === undefined) return `anonymous access refused (${this.helperNote() ?? 'no credentials found for it in the auth files searched'})`;
+    const from = creds.file !== undefined ? ` from ${creds.file}` : '';
+    if (creds.identityToken !== undefined) return `the identity token for "${creds.key}"${from} was rejected (expired or revoked?)`;
+    return status === 403 ? `credentials for "${creds.key}"${from} were rejected (access denied)` : `credentials for "${creds.key}"${from} were rejected`;
+  }
+
+  /** What to do about a refusal. */
+  private advice(creds: Credentials | undefined): string {
+    return creds === undefined
+      ? `; run \`airlock login ${this.registry}\` or pass -a/--registry-config FILE (e.g. the pull secret)`
+      : `; run \`airlock login ${this.registry}\` again, or check that entry (e.g. the pull secret) and its access`;
   }
 
   /** Forgets `header` after a 401 and adopts the 401's challenge. */
@@ -230,12 +292,9 @@ export class RegistryAuth {
       throw new RegistryAuthError(`${this.registry}: token request to ${url.origin}${url.pathname} failed: ${(e as Error).message}`, { cause: e });
     }
     if (res.status === 401 || res.status === 403) {
-      const who = creds === undefined
-        ? `anonymous access refused (${this.helperNote() ?? 'no credentials found; pass -a/--registry-config'})`
-        : creds.identityToken !== undefined
-          ? `the identity token for ${creds.key} was rejected (expired or revoked? log in again)`
-          : `credentials for ${creds.key} were rejected`;
-      throw new RegistryAuthError(`${this.registry}: ${who} by ${url.origin}${url.pathname} (HTTP ${res.status})`);
+      const err = new RegistryAuthError(`${this.registry}: ${this.who(creds, res.status)} by ${url.origin}${url.pathname} (HTTP ${res.status})${this.advice(creds)}`, { status: res.status });
+      this.refusals.set(creds?.key ?? '', err);
+      throw err;
     }
     const body = res.body as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown } | undefined;
     const token = typeof body?.token === 'string' && body.token !== '' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;

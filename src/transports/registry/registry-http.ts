@@ -3,11 +3,14 @@
  * (`GET /v2/` over https; plain http only with `insecure`), authorization
  * (RegistryAuth), retries with backoff (retry.ts) for requests whose body can
  * be replayed, and redirects that never carry the registry's Authorization.
+ * A 401 that survives re-authorization, or a 403, is thrown as the
+ * RegistryAuthError of RegistryAuth.refuse (never returned).
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
+import { certsDCas } from '../../credentials/certs-d.js';
 import type { AuthStore } from './auth-file.js';
 import { parseChallenges } from './challenge.js';
 import { RegistryAuth, type Scope, type TokenRequest } from './registry-auth.js';
@@ -86,9 +89,11 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
 /**
  * Node's bundled roots + the system bundle + NODE_EXTRA_CA_CERTS/SSL_CERT_FILE
  * (an explicit `ca` list replaces Node's defaults, so they are added back)
- * + --certificate-authority.
+ * + --certificate-authority + the registry's certs.d CAs
+ * (`/etc/containers/certs.d/HOST[:PORT]/*.crt` and the other podman/docker
+ * locations, credentials/certs-d.ts).
  */
-function trustedCas(caFile: string | undefined): string[] | undefined {
+function trustedCas(caFile: string | undefined, registry: string): string[] | undefined {
   const extra: string[] = [];
   for (const f of SYSTEM_BUNDLES) {
     try {
@@ -107,6 +112,7 @@ function trustedCas(caFile: string | undefined): string[] | undefined {
     }
   }
   if (caFile !== undefined) extra.push(readFileSync(caFile, 'utf8'));
+  extra.push(...certsDCas(registry));
   return extra.length === 0 ? undefined : [...rootCertificates, ...extra];
 }
 
@@ -126,7 +132,7 @@ export class RegistryHttp {
     readonly registry: string,
     private readonly opts: RegistryHttpOptions,
   ) {
-    const ca = opts.insecure ? undefined : trustedCas(opts.caFile);
+    const ca = opts.insecure ? undefined : trustedCas(opts.caFile, registry);
     this.agent = new Agent({
       connections: opts.connections,
       pipelining: 1,
@@ -252,6 +258,12 @@ export class RegistryHttp {
       }
       // A stream body cannot be replayed: drop the token so the caller's retry gets a fresh one.
       if (res.statusCode === 401 && !replayable) this.auth.unauthorized(authorization, parseChallenges(res.headers['www-authenticate'])[0]);
+      // Refused even after re-authorizing (or forbidden): final, one message for the registry (RegistryAuth.refuse).
+      else if (res.statusCode === 401 || res.statusCode === 403) {
+        await res.body.dump();
+        const scopes = req.scope === undefined ? [] : Array.isArray(req.scope) ? req.scope : [req.scope as Scope];
+        throw this.auth.refuse(res.statusCode, this.describe(req.method, req.path), scopes[0]?.repository);
+      }
       for (let hops = 0; req.followRedirects && hops < MAX_REDIRECTS && [301, 302, 303, 307, 308].includes(res.statusCode); hops++) {
         const loc = res.headers.location;
         const where = Array.isArray(loc) ? loc[0] : loc;

@@ -41,7 +41,7 @@ export interface RegistryHubOptions {
   readonly chunking?: { readonly threshold: number; readonly chunkSize: number };
   /** Told about every request retry (the copy engine reports its own blob retries). */
   readonly onRetry?: (r: RetryNotice) => void;
-  /** Told about problems worth a warning line (credentials left to a credential helper airlock does not run). */
+  /** Told about problems worth a warning line (credentials left to a credential helper that gave none). */
   readonly onWarning?: (message: string) => void;
 }
 

@@ -1,11 +1,14 @@
 /** ImageSource and ImageDestination for one repository of a registry. */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
-import { DigestMismatchError, type BlobInfo, type BlobPresence, type DestinationCaps, type ImageDestination, type ImageSource, type ManifestTarget, type RawManifest, type SourceCaps } from '../types.js';
+import { similarNames } from '../../util/similar-names.js';
+import { DigestMismatchError, ImageNotFoundError, type BlobInfo, type BlobPresence, type DestinationCaps, type ImageDestination, type ImageSource, type ManifestTarget, type RawManifest, type SourceCaps } from '../types.js';
 import { assertReadable, verified } from '../verify-stream.js';
 import { ByteReader, ChunkedUploader, type UploadSession } from './chunked-upload.js';
 import type { RegistryClient, UploadLocation } from './registry-client.js';
 
+/** Tags read at most for a missing tag's hint. */
+const TAG_HINT_LIMIT = 10_000;
 const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: true };
 const DESTINATION_CAPS: DestinationCaps = { blobScope: 'repository', crossRepoMount: true, concurrentBlobWrites: true, taglessManifests: true };
 
@@ -22,8 +25,30 @@ export class RegistrySource implements ImageSource {
     this.description = `${client.registry}/${repository}`;
   }
 
+  /** A missing tag's error names the closest existing tags (`4.12.0` → `4.12.0-x86_64`). */
   async getManifest(reference: string, signal?: AbortSignal): Promise<RawManifest> {
-    return this.client.manifestGet(this.repository, reference, signal);
+    try {
+      return await this.client.manifestGet(this.repository, reference, signal);
+    } catch (e) {
+      if (!(e instanceof ImageNotFoundError) || reference.includes(':')) throw e;
+      const like = await this.tagsLike(reference, signal);
+      if (like.length === 0) throw e;
+      throw new ImageNotFoundError(`${e.message}; existing tags like it: ${like.join(', ')}`, { cause: e });
+    }
+  }
+
+  /** Up to 5 tags like `tag` (none when the tags cannot be listed). */
+  private async tagsLike(tag: string, signal?: AbortSignal): Promise<string[]> {
+    const tags: string[] = [];
+    try {
+      for await (const t of this.client.tagsList(this.repository, signal)) {
+        tags.push(t);
+        if (tags.length >= TAG_HINT_LIMIT) break;
+      }
+    } catch {
+      return [];
+    }
+    return similarNames(tag, tags);
   }
 
   getBlob(blob: BlobInfo, opts: { offset?: number; signal?: AbortSignal } = {}): Promise<Readable> {

@@ -6,9 +6,8 @@
  */
 import type { Digest } from '../oci/digest.js';
 import { tagGlobMatcher } from '../reference/image-name.js';
-import { formatImageReference, type ImageReference } from '../reference/transport-ref.js';
-import { storeContents, storeContentsText } from '../transports/file-store/store-contents.js';
-import { fileSourceRoot, openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
+import { formatImageReference, registryNameOf, selectorOf, transportOf, withTag, withoutSelector, type ImageReference } from '../transports/all.js';
+import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import { RegistryUnreachableError } from '../transports/registry/http-errors.js';
 import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
@@ -74,27 +73,9 @@ export interface MirrorOptions {
   readonly onImage?: (o: ImageOutcome) => void;
 }
 
-/** The repository part of a reference, for output lines. */
+/** The repository part of a reference, for output lines: as written, with `tag` instead of its selector. */
 export function destinationName(ref: ImageReference, tag: string | undefined): string {
-  switch (ref.transport) {
-    case 'oci':
-      return `oci:${ref.path}${tag !== undefined ? `:${tag}` : ''}`;
-    case 'docker':
-    case 'file': {
-      const repo = formatImageReference({ ...ref, name: { ...ref.name, tag: undefined, digest: undefined } } as ImageReference);
-      return tag !== undefined ? `${repo}:${tag}` : repo;
-    }
-  }
-}
-
-function targetTag(dst: ImageReference, sourceTag: string | undefined): string | undefined {
-  if (dst.transport === 'oci') return dst.refName ?? sourceTag;
-  return dst.name.tag ?? sourceTag;
-}
-
-function withTag(ref: ImageReference, tag: string): ImageReference {
-  if (ref.transport === 'oci') return { ...ref, refName: tag, digest: undefined };
-  return { ...ref, name: { ...ref.name, tag } } as ImageReference;
+  return formatImageReference(tag !== undefined ? withTag(ref, tag) : withoutSelector(ref));
 }
 
 /** Expands tag globs (listing source tags) and resolves destination tags; checks tag uniqueness. */
@@ -109,7 +90,7 @@ export async function expandMappings(env: TransportEnv, mappings: readonly Mappi
       jobs.set(key, job);
     }
     for (const d of m.destinations) {
-      const tag = targetTag(d, sourceTag);
+      const tag = selectorOf(d).tag ?? sourceTag;
       const name = destinationName(d, tag);
       if (tag !== undefined) {
         const prev = claimed.get(name);
@@ -121,18 +102,15 @@ export async function expandMappings(env: TransportEnv, mappings: readonly Mappi
   };
   for (const m of mappings) {
     const src = m.source;
-    const tag = src.transport === 'oci' ? src.refName : src.name.tag;
+    const tag = selectorOf(src).tag;
     if (tag !== undefined && tag.includes('*')) {
       const source = await openSource(env, src);
       const match = tagGlobMatcher(tag);
       const tags: string[] = [];
       for await (const t of source.listTags(signal)) if (match(t)) tags.push(t);
       await source.close();
-      if (tags.length === 0 && src.transport === 'file') {
-        const root = fileSourceRoot(env);
-        const held = storeContentsText(await storeContents(root));
-        throw new MappingError(`${m.origin}: ${formatImageReference(src)} matches no image in the disk store ${root}: ${held}`);
-      }
+      const hint = tags.length === 0 ? await transportOf(src).contentsHint?.(env, src) : undefined;
+      if (hint !== undefined) throw new MappingError(`${m.origin}: ${formatImageReference(src)} matches no image ${hint}`);
       for (const t of tags.sort()) add(withTag(src, t), t, t, m);
       continue;
     }
@@ -148,14 +126,16 @@ export function declareScopes(env: TransportEnv, jobs: readonly MirrorJob[]): vo
   const destHosts = new Set<string>();
   for (const j of jobs) {
     for (const t of j.targets) {
-      if (t.ref.transport !== 'docker') continue;
-      destHosts.add(t.ref.name.registry);
-      env.registries.declareScopes(t.ref.name.registry, [{ repository: t.ref.name.repository, actions: ['pull', 'push'] }]);
+      const name = registryNameOf(t.ref);
+      if (name === undefined) continue;
+      destHosts.add(name.registry);
+      env.registries.declareScopes(name.registry, [{ repository: name.repository, actions: ['pull', 'push'] }]);
     }
   }
   for (const j of jobs) {
-    if (j.source.transport === 'docker' && destHosts.has(j.source.name.registry)) {
-      env.registries.declareScopes(j.source.name.registry, [{ repository: j.source.name.repository, actions: ['pull'] }]);
+    const name = registryNameOf(j.source);
+    if (name !== undefined && destHosts.has(name.registry)) {
+      env.registries.declareScopes(name.registry, [{ repository: name.repository, actions: ['pull'] }]);
     }
   }
 }

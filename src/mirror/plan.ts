@@ -9,7 +9,7 @@
  * instances, no RegExp), so a plan can be written to disk by one command and
  * executed by another on the far side of an air gap.
  */
-import type { ImageReference } from '../reference/transport-ref.js';
+import type { ImageReference } from '../transports/all.js';
 
 /** Which input an item came from (oc-mirror's collector categories, plus image mirror's mappings). */
 export type OriginKind = 'release' | 'operator' | 'additional' | 'sample' | 'helm' | 'mapping';

@@ -9,9 +9,9 @@ import { tagGlobMatcher } from '../reference/image-name.js';
 import { formatImageReference, registryNameOf, selectorOf, transportOf, withTag, withoutSelector, type ImageReference } from '../transports/all.js';
 import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import { RegistryUnreachableError } from '../transports/registry/http-errors.js';
-import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
+import { CommitFailedError, errorText, ImageNotFoundError, TagRequiredError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
-import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
+import { copyImage, tagRequired, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
 import { StoreCap } from './limiter.js';
 import { MappingError, type Mapping } from './mappings.js';
 
@@ -173,20 +173,38 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       attachments++;
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
+    // Referrers are digest-only: a store that cannot hold untagged manifests does not get them.
+    const byDigest = targets.filter((t) => t.dst.caps.taglessManifests);
     for (const ref of found.referrers) {
       if (seen.has(ref.digest)) continue;
       seen.add(ref.digest);
-      const r = await copyImage(o.copy, src, ref.digest, targets.map((t) => ({ dst: t.dst })), { attachment: true });
+      for (const t of targets) if (!t.dst.caps.taglessManifests) o.copy.emit({ type: 'warning', message: `referrer ${ref.digest} is not copied to ${t.dst.description}: it cannot store a manifest without a tag` });
+      if (byDigest.length === 0) continue;
+      const r = await copyImage(o.copy, src, ref.digest, byDigest.map((t) => ({ dst: t.dst })), { attachment: true });
       attachments++;
-      await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
+      await copyAttachments(src, [r.sourceDigest], byDigest, depth + 1, seen);
     }
   };
+  const openDest = (ref: ImageReference): Promise<ImageDestination> => cached(dests, destinationName(ref, undefined), () => openDestination(o.env, ref));
+  // Planning: digest-only pushes to stores that cannot hold untagged manifests fail before anything moves.
+  const untaggable: string[] = [];
+  for (const j of jobs) {
+    for (const t of j.targets) {
+      if (t.tag !== undefined) continue;
+      const dst = await openDest(t.ref).catch(() => undefined);
+      if (dst !== undefined && !dst.caps.taglessManifests) untaggable.push(tagRequired(dst, `${destinationName(j.source, undefined)}@${j.within}`).message);
+    }
+  }
+  if (untaggable.length > 0) {
+    for (const p of dests.values()) await p.then((x) => x.close()).catch(() => undefined);
+    throw new TagRequiredError(`${untaggable[0]!}${untaggable.length > 1 ? ` (and ${untaggable.length - 1} more)` : ''}`);
+  }
   const one = async (job: MirrorJob): Promise<void> => {
     const label = `${destinationName(job.source, undefined)}${job.within.includes(':') ? '@' : ':'}${job.within}`;
     try {
       const src = await cached(sources, destinationName(job.source, undefined), () => openSource(o.env, job.source));
       const targets = await Promise.all(
-        job.targets.map(async (t) => ({ dst: await cached(dests, destinationName(t.ref, undefined), () => openDestination(o.env, t.ref)), tag: t.tag, ref: t.ref })),
+        job.targets.map(async (t) => ({ dst: await openDest(t.ref), tag: t.tag, ref: t.ref })),
       );
       const copy = job.platform === undefined ? o.copy : { ...o.copy, platformFilter: job.platform.filter, keepManifestList: job.platform.keepManifestList };
       const r = await cap.run([src.store, ...targets.map((t) => t.dst.store)], async () => {
@@ -224,7 +242,18 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
     while (!stop && next < jobs.length) await one(jobs[next++]!);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
+  // Every image of the run is written: publish (once per destination), unless the run failed.
+  const keep = unreachable === undefined && (errors.length === 0 || o.continueOnError === true);
+  let commitFailure: unknown;
+  if (keep) {
+    for (const [name, p] of [...dests].sort(([a], [b]) => a.localeCompare(b))) {
+      const dst = await p.catch(() => undefined);
+      if (dst === undefined || commitFailure !== undefined) continue;
+      await dst.commit(o.copy.signal).catch((e: unknown) => (commitFailure = new CommitFailedError(`${name}: publishing the written images failed: ${errorText(e)}`, { cause: e })));
+    }
+  }
   for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
   if (unreachable !== undefined) throw unreachable;
+  if (commitFailure !== undefined) throw commitFailure;
   return { images, missing, errors, attachments };
 }

@@ -163,6 +163,7 @@ export async function newRelease(o: NewReleaseOptions): Promise<NewReleaseResult
       platforms.push(single.platform);
     }
     await putManifest(dst, result, o.to.name.tag);
+    await dst.commit();
     return { digest: result.digest, pullSpec: `${o.to.name.registry}/${o.to.name.repository}@${result.digest}`, platforms, components: resolved.map((c) => ({ name: c.name, pullSpec: c.pullSpec })) };
   } finally {
     await dst.close();

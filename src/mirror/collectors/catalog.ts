@@ -107,6 +107,7 @@ async function rebuiltIndex(src: ImageSource, within: string, filtered: Catalog,
   let r: RebuildResult;
   try {
     r = await rebuildCatalogImage({ source: src, manifest: await src.getManifest(within, ctx.signal), catalog: filtered, filter: input.filter, destination: dst, signal: ctx.signal });
+    await dst.commit(ctx.signal);
   } catch (e) {
     if (!(e instanceof CatalogError)) throw e;
     notes.push(`${e.message}: the filtered related images and the ORIGINAL index image are mirrored`);

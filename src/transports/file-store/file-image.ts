@@ -70,5 +70,8 @@ export class FileDestination implements ImageDestination {
     return this.repo.putManifest(manifest, target.tag);
   }
 
+  /** Every write is visible when it returns (see ImageDestination.commit). */
+  async commit(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

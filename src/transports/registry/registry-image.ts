@@ -129,6 +129,9 @@ export class RegistryDestination implements ImageDestination {
     return this.client.manifestPut(this.repository, target.tag ?? manifest.digest, manifest.bytes, manifest.mediaType, signal);
   }
 
+  /** Every write is visible when it returns (see ImageDestination.commit). */
+  async commit(): Promise<void> {}
+
   async close(): Promise<void> {
     this.openSessions.clear();
   }

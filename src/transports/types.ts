@@ -137,6 +137,8 @@ export interface ImageDestination {
   resolveManifest(reference: string, signal?: AbortSignal): Promise<Digest | undefined>;
   /**
    * Stores manifest bytes unchanged, tagged `target.tag`, or by digest only
+   * (MUST refuse with DigestMismatchError, before writing anything, bytes that
+   * do not hash to `manifest.digest`),
    * when there is no tag. Every blob and child manifest it references MUST
    * already be present (children first). `target.child` marks a manifest
    * stored only as part of a parent index (a layout keeps just its blob).

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../../oci/digest.js';
 import type { BlobInfo, BlobPresence, DestinationCaps, ImageDestination, ImageSource, ManifestTarget, RawManifest, SourceCaps } from '../types.js';
 import type { IndexEntry, OciLayout } from './layout.js';
+import { assertManifestDigest } from '../verify-stream.js';
 
 const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: false };
 const DESTINATION_CAPS: DestinationCaps = { blobScope: 'store', crossRepoMount: false, concurrentBlobWrites: true, taglessManifests: true };
@@ -80,6 +81,7 @@ export class OciLayoutDestination implements ImageDestination {
   }
 
   async putManifest(manifest: RawManifest, target: ManifestTarget): Promise<void> {
+    assertManifestDigest(manifest, this.description);
     await this.layout.writeBlobBytes(manifest.bytes, manifest.digest);
     if (target.child && target.tag === undefined) return;
     this.pending.push({ manifest, refName: target.tag });

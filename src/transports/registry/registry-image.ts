@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import { DigestMismatchError, type BlobInfo, type BlobPresence, type DestinationCaps, type ImageDestination, type ImageSource, type ManifestTarget, type RawManifest, type SourceCaps } from '../types.js';
-import { assertReadable, verified } from '../verify-stream.js';
+import { assertManifestDigest, assertReadable, verified } from '../verify-stream.js';
 import { ByteReader, ChunkedUploader, type UploadSession } from './chunked-upload.js';
 import type { RegistryClient, UploadLocation } from './registry-client.js';
 
@@ -125,7 +125,8 @@ export class RegistryDestination implements ImageDestination {
     return this.client.manifestHead(this.repository, reference, signal);
   }
 
-  putManifest(manifest: RawManifest, target: ManifestTarget, signal?: AbortSignal): Promise<void> {
+  async putManifest(manifest: RawManifest, target: ManifestTarget, signal?: AbortSignal): Promise<void> {
+    assertManifestDigest(manifest, this.description);
     return this.client.manifestPut(this.repository, target.tag ?? manifest.digest, manifest.bytes, manifest.mediaType, signal);
   }
 

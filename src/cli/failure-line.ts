@@ -9,7 +9,7 @@
 const OWN_CODES = new Set(['ERR_REGISTRY_HTTP', 'ERR_FILE_STORE', 'ERR_ARCHIVE_DAMAGED', 'ERR_ARCHIVE_WRITE']);
 /** Node system errors (ECONNREFUSED, ENOENT…), undici's (UND_ERR_*), TLS and certificate failures. */
 const SYSTEM_CODE = /^(E[A-Z0-9]+|UND_ERR_\w+|ERR_TLS_\w+|ERR_SSL_\w+|UNABLE_TO_\w+|SELF_SIGNED\w*|DEPTH_ZERO\w*|CERT_\w+|HOSTNAME_MISMATCH)$/;
-const OWN_NAMES = new Set(['RegistryUnreachableError', 'ImageNotFoundError', 'RegistryAuthError', 'DigestMismatchError', 'SourceReadError']);
+const OWN_NAMES = new Set(['RegistryUnreachableError', 'ImageNotFoundError', 'RegistryAuthError', 'DigestMismatchError', 'SourceReadError', 'TagRequiredError', 'CommitFailedError']);
 
 /** The user-facing line for `e`, or undefined when it is a bug (whose stack is worth printing). */
 export function failureLine(e: unknown): string | undefined {

@@ -10,6 +10,7 @@
  * (verified on the way, retried with backoff on transient failures).
  */
 import type { Readable } from 'node:stream';
+import { KeyedMutex } from '../util/keyed-mutex.js';
 import { isRetryableError, backoffDelay, waitFor, type RetryPolicy } from '../transports/registry/retry.js';
 import { DigestMismatchError, SourceReadError, type BlobInfo, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { verified } from '../transports/verify-stream.js';
@@ -89,7 +90,15 @@ async function transferOnce(ctx: BlobCopyContext, src: ImageSource, dst: ImageDe
 }
 
 async function transfer(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<void> {
-  await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () => ctx.limiter.run([src.store, dst.store], () => transferOnce(ctx, src, dst, blob)));
+  await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () => blobWrite(dst, () => ctx.limiter.run([src.store, dst.store], () => transferOnce(ctx, src, dst, blob))));
+}
+
+/** putBlob/mountBlob to stores that declare concurrentBlobWrites: false, one at a time per store (in this process). */
+const serialWrites = new KeyedMutex();
+
+/** Runs a blob write to `dst`, serialized per store when the destination cannot take concurrent ones. */
+function blobWrite<T>(dst: ImageDestination, op: () => Promise<T>): Promise<T> {
+  return dst.caps.concurrentBlobWrites ? op() : serialWrites.run(dst.store, op);
 }
 
 type Outcome = { action: BlobAction; from?: string };
@@ -101,7 +110,7 @@ async function tryMount(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestin
   if (!dst.caps.crossRepoMount || ctx.skipMount) return undefined;
   for (const f of from.slice(0, 2)) {
     if (ctx.dryRun) return { action: 'mounted', from: f };
-    if (await ctx.limiter.run([dst.store], () => dst.mountBlob(blob, f, ctx.signal))) return { action: 'mounted', from: f };
+    if (await blobWrite(dst, () => ctx.limiter.run([dst.store], () => dst.mountBlob(blob, f, ctx.signal)))) return { action: 'mounted', from: f };
   }
   return undefined;
 }
@@ -113,7 +122,7 @@ async function tryMount(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestin
 async function tryRemembered(ctx: BlobCopyContext, dst: ImageDestination, blob: BlobInfo): Promise<Outcome | undefined> {
   if (ctx.locations === undefined || ctx.dryRun || ctx.skipMount || !dst.caps.crossRepoMount || dst.caps.blobScope !== 'repository') return undefined;
   for (const from of ctx.locations.candidates(dst.store, blob.digest).filter((r) => r !== dst.repository).slice(0, 2)) {
-    const ok = await ctx.limiter.run([dst.store], () => dst.mountBlob(blob, from, ctx.signal)).catch(() => false);
+    const ok = await blobWrite(dst, () => ctx.limiter.run([dst.store], () => dst.mountBlob(blob, from, ctx.signal))).catch(() => false);
     if (ok) return { action: 'mounted', from };
   }
   return undefined;

@@ -9,7 +9,7 @@
  */
 import type { Digest } from '../oci/digest.js';
 import { isRetryableError } from '../transports/registry/retry.js';
-import { DigestMismatchError, SourceReadError, type ImageDestination, type ImageSource, type RawManifest } from '../transports/types.js';
+import { DigestMismatchError, SourceReadError, TagRequiredError, type ImageDestination, type ImageSource, type RawManifest } from '../transports/types.js';
 import { ensureBlob, withRetry, type BlobCopyContext } from './blob-copy.js';
 import { resolveImageTree, type ImageTree, type TreeOptions } from './image-tree.js';
 import { manifestRefs } from './manifest-refs.js';
@@ -100,12 +100,19 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
   return done(false);
 }
 
+/** The error for a digest-only push to a destination that cannot hold an untagged manifest (before anything is written). */
+export function tagRequired(dst: ImageDestination, reference: string): TagRequiredError {
+  return new TagRequiredError(`${dst.description} cannot store a manifest without a tag (pushing ${reference} by digest); give the destination a tag`);
+}
+
 /**
  * Copies the image `reference` (tag or digest) of `src` to every target.
  * `opts.attachment` marks a signature/attestation/referrer copied along (for progress).
  */
 export async function copyImage(ctx: ImageCopyOptions, src: ImageSource, reference: string, targets: readonly CopyTarget[], opts: { attachment?: boolean } = {}): Promise<ImageCopyResult> {
   const attachment = opts.attachment === true;
+  const untaggable = targets.find((t) => t.tag === undefined && !t.dst.caps.taglessManifests);
+  if (untaggable !== undefined) throw tagRequired(untaggable.dst, reference);
   const top = await fetchManifest(ctx, src, reference);
   const refs = manifestRefs(top);
   // What each destination holds now, asked before the children are fetched: a

@@ -4,7 +4,7 @@
  * form; `#` starts a comment anywhere; blank lines are skipped. Errors name
  * `file:line`.
  */
-import { formatImageReference, parseImageReference, type ImageReference } from '../reference/transport-ref.js';
+import { formatImageReference, imageNameOf, parseImageReference, selectorOf, selectorWords, type ImageReference } from '../transports/all.js';
 import { hasTagGlob } from '../reference/image-name.js';
 import { quoted } from '../util/quoted.js';
 
@@ -19,10 +19,6 @@ export class MappingError extends Error {
   readonly code = 'ERR_MAPPING';
 }
 
-function nameOf(r: ImageReference): { tag?: string; digest?: string } | undefined {
-  return r.transport === 'oci' ? undefined : r.name;
-}
-
 function parseRef(text: string, role: 'source' | 'destination', where: string): ImageReference {
   try {
     return parseImageReference(text, { allowTagGlob: role === 'source' });
@@ -33,21 +29,19 @@ function parseRef(text: string, role: 'source' | 'destination', where: string): 
 
 /** Checks one mapping's own rules (oc's): tags/digests where they belong, globs only into repositories. */
 function checked(source: ImageReference, destinations: ImageReference[], origin: string): Mapping {
-  const sn = nameOf(source);
-  if (sn !== undefined && sn.tag === undefined && sn.digest === undefined) {
-    throw new MappingError(`${origin}: source ${formatImageReference(source)} needs a tag or a digest`);
+  const sel = selectorOf(source);
+  if (sel.tag === undefined && sel.digest === undefined) {
+    throw new MappingError(`${origin}: source ${formatImageReference(source)} needs ${selectorWords(source)}`);
   }
-  if (source.transport === 'oci' && source.refName === undefined && source.digest === undefined) {
-    throw new MappingError(`${origin}: source ${formatImageReference(source)} needs a ref name or @digest`);
-  }
-  const glob = source.transport !== 'oci' && hasTagGlob(source.name);
-  if (glob && source.name.digest !== undefined) throw new MappingError(`${origin}: source ${formatImageReference(source)} cannot have both a tag glob and a digest`);
+  const name = imageNameOf(source);
+  const glob = name !== undefined && hasTagGlob(name);
+  if (glob && sel.digest !== undefined) throw new MappingError(`${origin}: source ${formatImageReference(source)} cannot have both a tag glob and a digest`);
   for (const d of destinations) {
-    const dn = nameOf(d);
-    if (dn?.digest !== undefined || (d.transport === 'oci' && d.digest !== undefined)) {
+    const ds = selectorOf(d);
+    if (ds.digest !== undefined) {
       throw new MappingError(`${origin}: destination ${formatImageReference(d)} may not carry a digest`);
     }
-    if (glob && (dn?.tag !== undefined || (d.transport === 'oci' && d.refName !== undefined))) {
+    if (glob && ds.tag !== undefined) {
       throw new MappingError(`${origin}: destination ${formatImageReference(d)} must be a repository without a tag when the source has a tag glob`);
     }
     if (formatImageReference(d) === formatImageReference(source)) throw new MappingError(`${origin}: source and destination are the same (${formatImageReference(d)})`);

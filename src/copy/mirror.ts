@@ -6,14 +6,13 @@
  */
 import type { Digest } from '../oci/digest.js';
 import { tagGlobMatcher } from '../reference/image-name.js';
-import { formatImageReference, type ImageReference } from '../reference/transport-ref.js';
-import { storeContents, storeContentsText } from '../transports/file-store/store-contents.js';
-import { fileSourceRoot, openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
+import { formatImageReference, registryNameOf, selectorOf, transportOf, withTag, withoutSelector, type ImageReference } from '../transports/all.js';
+import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import { RegistryUnreachableError } from '../transports/registry/http-errors.js';
 import { RegistryAuthError } from '../transports/registry/registry-auth.js';
-import { ImageNotFoundError, type ImageDestination, type ImageSource } from '../transports/types.js';
+import { CommitFailedError, errorText, ImageNotFoundError, TagRequiredError, type ImageDestination, type ImageSource } from '../transports/types.js';
 import { AttachmentFinder } from './attachments.js';
-import { copyImage, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
+import { copyImage, tagRequired, type CopyTarget, type ImageCopyOptions } from './copy-image.js';
 import { StoreCap } from './limiter.js';
 import { MappingError, type Mapping } from './mappings.js';
 
@@ -77,27 +76,9 @@ export interface MirrorOptions {
   readonly onImage?: (o: ImageOutcome) => void;
 }
 
-/** The repository part of a reference, for output lines. */
+/** The repository part of a reference, for output lines: as written, with `tag` instead of its selector. */
 export function destinationName(ref: ImageReference, tag: string | undefined): string {
-  switch (ref.transport) {
-    case 'oci':
-      return `oci:${ref.path}${tag !== undefined ? `:${tag}` : ''}`;
-    case 'docker':
-    case 'file': {
-      const repo = formatImageReference({ ...ref, name: { ...ref.name, tag: undefined, digest: undefined } } as ImageReference);
-      return tag !== undefined ? `${repo}:${tag}` : repo;
-    }
-  }
-}
-
-function targetTag(dst: ImageReference, sourceTag: string | undefined): string | undefined {
-  if (dst.transport === 'oci') return dst.refName ?? sourceTag;
-  return dst.name.tag ?? sourceTag;
-}
-
-function withTag(ref: ImageReference, tag: string): ImageReference {
-  if (ref.transport === 'oci') return { ...ref, refName: tag, digest: undefined };
-  return { ...ref, name: { ...ref.name, tag } } as ImageReference;
+  return formatImageReference(tag !== undefined ? withTag(ref, tag) : withoutSelector(ref));
 }
 
 /** Expands tag globs (listing source tags) and resolves destination tags; checks tag uniqueness. */
@@ -112,7 +93,7 @@ export async function expandMappings(env: TransportEnv, mappings: readonly Mappi
       jobs.set(key, job);
     }
     for (const d of m.destinations) {
-      const tag = targetTag(d, sourceTag);
+      const tag = selectorOf(d).tag ?? sourceTag;
       const name = destinationName(d, tag);
       if (tag !== undefined) {
         const prev = claimed.get(name);
@@ -124,18 +105,15 @@ export async function expandMappings(env: TransportEnv, mappings: readonly Mappi
   };
   for (const m of mappings) {
     const src = m.source;
-    const tag = src.transport === 'oci' ? src.refName : src.name.tag;
+    const tag = selectorOf(src).tag;
     if (tag !== undefined && tag.includes('*')) {
       const source = await openSource(env, src);
       const match = tagGlobMatcher(tag);
       const tags: string[] = [];
       for await (const t of source.listTags(signal)) if (match(t)) tags.push(t);
       await source.close();
-      if (tags.length === 0 && src.transport === 'file') {
-        const root = fileSourceRoot(env);
-        const held = storeContentsText(await storeContents(root));
-        throw new MappingError(`${m.origin}: ${formatImageReference(src)} matches no image in the disk store ${root}: ${held}`);
-      }
+      const hint = tags.length === 0 ? await transportOf(src).contentsHint?.(env, src) : undefined;
+      if (hint !== undefined) throw new MappingError(`${m.origin}: ${formatImageReference(src)} matches no image ${hint}`);
       for (const t of tags.sort()) add(withTag(src, t), t, t, m);
       continue;
     }
@@ -151,14 +129,16 @@ export function declareScopes(env: TransportEnv, jobs: readonly MirrorJob[]): vo
   const destHosts = new Set<string>();
   for (const j of jobs) {
     for (const t of j.targets) {
-      if (t.ref.transport !== 'docker') continue;
-      destHosts.add(t.ref.name.registry);
-      env.registries.declareScopes(t.ref.name.registry, [{ repository: t.ref.name.repository, actions: ['pull', 'push'] }]);
+      const name = registryNameOf(t.ref);
+      if (name === undefined) continue;
+      destHosts.add(name.registry);
+      env.registries.declareScopes(name.registry, [{ repository: name.repository, actions: ['pull', 'push'] }]);
     }
   }
   for (const j of jobs) {
-    if (j.source.transport === 'docker' && destHosts.has(j.source.name.registry)) {
-      env.registries.declareScopes(j.source.name.registry, [{ repository: j.source.name.repository, actions: ['pull'] }]);
+    const name = registryNameOf(j.source);
+    if (name !== undefined && destHosts.has(name.registry)) {
+      env.registries.declareScopes(name.registry, [{ repository: name.repository, actions: ['pull'] }]);
     }
   }
 }
@@ -206,20 +186,38 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       countAttachment(r);
       await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
     }
+    // Referrers are digest-only: a store that cannot hold untagged manifests does not get them.
+    const byDigest = targets.filter((t) => t.dst.caps.taglessManifests);
     for (const ref of found.referrers) {
       if (seen.has(ref.digest)) continue;
       seen.add(ref.digest);
-      const r = await copyImage(o.copy, src, ref.digest, targets.map((t) => ({ dst: t.dst })), { attachment: true });
+      for (const t of targets) if (!t.dst.caps.taglessManifests) o.copy.emit({ type: 'warning', message: `referrer ${ref.digest} is not copied to ${t.dst.description}: it cannot store a manifest without a tag` });
+      if (byDigest.length === 0) continue;
+      const r = await copyImage(o.copy, src, ref.digest, byDigest.map((t) => ({ dst: t.dst })), { attachment: true });
       countAttachment(r);
-      await copyAttachments(src, [r.sourceDigest], targets, depth + 1, seen);
+      await copyAttachments(src, [r.sourceDigest], byDigest, depth + 1, seen);
     }
   };
+  const openDest = (ref: ImageReference): Promise<ImageDestination> => cached(dests, destinationName(ref, undefined), () => openDestination(o.env, ref));
+  // Planning: digest-only pushes to stores that cannot hold untagged manifests fail before anything moves.
+  const untaggable: string[] = [];
+  for (const j of jobs) {
+    for (const t of j.targets) {
+      if (t.tag !== undefined) continue;
+      const dst = await openDest(t.ref).catch(() => undefined);
+      if (dst !== undefined && !dst.caps.taglessManifests) untaggable.push(tagRequired(dst, `${destinationName(j.source, undefined)}@${j.within}`).message);
+    }
+  }
+  if (untaggable.length > 0) {
+    for (const p of dests.values()) await p.then((x) => x.close()).catch(() => undefined);
+    throw new TagRequiredError(`${untaggable[0]!}${untaggable.length > 1 ? ` (and ${untaggable.length - 1} more)` : ''}`);
+  }
   const one = async (job: MirrorJob): Promise<void> => {
     const label = `${destinationName(job.source, undefined)}${job.within.includes(':') ? '@' : ':'}${job.within}`;
     try {
       const src = await cached(sources, destinationName(job.source, undefined), () => openSource(o.env, job.source));
       const targets = await Promise.all(
-        job.targets.map(async (t) => ({ dst: await cached(dests, destinationName(t.ref, undefined), () => openDestination(o.env, t.ref)), tag: t.tag, ref: t.ref })),
+        job.targets.map(async (t) => ({ dst: await openDest(t.ref), tag: t.tag, ref: t.ref })),
       );
       const copy = job.platform === undefined ? o.copy : { ...o.copy, platformFilter: job.platform.filter, keepManifestList: job.platform.keepManifestList };
       const r = await cap.run([src.store, ...targets.map((t) => t.dst.store)], async () => {
@@ -263,7 +261,18 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
     while (!stop && next < jobs.length) await one(jobs[next++]!);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelImages ?? 8, jobs.length)) }, worker));
+  // Every image of the run is written: publish (once per destination), unless the run failed.
+  const keep = unreachable === undefined && (errors.length === 0 || o.continueOnError === true);
+  let commitFailure: unknown;
+  if (keep) {
+    for (const [name, p] of [...dests].sort(([a], [b]) => a.localeCompare(b))) {
+      const dst = await p.catch(() => undefined);
+      if (dst === undefined || commitFailure !== undefined) continue;
+      await dst.commit(o.copy.signal).catch((e: unknown) => (commitFailure = new CommitFailedError(`${name}: publishing the written images failed: ${errorText(e)}`, { cause: e })));
+    }
+  }
   for (const p of [...sources.values(), ...dests.values()]) await p.then((x) => x.close()).catch(() => undefined);
   if (unreachable !== undefined) throw unreachable;
+  if (commitFailure !== undefined) throw commitFailure;
   return { images, missing, errors, attachments, attachmentsPresent };
 }

@@ -14,7 +14,7 @@
  * first layer below which nothing can change them.
  */
 import { manifestRefs } from '../oci/manifest-refs.js';
-import type { ImageReference } from '../reference/transport-ref.js';
+import type { ImageReference } from '../transports/all.js';
 import { openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import type { Digest } from '../oci/digest.js';
 import { EntryWriter, type ExtractedEntry } from './entry-writer.js';

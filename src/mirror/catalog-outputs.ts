@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseImageName } from '../reference/image-name.js';
+import { isFileStoreReference } from '../transports/file-store/file-transport.js';
 import type { CatalogInfo, CatalogMapping } from './collectors/catalog.js';
 import { catalogSourceYaml } from './resources/catalog-source.js';
 import { clusterCatalogYaml } from './resources/cluster-catalog.js';
@@ -30,7 +31,7 @@ export interface ManifestOptions {
 
 /** The source side of a mapping.txt line: the image copied (its file:// copy on the second hop). */
 function mappingSource(m: CatalogMapping): string {
-  if (m.source.transport !== 'file') return m.image;
+  if (!isFileStoreReference(m.source)) return m.image;
   const n = m.source.name;
   return `file://${n.repository}${m.within.startsWith('sha256:') ? '@' : ':'}${m.within}`;
 }
@@ -42,7 +43,7 @@ function mappingSource(m: CatalogMapping): string {
  */
 function digestPairs(info: CatalogInfo, keep: (m: CatalogMapping) => boolean): { source: string; mirror: string }[] {
   const out: { source: string; mirror: string }[] = [];
-  for (const m of [...(info.index.source.transport === 'file' || info.rebuilt ? [] : [info.index]), ...info.related]) {
+  for (const m of [...(isFileStoreReference(info.index.source) || info.rebuilt ? [] : [info.index]), ...info.related]) {
     if (!keep(m) || m.target.digest === undefined) continue;
     const n = parseImageName(m.image);
     if (n.registry === undefined) continue;

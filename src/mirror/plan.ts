@@ -5,11 +5,11 @@
  * engine; writers (resources/) render cluster resources from the items.
  *
  * Everything here is JSON-serialisable (references are the plain
- * `ImageReference` records of reference/transport-ref.ts, no class
+ * `ImageReference` records of transports/all.ts, no class
  * instances, no RegExp), so a plan can be written to disk by one command and
  * executed by another on the far side of an air gap.
  */
-import type { ImageReference } from '../reference/transport-ref.js';
+import type { ImageReference } from '../transports/all.js';
 
 /** Which input an item came from (oc-mirror's collector categories, plus image mirror's mappings). */
 export type OriginKind = 'release' | 'operator' | 'additional' | 'sample' | 'helm' | 'mapping';

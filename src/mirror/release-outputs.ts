@@ -7,7 +7,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatImageReference, repositoryText, type ImageReference } from '../reference/transport-ref.js';
+import { formatImageReference, registryNameOf, repositoryText, type ImageReference } from '../transports/all.js';
+import { isFileStoreReference } from '../transports/file-store/file-transport.js';
 import { fetchSignatures, signatureFileName, writeSignatureConfigMap } from '../release/signatures.js';
 import type { ReleaseDestination, ReleaseInfo } from './collectors/release.js';
 import { instructionsText, successText, uploadHint, type InstructionType } from './release-text.js';
@@ -49,14 +50,14 @@ export async function writeReleaseOutputs(o: ReleaseOutputOptions, info: Release
   const updateImage = formatImageReference(info.target.ref).replace(/^file:\/\//, '');
   o.out(successText(updateImage, [o.toText, o.toReleaseText].filter((t): t is string => t !== undefined)));
   const sources = new Set(info.components.map((c) => c.repository));
-  if (o.from.transport === 'docker') sources.add(repositoryText(o.from));
-  if (o.from.transport === 'file') {
+  if (registryNameOf(o.from) !== undefined) sources.add(repositoryText(o.from));
+  if (isFileStoreReference(o.from)) {
     const tag = o.from.name.tag;
     const side = tag ? await readFile(sidecarPath(o.fromRoot, tag), 'utf8').catch(() => undefined) : undefined;
     if (side !== undefined) for (const s of (JSON.parse(side) as { sources: string[] }).sources) sources.add(s);
     else o.err('warning: the release image\'s original repository is unknown (no airlock-release record in the source directory); it is left out of the mirror instructions\n');
   }
-  if (o.to.transport === 'file') {
+  if (isFileStoreReference(o.to)) {
     if (!o.dryRun && o.toDir !== undefined) {
       await mkdir(join(o.toDir, 'airlock-release'), { recursive: true });
       await writeFile(sidecarPath(o.toDir, info.target.tag), `${JSON.stringify({ version: info.version, release: info.releaseDigest, sources: [...sources].sort() }, null, 2)}\n`);

@@ -15,7 +15,7 @@ import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
-import { repositoryText, type ImageReference } from '../reference/transport-ref.js';
+import { registryNameOf, repositoryText, type ImageReference } from '../transports/all.js';
 import { openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import type { ImageSource, RawManifest } from '../transports/types.js';
 import { hostGoArch, hostGoOs } from './arch.js';
@@ -49,8 +49,9 @@ export interface ExtractedFile {
 async function openRelease(o: ReleaseExtractOptions): Promise<{ src: ImageSource; within: string }> {
   const within = referenceWithin(o.from);
   if (within === undefined) throw new ExtractError('the release image needs a tag or a digest');
-  if (o.from.transport === 'docker' && o.from.name.digest !== undefined) {
-    const opened = await openWithMirrors(o.env, o.from.name, o.policy);
+  const registryName = registryNameOf(o.from);
+  if (registryName?.digest !== undefined) {
+    const opened = await openWithMirrors(o.env, registryName, o.policy);
     return { src: opened.src, within: opened.manifest.digest };
   }
   if (o.policy.length > 0) o.err('warning: --idms-file(and --icsp-file) only applies to images referenced by digest and will be ignored for tags\n');

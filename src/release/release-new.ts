@@ -10,7 +10,7 @@ import { copyImage, type ImageCopyOptions } from '../copy/copy-image.js';
 import { manifestRefs, readManifest, type ChildDescriptor } from '../oci/manifest-refs.js';
 import type { Digest } from '../oci/digest.js';
 import { MediaType, isIndexMediaType } from '../oci/media-types.js';
-import { formatImageReference, parseImageReference, type DockerReference } from '../reference/transport-ref.js';
+import { formatImageReference, parseImageReference, registryNameOf, type DockerReference } from '../transports/all.js';
 import { openDestination, openSource, referenceWithin, type TransportEnv } from '../transports/open.js';
 import type { ImageDestination, ImageSource, RawManifest } from '../transports/types.js';
 import { buildImageStream } from './image-references.js';
@@ -70,12 +70,13 @@ async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Prom
 
 async function resolveDigest(env: TransportEnv, ref: string): Promise<{ pullSpec: string; source: ImageSource; digest: Digest }> {
   const parsed = parseImageReference(ref);
-  if (parsed.transport !== 'docker') throw new ReleaseNewError(`${ref}: components must be registry images`);
+  const name = registryNameOf(parsed);
+  if (name === undefined) throw new ReleaseNewError(`${ref}: components must be registry images`);
   const within = referenceWithin(parsed);
   if (within === undefined) throw new ReleaseNewError(`${ref}: needs a tag or a digest`);
   const source = await openSource(env, parsed);
   const m = await source.getManifest(within);
-  return { pullSpec: `${parsed.name.registry}/${parsed.name.repository}@${m.digest}`, source, digest: m.digest };
+  return { pullSpec: `${name.registry}/${name.repository}@${m.digest}`, source, digest: m.digest };
 }
 
 function layerMediaType(manifestType: string): string {
@@ -162,6 +163,7 @@ export async function newRelease(o: NewReleaseOptions): Promise<NewReleaseResult
       platforms.push(single.platform);
     }
     await putManifest(dst, result, o.to.name.tag);
+    await dst.commit();
     return { digest: result.digest, pullSpec: `${o.to.name.registry}/${o.to.name.repository}@${result.digest}`, platforms, components: resolved.map((c) => ({ name: c.name, pullSpec: c.pullSpec })) };
   } finally {
     await dst.close();

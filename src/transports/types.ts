@@ -86,9 +86,19 @@ export interface DestinationCaps {
   readonly blobScope: 'repository' | 'store';
   /** mountBlob() can link a blob from another repository of the same store. */
   readonly crossRepoMount: boolean;
-  /** putBlob() may run concurrently for different digests. */
+  /**
+   * putBlob() and mountBlob() may run concurrently for different digests.
+   * When false, the engine runs at most one of them at a time per `store`
+   * (in this process); reads and manifest writes are not affected.
+   */
   readonly concurrentBlobWrites: boolean;
-  /** putManifest() accepts a manifest without a tag (push by digest). */
+  /**
+   * putManifest() accepts a top-level manifest without a tag (push by
+   * digest). Children (`target.child`) are always accepted, as part of
+   * their parent. When false, the engine refuses a digest-only push to this
+   * destination before writing anything, and copies no digest-only
+   * referrers (signatures found by the referrers API) to it.
+   */
   readonly taglessManifests: boolean;
 }
 
@@ -131,11 +141,35 @@ export interface ImageDestination {
   resolveManifest(reference: string, signal?: AbortSignal): Promise<Digest | undefined>;
   /**
    * Stores manifest bytes unchanged, tagged `target.tag`, or by digest only
+   * (MUST refuse with DigestMismatchError, before writing anything, bytes that
+   * do not hash to `manifest.digest`),
    * when there is no tag. Every blob and child manifest it references MUST
    * already be present (children first). `target.child` marks a manifest
    * stored only as part of a parent index (a layout keeps just its blob).
    */
   putManifest(manifest: RawManifest, target: ManifestTarget, signal?: AbortSignal): Promise<void>;
+  /**
+   * Makes what was written through this destination visible as a finished
+   * result. Whoever opened the destination calls it once, after the last
+   * manifest it meant to write was written and only if the result is to be
+   * kept (the copy engine: once per destination per run, after every image
+   * of the run; not at all when the run failed, except that
+   * --continue-on-error keeps the images that succeeded), then close().
+   *
+   * Before commit(), and after close() without it, an implementation shows
+   * no result it can keep back: the OCI layout lists manifests in
+   * index.json only here, in one atomic rewrite. Where every write is
+   * visible at once (a registry's PUT; oc's disk store, whose tag symlink
+   * is renamed into place after its manifest, blobs and children), commit()
+   * does nothing, and each tag is a complete image the moment it appears.
+   * Blobs and untagged manifest bytes written before a missing commit may
+   * stay (unreferenced) for a later run to reuse; they are never partial.
+   * resolveManifest() sees this destination's own uncommitted writes.
+   * MUST be harmless with nothing written. Writes after commit() need
+   * another commit(); the engine never does that.
+   */
+  commit(signal?: AbortSignal): Promise<void>;
+  /** Releases what the destination holds (connections, file handles); discards uncommitted state it kept back. */
   close(): Promise<void>;
 }
 
@@ -145,6 +179,24 @@ export class ImageNotFoundError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ImageNotFoundError';
+  }
+}
+
+/** A digest-only push to a destination whose caps.taglessManifests is false. */
+export class TagRequiredError extends Error {
+  readonly code = 'ERR_TAG_REQUIRED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TagRequiredError';
+  }
+}
+
+/** A destination's commit() failed: the images of the run were written but are not (all) published. */
+export class CommitFailedError extends Error {
+  readonly code = 'ERR_COMMIT';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'CommitFailedError';
   }
 }
 

@@ -6,8 +6,8 @@
  * mismatch the stream errors before its final bytes are delivered.
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { DigestHasher, parseDigest } from '../oci/digest.js';
-import { DigestMismatchError, errorText, SourceReadError, type BlobInfo } from './types.js';
+import { DigestHasher, digestOf, parseDigest } from '../oci/digest.js';
+import { DigestMismatchError, errorText, SourceReadError, type BlobInfo, type RawManifest } from './types.js';
 
 export class VerifyingStream extends Transform {
   private readonly hasher: DigestHasher;
@@ -100,4 +100,10 @@ function keptInErrored(): void {}
 export function assertReadable(body: Readable, what: string): void {
   if (body.errored) throw body.errored;
   if (body.destroyed) throw new Error(`${what}: the body was closed before it was read`);
+}
+
+/** Throws DigestMismatchError unless `m.bytes` hash to `m.digest` (every putManifest checks, before writing). */
+export function assertManifestDigest(m: RawManifest, where: string): void {
+  const got = digestOf(m.bytes, parseDigest(m.digest).algorithm);
+  if (got !== m.digest) throw new DigestMismatchError(`${where}: manifest bytes hash to ${got}, not ${m.digest}`);
 }

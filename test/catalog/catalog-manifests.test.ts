@@ -11,7 +11,7 @@ import { mountTarget } from '../../src/catalog/naming.js';
 import type { NeededBy } from '../../src/catalog/related-images.js';
 import { catalogManifests, catalogUploadHint, missingTxt } from '../../src/mirror/catalog-outputs.js';
 import type { CatalogInfo, CatalogMapping } from '../../src/mirror/collectors/catalog.js';
-import { parseImageReference } from '../../src/reference/transport-ref.js';
+import { parseImageReference } from '../../src/transports/all.js';
 import { referenceWithin } from '../../src/transports/open.js';
 
 const ETCD = 'quay.io/coreos/etcd-operator@sha256:db563baa8194fcfe39d1df744ed70024b0f1f9e9b55b5923c2f3a413c44dc6b8';

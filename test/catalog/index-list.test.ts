@@ -133,7 +133,9 @@ describe('catalog list (loopback registry)', () => {
 
   it('reads an index image from an OCI layout', async () => {
     const layout = join(dir, 'layout');
-    await pushIndexImage(new OciLayoutDestination(await OciLayout.open(layout, { create: true })), { kind: 'fbc', files: fbcFiles(fx.catalog) }, { tag: 'v1' });
+    const ld = new OciLayoutDestination(await OciLayout.open(layout, { create: true }));
+    await pushIndexImage(ld, { kind: 'fbc', files: fbcFiles(fx.catalog) }, { tag: 'v1' });
+    await ld.commit();
     const r = await list('-o', 'json', `oci:${layout}:v1`);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as Listing).packages.length, PACKAGE_NAMES.length);

@@ -187,7 +187,9 @@ describe('rebuilt catalog image (loopback registry, OCI layout)', { timeout: 180
     assert.equal(again.digest, single.digest);
     assert.equal(again.tag, single.tag);
     const layoutDir = join(dir, 'layout');
-    const layout = await rebuild('olm/multi-index', new OciLayoutDestination(await OciLayout.open(layoutDir, { create: true })));
+    const ld = new OciLayoutDestination(await OciLayout.open(layoutDir, { create: true }));
+    const layout = await rebuild('olm/multi-index', ld);
+    await ld.commit();
     const reg2 = await rebuild('olm/multi-index', dst('mirror/again/multi-index'));
     assert.equal(layout.digest, reg2.digest);
     assert.equal(layout.tag, expectedTag);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MappingError, mappingsFromArgs, mappingsFromFile } from '../../src/copy/mappings.js';
 import { destinationName } from '../../src/copy/mirror.js';
-import { formatImageReference } from '../../src/reference/transport-ref.js';
+import { formatImageReference } from '../../src/transports/all.js';
 
 const D = `sha256:${'cd'.repeat(32)}`;
 const fmt = (ms: ReturnType<typeof mappingsFromArgs>): string[][] => ms.map((m) => [formatImageReference(m.source), ...m.destinations.map(formatImageReference)]);

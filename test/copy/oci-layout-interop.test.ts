@@ -63,6 +63,7 @@ describe('OCI layout interop with skopeo', { skip: gate.skip }, () => {
     for (const img of fx.images) {
       await copyImage(ctx, hub.source({ registry: src.hostPort, repository: img.repo }), img.tag ?? img.digest, [{ dst, tag: img.ref }]);
     }
+    await dst.commit();
     for (const img of fx.images) assert.deepEqual(await checkOciLayoutRef(out, img.ref, img.digest), [], img.ref);
     // One shared pool: every blob crossed once, none duplicated by the shared base layers.
     const uploads = events.filter((e) => e.type === 'blob' && e.action === 'uploaded').length;
@@ -107,6 +108,7 @@ describe('OCI layout interop with skopeo', { skip: gate.skip }, () => {
     const [a, b] = ociOnly(fx.images).filter((i) => i.tag !== null);
     await copyImage(ctx, hub.source({ registry: src.hostPort, repository: a!.repo }), a!.tag!, [{ dst, tag: 'current' }]);
     await copyImage(ctx, hub.source({ registry: src.hostPort, repository: b!.repo }), b!.tag!, [{ dst, tag: 'current' }]);
+    await dst.commit();
     assert.deepEqual(await checkOciLayoutRef(out, 'current', b!.digest), []);
     const names: string[] = [];
     for await (const n of new OciLayoutSource(await OciLayout.open(out, { create: false })).listTags()) names.push(n);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatImageName, parseImageName, parseRegistryRef, tagGlobMatcher, type ImageName } from '../../src/reference/image-name.js';
-import { formatImageReference, parseImageReference, type ImageReference } from '../../src/reference/transport-ref.js';
+import { formatImageReference, parseImageReference, type ImageReference } from '../../src/transports/all.js';
 import { prng } from './support/prng.js';
 
 const D = `sha256:${'ab'.repeat(32)}`;

@@ -15,7 +15,7 @@ import { extractImage } from '../../src/extract/extract-image.js';
 import { UnsafeTarEntryError } from '../../src/extract/layer-tar.js';
 import { PathSelector } from '../../src/extract/path-select.js';
 import { digestOf } from '../../src/oci/digest.js';
-import { parseImageReference } from '../../src/reference/transport-ref.js';
+import { parseImageReference } from '../../src/transports/all.js';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { END, member, paxMember, type RawHeader } from '../fixtures/raw-tar.js';
 import { layoutImage } from './support.js';

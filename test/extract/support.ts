@@ -66,6 +66,7 @@ export async function layoutImage(dir: string, ref: string, layers: readonly Bui
   const dst = new OciLayoutDestination(await OciLayout.open(dir, { create: true }));
   const m = await pushImage(dst, layers, CONFIG);
   await dst.putManifest(m, { tag: ref });
+  await dst.commit();
   return m;
 }
 

@@ -25,7 +25,7 @@ import { UnsafeTarEntryError } from '../../src/extract/layer-tar.js';
 import { PathSelector } from '../../src/extract/path-select.js';
 import { STAGING_PREFIX } from '../../src/extract/staging.js';
 import { digestOf } from '../../src/oci/digest.js';
-import { parseImageReference } from '../../src/reference/transport-ref.js';
+import { parseImageReference } from '../../src/transports/all.js';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { layoutImage } from '../extract/support.js';
 import { checkProperty } from './fuzz-config.js';

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MappingError, mappingsFromArgs, mappingsFromFile } from '../../src/copy/mappings.js';
-import { formatImageReference } from '../../src/reference/transport-ref.js';
+import { formatImageReference } from '../../src/transports/all.js';
 import { SPECIAL_CHARS, checkProperty, mutatedString } from './fuzz-config.js';
 import { digest, registryHost, repository, tag, tagGlob } from './reference-arbitraries.js';
 

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { isDigest } from '../../src/oci/digest.js';
 import { isValidRepositoryName, isValidTag } from '../../src/oci/names.js';
 import { InvalidReferenceError, formatImageName, isValidRegistryHost, parseImageName, tagGlobMatcher, type ImageName } from '../../src/reference/image-name.js';
-import { formatImageReference, parseImageReference, type ImageReference } from '../../src/reference/transport-ref.js';
+import { formatImageReference, parseImageReference, type ImageReference } from '../../src/transports/all.js';
 import { checkProperty, mutatedString } from './fuzz-config.js';
 import { formatParts, nameParts, tag, tagGlob, transportRef } from './reference-arbitraries.js';
 

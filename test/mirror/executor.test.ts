@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { MirrorExecutor, planJobs } from '../../src/mirror/executor.js';
 import type { MirrorConsole } from '../../src/mirror/console.js';
 import { makePlan, platformPattern, type PlanItem } from '../../src/mirror/plan.js';
-import { parseImageReference } from '../../src/reference/transport-ref.js';
+import { parseImageReference } from '../../src/transports/all.js';
 import { LayoutWriter, MT } from '../fixtures/layout.js';
 
 /** Throws unless `v` is JSON-like data: primitives, arrays and plain objects only (no RegExp, class instance, function). */

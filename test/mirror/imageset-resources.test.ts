@@ -1,7 +1,7 @@
 /** Image-set naming and cluster-resource scope rules, on plain plan items. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseImageReference } from '../../src/reference/transport-ref.js';
+import { parseImageReference } from '../../src/transports/all.js';
 import { catalogFileName, clusterResources } from '../../src/mirror/imageset/cluster-resources.js';
 import { destRepository, v2Target } from '../../src/mirror/imageset/naming.js';
 import type { PlanItem } from '../../src/mirror/plan.js';

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { formatImageReference, parseImageReference } from '../../src/reference/transport-ref.js';
+import { formatImageReference, parseImageReference } from '../../src/transports/all.js';
 import { repositoryDir } from '../../src/transports/file-store/file-store.js';
 
 const D = `sha256:${'a'.repeat(64)}`;

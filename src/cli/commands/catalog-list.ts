@@ -8,7 +8,7 @@ import { CatalogError } from '../../catalog/errors.js';
 import { byVersion, channelHead } from '../../catalog/graph.js';
 import { openIndexCatalog, DEFAULT_INDEX_PLATFORM } from '../../catalog/index-image.js';
 import { CatalogIndex, type Catalog } from '../../catalog/model.js';
-import { parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
+import { parseImageReference, type ImageReference } from '../../transports/all.js';
 import { openSource, referenceWithin } from '../../transports/open.js';
 import { RegistryHub } from '../../transports/registry/registry-hub.js';
 import { errorText } from '../../transports/types.js';

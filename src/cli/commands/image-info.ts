@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { platformString } from '../../oci/descriptor.js';
 import { manifestRefs } from '../../oci/manifest-refs.js';
 import { formatBytes } from '../../copy/mirror-report.js';
-import { parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
+import { parseImageReference, type ImageReference } from '../../transports/all.js';
 import { openSource, referenceWithin, type TransportEnv } from '../../transports/open.js';
 import { RegistryHub } from '../../transports/registry/registry-hub.js';
 import type { BlobInfo, ImageSource, RawManifest } from '../../transports/types.js';

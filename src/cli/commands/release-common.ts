@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { RegistryHub, type RegistryHubOptions } from '../../transports/registry/registry-hub.js';
 import { InvalidReferenceError } from '../../reference/image-name.js';
-import { parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
+import { parseImageReference, type ImageReference } from '../../transports/all.js';
 import { CliError } from '../cli-error.js';
 import { hubOptions, positiveInt, withConnectionFlags, type ConnectionFlags, type ConnectionFlagSet } from './registry-flags.js';
 

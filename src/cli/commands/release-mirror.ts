@@ -11,7 +11,7 @@ import { writeReleaseOutputs } from '../../mirror/release-outputs.js';
 import { defaultInstructions, supportsIdms, type InstructionType } from '../../mirror/release-text.js';
 import { mappingLines } from '../../mirror/resources/mapping-txt.js';
 import { summaryText } from '../../mirror/summary.js';
-import { formatImageReference } from '../../reference/transport-ref.js';
+import { formatImageReference, imageNameOf, selectorOf } from '../../transports/all.js';
 import { hubOptions } from './registry-flags.js';
 import { CliError } from '../cli-error.js';
 import { mirrorConsole } from '../mirror-console.js';
@@ -38,7 +38,7 @@ interface MirrorFlags extends RegistryFlags {
 
 function dest(what: string, text: string): ReleaseDestination {
   const r = parseRef(what, text);
-  if (r.transport === 'oci') throw new CliError(`${what} must be a registry repository or file://repository`);
+  if (imageNameOf(r) === undefined) throw new CliError(`${what} must be a registry repository or file://repository`);
   return r;
 }
 
@@ -52,9 +52,11 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
   if (explicit !== undefined && !['icsp', 'idms', 'none'].includes(explicit)) throw new CliError('--print-mirror-instructions must be one of icsp, idms, none');
   const from = parseRef('--from', fromText);
   const to = dest('--to', f.to ?? 'file://openshift/release');
-  if (to.name.tag !== undefined || to.name.digest !== undefined) throw new CliError('--to must be to an image repository and may not contain a tag or digest');
+  const toSel = selectorOf(to);
+  if (toSel.tag !== undefined || toSel.digest !== undefined) throw new CliError('--to must be to an image repository and may not contain a tag or digest');
   const toRelease = f.toReleaseImage !== undefined ? dest('--to-release-image', f.toReleaseImage) : undefined;
-  if (toRelease !== undefined && (toRelease.name.tag === undefined || toRelease.name.digest !== undefined)) throw new CliError('--to-release-image must have a tag and no digest');
+  const relSel = toRelease !== undefined ? selectorOf(toRelease) : undefined;
+  if (relSel !== undefined && (relSel.tag === undefined || relSel.digest !== undefined)) throw new CliError('--to-release-image must have a tag and no digest');
   const signatureDir = f.releaseImageSignatureToDir ?? (f.toDir !== undefined ? `${f.toDir.replace(/\/+$/, '')}/config` : undefined);
   const dryRun = f.dryRun === true;
   const executor = new MirrorExecutor({

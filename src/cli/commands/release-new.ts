@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createCopyContext } from '../../copy/copy-context.js';
-import type { DockerReference } from '../../reference/transport-ref.js';
+import { isRegistryReference } from '../../transports/registry/registry-transport.js';
 import { newRelease, type NewComponent } from '../../release/release-new.js';
 import { CliError } from '../cli-error.js';
 import { asCliError, parseRef, registryHub, withRegistryFlags, type RegistryFlags } from './release-common.js';
@@ -41,7 +41,7 @@ async function build(pairs: string[], f: NewFlags): Promise<void> {
   }
   if (components.length === 0) throw new CliError('no components: give NAME=IMAGE arguments or --mapping-file');
   const to = parseRef('--to-image', f.toImage);
-  if (to.transport !== 'docker') throw new CliError('--to-image must be a registry image');
+  if (!isRegistryReference(to)) throw new CliError('--to-image must be a registry image');
   let metadata: Record<string, unknown> | undefined;
   if (f.metadata !== undefined) {
     try {
@@ -61,7 +61,7 @@ async function build(pairs: string[], f: NewFlags): Promise<void> {
       copy: createCopyContext({ maxPerStore: f.maxPerRegistry }),
       version: f.name,
       components,
-      to: to as DockerReference,
+      to,
       base: f.toImageBase,
       previous: f.previous.flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== ''),
       metadata,

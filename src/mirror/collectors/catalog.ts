@@ -23,7 +23,9 @@ import type { Catalog } from '../../catalog/model.js';
 import { catalogResourceName, fnv32aHex, mountTarget, type MountTarget } from '../../catalog/naming.js';
 import { relatedImages, type NeededBy } from '../../catalog/related-images.js';
 import { parseImageName, formatImageName } from '../../reference/image-name.js';
-import { formatImageReference, parseImageReference, type ImageReference } from '../../reference/transport-ref.js';
+import { formatImageReference, imageNameOf, parseImageReference, registryNameOf, type ImageReference } from '../../transports/all.js';
+import { fileSourceRoot, fileStoreReference, isFileStoreReference } from '../../transports/file-store/file-transport.js';
+import { ociLayoutReference } from '../../transports/oci-layout/layout-transport.js';
 import { rebuildCatalogImage, type RebuildResult } from '../../catalog/rebuild.js';
 import { openDestination, openSource, referenceWithin } from '../../transports/open.js';
 import type { ImageSource } from '../../transports/types.js';
@@ -108,10 +110,11 @@ export interface CatalogInfo {
  */
 async function rebuiltIndex(src: ImageSource, within: string, filtered: Catalog, input: CatalogInput, dir: string, target: MountTarget, ctx: CollectorContext, notes: string[]): Promise<RebuiltIndex | undefined> {
   const layoutPath = join(dir, 'rebuilt-catalog');
-  const dst = await openDestination(ctx.env, { transport: 'oci', path: layoutPath, refName: undefined, digest: undefined });
+  const dst = await openDestination(ctx.env, ociLayoutReference(layoutPath));
   let r: RebuildResult;
   try {
     r = await rebuildCatalogImage({ source: src, manifest: await src.getManifest(within, ctx.signal), catalog: filtered, filter: input.filter, destination: dst, ...(input.rebuildTag !== undefined ? { tag: input.rebuildTag } : {}), signal: ctx.signal });
+    await dst.commit(ctx.signal);
   } catch (e) {
     if (!(e instanceof CatalogError)) throw e;
     notes.push(`${e.message}: the filtered related images and the ORIGINAL index image are mirrored`);
@@ -124,7 +127,7 @@ async function rebuiltIndex(src: ImageSource, within: string, filtered: Catalog,
   return {
     mapping: {
       image,
-      source: { transport: 'oci', path: layoutPath, refName: r.tag, digest: undefined },
+      source: ociLayoutReference(layoutPath, r.tag),
       within: r.tag,
       target: { repository: target.repository, tag: r.tag, reference: image },
       neededBy: [],
@@ -175,10 +178,10 @@ function relatedSource(image: string, fileRoot: string | undefined, n: readonly 
   try {
     if (fileRoot !== undefined) {
       const name = parseImageName(image);
-      return { source: { transport: 'file', name: { registry: undefined, repository: fileRepositoryOf(fileRoot, image), tag: undefined, digest: undefined }, leadingSlash: false }, within: name.digest ?? name.tag ?? 'latest' };
+      return { source: fileStoreReference(fileRepositoryOf(fileRoot, image)), within: name.digest ?? name.tag ?? 'latest' };
     }
     const ref = parseImageReference(image);
-    if (ref.transport !== 'docker') throw new Error('not a registry image');
+    if (registryNameOf(ref) === undefined) throw new Error('not a registry image');
     return { source: ref, within: referenceWithin(ref) ?? 'latest' };
   } catch (e) {
     throw new CatalogError(`related image "${image}"${neededByText(n)}: ${(e as Error).message}`);
@@ -193,7 +196,8 @@ export class CatalogCollector implements Collector<CatalogInfo> {
   async collect(ctx: CollectorContext): Promise<Collected<CatalogInfo>> {
     const o = this.o;
     const indexText = formatImageReference(o.index);
-    if (o.index.transport === 'oci') throw new CatalogError(`${indexText}: catalog mirror reads an index from a registry or a file:// store, not an OCI layout`);
+    const named = imageNameOf(o.index);
+    if (named === undefined) throw new CatalogError(`${indexText}: catalog mirror reads an index from a registry or a file:// store, not an OCI layout`);
     const within = referenceWithin(o.index);
     if (within === undefined) throw new CatalogError(`${indexText}: the index image needs a tag or a digest`);
     const src = await openSource(ctx.env, o.index);
@@ -218,14 +222,14 @@ export class CatalogCollector implements Collector<CatalogInfo> {
 
     // The index's own name: as given, or (file:// index) its path below the store root.
     let fileRoot: string | undefined;
-    let indexName = formatImageName(o.index.name);
-    if (o.index.transport === 'file') {
-      const repo = o.index.name.repository;
+    let indexName = formatImageName(named);
+    if (isFileStoreReference(o.index)) {
+      const repo = named.repository;
       if (!repo.includes('/')) throw new CatalogError(`${indexText}: a file:// index is named file://ROOT/REPOSITORY:TAG (as the first hop printed it)`);
-      const found = await findFileRoot(ctx.env.fromDir ?? ctx.env.dir ?? process.cwd(), repo, images.map((i) => i.image));
+      const found = await findFileRoot(fileSourceRoot(ctx.env), repo, images.map((i) => i.image));
       if (!found.found && images.length > 0) ctx.warn(`none of the related images were found in the file:// store under any prefix of ${repo}; reading them from file://${found.root}/…`);
       fileRoot = found.root;
-      indexName = formatImageName({ ...o.index.name, registry: undefined, repository: found.indexPath });
+      indexName = formatImageName({ ...named, registry: undefined, repository: found.indexPath });
     }
     const inPlace = alreadyUnder(o.index, o.dest);
     const indexTarget = o.indexTarget ?? inPlace ?? target(indexName, o.dest, o.maxComponents, [], o.naming);
@@ -236,15 +240,15 @@ export class CatalogCollector implements Collector<CatalogInfo> {
     } finally {
       await src.close();
     }
-    const indexMapping: CatalogMapping = { image: indexText, source: o.index, within: o.index.name.digest ?? within, target: indexTarget, neededBy: [] };
+    const indexMapping: CatalogMapping = { image: indexText, source: o.index, within: named.digest ?? within, target: indexTarget, neededBy: [] };
     const related = images.map((i): CatalogMapping => ({ image: i.image, ...relatedSource(i.image, fileRoot, i.neededBy), target: target(i.image, o.dest, o.maxComponents, i.neededBy, o.naming), neededBy: i.neededBy }));
     const shown = rebuilt?.mapping ?? indexMapping;
-    const catalogImage = o.index.name.digest !== undefined && rebuilt === undefined ? `${indexTarget.repository}@${o.index.name.digest}` : shown.target.reference;
+    const catalogImage = named.digest !== undefined && rebuilt === undefined ? `${indexTarget.repository}@${named.digest}` : shown.target.reference;
     const info: CatalogInfo = {
       format: index.format,
       indexDigest: index.digest,
       platform: index.platform,
-      name: catalogResourceName(fileRoot !== undefined ? indexName : repositoryNameOf(o.index)),
+      name: catalogResourceName(fileRoot !== undefined ? indexName : `${named.registry ?? ''}/${named.repository}`),
       index: indexMapping,
       related,
       catalogImage,
@@ -268,13 +272,10 @@ export class CatalogCollector implements Collector<CatalogInfo> {
  * repository nothing was copied to.
  */
 function alreadyUnder(index: ImageReference, dest: string): MountTarget | undefined {
-  if (index.transport !== 'docker') return undefined;
-  const repository = `${index.name.registry}/${index.name.repository}`;
+  const name = registryNameOf(index);
+  if (name === undefined) return undefined;
+  const repository = `${name.registry}/${name.repository}`;
   if (!repository.startsWith(`${dest.replace(/\/+$/, '')}/`)) return undefined;
-  const tag = index.name.tag ?? fnv32aHex(formatImageName(index.name));
-  return { repository, tag, ...(index.name.digest ? { digest: index.name.digest } : {}), reference: `${repository}:${tag}` };
-}
-
-function repositoryNameOf(ref: ImageReference): string {
-  return ref.transport === 'oci' ? ref.path : `${ref.name.registry ?? ''}/${ref.name.repository}`;
+  const tag = name.tag ?? fnv32aHex(formatImageName(name));
+  return { repository, tag, ...(name.digest ? { digest: name.digest } : {}), reference: `${repository}:${tag}` };
 }

@@ -10,8 +10,10 @@
  * list is replaced by its image for that platform.
  */
 import type { Digest } from '../../oci/digest.js';
-import { formatImageReference, repositoryText, type ImageReference } from '../../reference/transport-ref.js';
+import { formatImageReference, repositoryText, selectorOf, withDigest, withTag, type ImageReference } from '../../transports/all.js';
 import { FileRepository } from '../../transports/file-store/file-store.js';
+import { fileSourceRoot, isFileStoreReference } from '../../transports/file-store/file-transport.js';
+import { registryReference } from '../../transports/registry/registry-transport.js';
 import { openSource, referenceWithin, type TransportEnv } from '../../transports/open.js';
 import { releaseArchName } from '../../release/arch.js';
 import { componentsOf, type Component } from '../../release/image-references.js';
@@ -25,8 +27,8 @@ export class ReleaseMirrorError extends Error {
   readonly code = 'ERR_RELEASE_MIRROR';
 }
 
-/** A registry or file:// repository (release destinations). */
-export type ReleaseDestination = ImageReference & { transport: 'docker' | 'file' };
+/** A repository addressed by name: a registry's or oc's disk store's (release destinations; cli/ checks imageNameOf). */
+export type ReleaseDestination = ImageReference;
 
 export interface ReleaseMapping {
   /** `release` or the component name. */
@@ -42,14 +44,6 @@ export interface ReleaseMapping {
 export function archSuffix(architecture: string | undefined, multi: boolean): string {
   if (multi) return '-multi';
   return architecture ? `-${releaseArchName(architecture)}` : '';
-}
-
-function withTag<T extends ReleaseDestination>(ref: T, tag: string): T {
-  return { ...ref, name: { ...ref.name, tag, digest: undefined } };
-}
-
-function withDigest<T extends ReleaseDestination>(ref: T, digest: Digest): T {
-  return { ...ref, name: { ...ref.name, tag: undefined, digest } };
 }
 
 export interface NamingInput {
@@ -70,7 +64,7 @@ export interface NamingInput {
 /** Where the release image itself goes. */
 export function releaseTarget(p: Pick<NamingInput, 'to' | 'toRelease' | 'releaseRepository' | 'version' | 'suffix'>): { ref: ReleaseDestination; tag: string } {
   if (p.toRelease !== undefined) {
-    const tag = p.toRelease.name.tag;
+    const tag = selectorOf(p.toRelease).tag;
     if (tag === undefined) throw new ReleaseMirrorError('--to-release-image needs a tag');
     return { ref: p.toRelease, tag };
   }
@@ -87,8 +81,8 @@ export function releaseMappings(p: NamingInput): ReleaseMapping[] {
   }
   for (const c of p.components) {
     const tag = `${p.version}${p.suffix}-${c.name}`;
-    let source: ImageReference = { transport: 'docker', name: c.image, explicit: false };
-    if (p.from.transport === 'file' && p.localDigests?.has(c.image.digest)) source = withDigest(p.from, c.image.digest);
+    let source: ImageReference = registryReference(c.image);
+    if (isFileStoreReference(p.from) && p.localDigests?.has(c.image.digest)) source = withDigest(p.from, c.image.digest);
     out.push({ name: c.name, source, within: c.image.digest, destination: withTag(p.to, tag), tag });
   }
   return out;
@@ -139,8 +133,8 @@ export interface ReleaseInfo {
 
 async function localDigests(env: TransportEnv, from: ImageReference, digests: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
-  if (from.transport !== 'file') return out;
-  const repo = new FileRepository(env.fromDir ?? env.dir ?? process.cwd(), from.name.repository);
+  if (!isFileStoreReference(from)) return out;
+  const repo = new FileRepository(fileSourceRoot(env), from.name.repository);
   for (const d of digests) if ((await repo.resolve(d).catch(() => undefined)) !== undefined) out.add(d);
   return out;
 }

@@ -20,7 +20,7 @@ import { mirrorSetDocuments } from '../resources/mirror-set-document.js';
 import { mirrorSetsFromPairs } from '../resources/mirror-sets.js';
 import { resourceName } from '../resources/names.js';
 import { signatureConfigMapJson, signatureConfigMapYaml, type ReleaseSignatures } from '../resources/signature-configmap.js';
-import { repositoryText } from '../../reference/transport-ref.js';
+import { repositoryText } from '../../transports/all.js';
 import type { PlanItem } from '../plan.js';
 import type { CollectedCatalog } from './collector.js';
 

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { parseImageName } from '../../reference/image-name.js';
-import { parseImageReference, repositoryText, type ImageReference } from '../../reference/transport-ref.js';
+import { parseImageReference, repositoryText, type ImageReference } from '../../transports/all.js';
 import type { Collected, Collector, CollectorContext } from '../collector.js';
 import { CatalogCollector, type CatalogInfo } from '../collectors/catalog.js';
 import type { ItemOrigin, OriginKind, PlanItem, PlanTarget } from '../plan.js';

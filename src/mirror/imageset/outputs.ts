@@ -9,7 +9,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { parseImageName } from '../../reference/image-name.js';
-import { repositoryText } from '../../reference/transport-ref.js';
+import { repositoryText } from '../../transports/all.js';
 import type { PlanItem } from '../plan.js';
 import type { ImageSetInfo } from './collector.js';
 

@@ -5,7 +5,7 @@
  * DIGEST and named as oc-mirror v2 names them (naming.ts). Any failure here
  * is fatal: a release that cannot be planned ends the run.
  */
-import { parseImageReference, type DockerReference } from '../../reference/transport-ref.js';
+import { parseImageReference, type DockerReference } from '../../transports/all.js';
 import type { CollectorContext } from '../collector.js';
 import { ReleaseCollector, type ReleaseDestination, type ReleaseInfo } from '../collectors/release.js';
 import type { PlanItem } from '../plan.js';

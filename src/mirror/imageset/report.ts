@@ -4,7 +4,7 @@
  * blocked and failed images each with why, and timings.
  */
 import type { MirrorStats } from '../../copy/mirror-report.js';
-import { repositoryText } from '../../reference/transport-ref.js';
+import { repositoryText } from '../../transports/all.js';
 import type { PlanItem } from '../plan.js';
 import type { ImageSetInfo } from './collector.js';
 

@@ -13,7 +13,7 @@ import type { CopyEvent } from '../../copy/events.js';
 import { destinationName } from '../../copy/mirror.js';
 import { formatBytes } from '../../copy/mirror-report.js';
 import { fetchSignatures } from '../../release/signatures.js';
-import { repositoryText } from '../../reference/transport-ref.js';
+import { repositoryText } from '../../transports/all.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type OriginKind, type PlanItem } from '../plan.js';
 import type { CincinnatiClient } from './cincinnati.js';

@@ -2,7 +2,6 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import type { BlobInfo, BlobPresence, DestinationCaps, ImageDestination, ManifestTarget, RawManifest } from '../types.js';
-import type { ArchiveIndex } from './format.js';
 import type { ArchiveWriter } from './archive-writer.js';
 
 /** One blob pool for the whole set; one tar stream, so blob writes are serialized by the writer. */
@@ -42,9 +41,9 @@ export class ArchiveDestination implements ImageDestination {
     return this.writer.putManifest(this.repository, manifest, target);
   }
 
-  /** Makes the whole set visible (every destination of the set commits the same writer, once). */
-  commit(): Promise<ArchiveIndex> {
-    return this.writer.commit();
+  /** Makes the whole set visible (every destination of the set commits the same writer, which finishes once). */
+  async commit(): Promise<void> {
+    await this.writer.commit();
   }
 
   async close(): Promise<void> {}

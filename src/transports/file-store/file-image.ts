@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import type { BlobInfo, BlobPresence, DestinationCaps, ImageDestination, ImageSource, ManifestTarget, RawManifest, SourceCaps } from '../types.js';
 import { FileRepository } from './file-store.js';
+import { assertManifestDigest } from '../verify-stream.js';
 
 const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: false };
 const DESTINATION_CAPS: DestinationCaps = { blobScope: 'repository', crossRepoMount: true, concurrentBlobWrites: true, taglessManifests: true };
@@ -66,9 +67,13 @@ export class FileDestination implements ImageDestination {
     return this.repo.resolve(reference);
   }
 
-  putManifest(manifest: RawManifest, target: ManifestTarget): Promise<void> {
+  async putManifest(manifest: RawManifest, target: ManifestTarget): Promise<void> {
+    assertManifestDigest(manifest, this.description);
     return this.repo.putManifest(manifest, target.tag);
   }
+
+  /** Every write is visible when it returns (see ImageDestination.commit). */
+  async commit(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

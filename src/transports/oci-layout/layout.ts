@@ -13,7 +13,7 @@
  * Blobs are written to a temp file, verified while streaming, fsynced and
  * renamed: a blob path exists only with complete, verified content.
  * index.json is rewritten through a temp file and rename under an
- * in-process lock; two processes writing one layout at once can lose an
+ * in-process lock (a destination does it once, at commit()); two processes writing one layout at once can lose an
  * index update (as with skopeo), never corrupt it.
  */
 import { randomBytes } from 'node:crypto';
@@ -216,23 +216,45 @@ export class OciLayout {
    * (replacing what had that name), or without a name if not yet listed.
    */
   async putManifest(m: RawManifest, refName: string | undefined, extra?: { platform?: Platform }): Promise<void> {
-    await this.ensureCreated();
     await this.writeBlobBytes(m.bytes, m.digest);
+    await this.updateIndex([{ manifest: m, refName, platform: extra?.platform }]);
+  }
+
+  /**
+   * Lists manifests (whose bytes are already stored) in index.json, in order,
+   * with one atomic rewrite (temp file, fsync, rename) under the in-process
+   * lock: each entry replaces what had its ref name; an unnamed one is added
+   * unless its digest is listed already.
+   */
+  async updateIndex(entries: readonly IndexEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.ensureCreated();
     await indexLocks.run(this.root, async () => {
       const idx = await this.readIndex();
-      if (refName === undefined && idx.manifests.some((d) => d.digest === m.digest)) return;
-      const kept = refName === undefined ? idx.manifests : idx.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== refName);
-      const desc: LayoutDescriptor = {
-        mediaType: m.mediaType,
-        digest: m.digest,
-        size: m.bytes.length,
-        ...(extra?.platform ? { platform: extra.platform } : {}),
-        ...(refName !== undefined ? { annotations: { [REF_NAME_ANNOTATION]: refName } } : {}),
-      };
-      const next: IndexDoc = { ...idx, schemaVersion: 2, manifests: [...kept, desc] };
+      let manifests = idx.manifests;
+      for (const { manifest: m, refName, platform } of entries) {
+        if (refName === undefined && manifests.some((d) => d.digest === m.digest)) continue;
+        const kept = refName === undefined ? manifests : manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== refName);
+        const desc: LayoutDescriptor = {
+          mediaType: m.mediaType,
+          digest: m.digest,
+          size: m.bytes.length,
+          ...(platform ? { platform } : {}),
+          ...(refName !== undefined ? { annotations: { [REF_NAME_ANNOTATION]: refName } } : {}),
+        };
+        manifests = [...kept, desc];
+      }
+      const next: IndexDoc = { ...idx, schemaVersion: 2, manifests };
       const tmp = join(this.root, `.index.json.tmp-${randomBytes(6).toString('hex')}`);
       await writeFile(tmp, JSON.stringify(next), { flush: true });
       await rename(tmp, join(this.root, 'index.json'));
     });
   }
+}
+
+/** One manifest to list in index.json (see updateIndex). */
+export interface IndexEntry {
+  readonly manifest: RawManifest;
+  readonly refName: string | undefined;
+  readonly platform?: Platform;
 }

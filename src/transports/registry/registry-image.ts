@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import { similarNames } from '../../util/similar-names.js';
 import { DigestMismatchError, ImageNotFoundError, type BlobInfo, type BlobPresence, type DestinationCaps, type ImageDestination, type ImageSource, type ManifestTarget, type RawManifest, type SourceCaps } from '../types.js';
-import { assertReadable, verified } from '../verify-stream.js';
+import { assertManifestDigest, assertReadable, verified } from '../verify-stream.js';
 import { ByteReader, ChunkedUploader, type UploadSession } from './chunked-upload.js';
 import type { RegistryClient, UploadLocation } from './registry-client.js';
 
@@ -150,9 +150,13 @@ export class RegistryDestination implements ImageDestination {
     return this.client.manifestHead(this.repository, reference, signal);
   }
 
-  putManifest(manifest: RawManifest, target: ManifestTarget, signal?: AbortSignal): Promise<void> {
+  async putManifest(manifest: RawManifest, target: ManifestTarget, signal?: AbortSignal): Promise<void> {
+    assertManifestDigest(manifest, this.description);
     return this.client.manifestPut(this.repository, target.tag ?? manifest.digest, manifest.bytes, manifest.mediaType, signal);
   }
+
+  /** Every write is visible when it returns (see ImageDestination.commit). */
+  async commit(): Promise<void> {}
 
   async close(): Promise<void> {
     this.openSessions.clear();

@@ -58,7 +58,8 @@ export async function packImages(hostPort: string, images: readonly FixtureImage
       dst = new ArchiveDestination(writer, img.repo);
       await copyImage(ctx, hub.source({ registry: hostPort, repository: img.repo }), img.tag ?? img.digest, [{ dst, tag: img.tag ?? undefined }]);
     }
-    const index = await dst!.commit();
+    await dst!.commit();
+    const index = await writer.commit();
     return { index, warnings, blobActions };
   } catch (e) {
     await writer.abort();

@@ -4,10 +4,9 @@
  * and the stored manifest bytes (parsed, never re-serialized). An image's
  * platform comes from its config blob (read when at most CONFIG_MAX_BYTES).
  */
-import type { Digest } from '../oci/digest.js';
 import { platformString, type Descriptor as OciDescriptor } from '../oci/descriptor.js';
 import { parseManifest } from '../oci/manifest.js';
-import type { ReferrerDescriptor, TagDetail } from '../metadata/store.js';
+import type { ManifestInfo, ReferrerDescriptor, TagDetail } from '../metadata/store.js';
 import { RegistryError } from './errors.js';
 import type { RegistryService } from './registry-service.js';
 import { assertDigest, assertName } from './validate.js';
@@ -31,15 +30,8 @@ export interface TagView extends Omit<TagDetail, 'tag'> {
   readonly referrers: number;
 }
 
-export interface ManifestView {
-  readonly digest: Digest;
-  readonly mediaType: string;
-  readonly size: number;
-  readonly artifactType?: string;
-  readonly subject?: Digest;
-  readonly annotations?: Record<string, string>;
-  readonly pushedAt: number;
-  readonly tags: string[];
+/** A manifest's stored facts (ManifestInfo) and what the views derive from its bytes. */
+export interface ManifestView extends ManifestInfo {
   readonly platforms: string[];
   readonly totalSize: number;
   readonly config?: Descriptor;

@@ -15,6 +15,7 @@ import {
   type StorageDriver,
   type WriteOptions,
 } from './driver.js';
+import { fsyncDir } from '../util/fsync-dir.js';
 
 /** Whole-file writes are staged here (same filesystem, so the final rename is atomic); dot names are never listed. */
 const TMP_DIR = '.tmp';
@@ -198,14 +199,6 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Background data sync granularity for large writes. */
 const FLUSH_EVERY = 64 << 20;

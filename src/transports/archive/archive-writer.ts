@@ -18,7 +18,7 @@
  * - Writes are serialized (one tar stream at a time); memory holds no blob.
  */
 import { randomUUID, createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
@@ -27,6 +27,7 @@ import { verified } from '../verify-stream.js';
 import { ARCHIVE_NAME, archiveName, ArchiveWriteError, blobMember, CHECKSUMS_MEMBER, FORMAT, INDEX_FILE, revisionMember, tagMember, type ArchiveIndex, type ChecksumManifest } from './format.js';
 import type { BlobSkipSet } from './skip-set.js';
 import { END_OF_TAR, headerLength, padded, TarSegment } from './tar-segment.js';
+import { fsyncDir } from '../../util/fsync-dir.js';
 
 export interface ArchiveWriterOptions {
   readonly dir: string;
@@ -212,7 +213,7 @@ export class ArchiveWriter {
     for (const a of this.archives) await rename(join(this.dir, `${a.file}.partial`), join(this.dir, a.file));
     await rename(indexPartial, join(this.dir, INDEX_FILE));
     for (const name of await readdir(this.dir)) if (ARCHIVE_NAME.test(name) && !mine.has(name)) await rm(join(this.dir, name), { force: true });
-    await syncDir(this.dir);
+    await fsyncDir(this.dir);
     return index;
   }
 
@@ -232,13 +233,5 @@ export class ArchiveWriter {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 export const sha256Hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

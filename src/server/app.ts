@@ -22,6 +22,8 @@ export interface AppDeps {
   readonly isReady: () => boolean;
   /** Free space on the data directory: /readyz answers 503 below its minimum; told of storage-full refusals. */
   readonly space?: StorageSpace;
+  /** The blob storage's check: /readyz answers 503 while it fails. */
+  readonly storageCheck?: () => Promise<void>;
   readonly logger: FastifyServerOptions['logger'];
   readonly https?: { key: Buffer; cert: Buffer } | undefined;
   /** The Docker token endpoint, served at /token when authentication is on. */
@@ -106,7 +108,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   void app.register(v2Plugin, { prefix: '/v2', service: deps.service, access: deps.access, audit: deps.audit });
   if (deps.tokenEndpoint) void app.register(tokenPlugin, { endpoint: deps.tokenEndpoint, idleTimeoutMs: deps.service.blobs.idleTimeoutMs });
-  void app.register(healthPlugin, { isReady: deps.isReady, space: deps.space });
+  void app.register(healthPlugin, { isReady: deps.isReady, space: deps.space, storageCheck: deps.storageCheck });
   void app.register(metricsPlugin, { metrics: deps.metrics });
   if (deps.api) void app.register(apiPlugin, { prefix: '/api/v1', service: deps.service, access: deps.access, ...deps.api });
   return app;

@@ -150,6 +150,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     metrics,
     isReady: () => ready,
     space,
+    storageCheck: () => storage.driver.check(),
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
     api: {

@@ -165,6 +165,10 @@ describe('airlock serve --storage s3:// (Ceph RGW)', { skip }, () => {
       const small = fx.images.find((i) => i.ref.startsWith('small-'))!;
       await skopeoOk(['copy', '-q', '--dest-tls-verify=false', small.source, `docker://${reg.hostPort}/before/cut:v1`]);
       await cut();
+      // A replica cut off from its object store leaves the load balancer's rotation.
+      const notReady = await fetch(`${reg.url}/readyz`);
+      assert.equal(notReady.status, 503);
+      assert.deepEqual(await notReady.json(), { status: 'blob storage unavailable' });
       const blob = randomBytes(6 * MiB);
       const mono = await fetch(`${reg.url}/v2/after/cut/blobs/uploads/?digest=${sha(blob)}`, { method: 'POST', body: blob, headers: { 'content-type': 'application/octet-stream' } });
       assert.equal(mono.status, 503);
@@ -190,6 +194,7 @@ describe('airlock serve --storage s3:// (Ceph RGW)', { skip }, () => {
       for (const r of rows) assert.equal((await driver.stat(blobPath(r.digest as Digest)))?.size, r.size, r.digest);
       // The store comes back: the same push now succeeds and reads back.
       await open();
+      assert.equal((await fetch(`${reg.url}/readyz`)).status, 200, '/readyz is 200 again once the object store answers');
       await skopeoOk(['copy', '-q', '--dest-tls-verify=false', big.source, `docker://${reg.hostPort}/after/cut:v1`]);
       assert.deepEqual(await verifyPull(reg.url, 'after/cut', 'v1'), []);
     } finally {

@@ -160,9 +160,9 @@ export function serveCommand(): Command {
       const reg = await startRegistry(config);
       writePidFile(dataDir);
       writeServeAddress(dataDir, reachableAddress(config.listen, reg.port, config.publicUrl));
-      process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n`);
-      if (config.storage !== undefined) process.stdout.write(`  blob storage: ${reg.storageWhere}${config.storageRedirect ? ' (blob GETs redirect to presigned URLs)' : ''}\n`);
-      process.stdout.write(startupNotes(reg, authEnabled(config)));
+      // One write: whoever waits for the "listening" line sees the whole banner with it.
+      const storageLine = config.storage === undefined ? '' : `  blob storage: ${reg.storageWhere}${config.storageRedirect ? ' (blob GETs redirect to presigned URLs)' : ''}\n`;
+      process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n${storageLine}${startupNotes(reg, authEnabled(config))}`);
       const stop = (sig: string) => {
         reg.app.log.info({ signal: sig }, 'shutting down: draining in-flight requests');
         void reg.close().then(

@@ -1,4 +1,9 @@
-/** /healthz (the process answers) and /readyz (503 while draining or below the free-space minimum). */
+/**
+ * /healthz (the process answers) and /readyz: 503 while draining, below the
+ * free-space minimum, or when the blob storage does not answer its check
+ * (an S3 HeadBucket, bounded by a timeout), so a load balancer takes a
+ * replica cut off from the object store out of rotation.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { StorageSpace } from '../storage-space.js';
 
@@ -6,6 +11,19 @@ export interface HealthPluginOptions {
   /** false while draining. */
   readonly isReady: () => boolean;
   readonly space?: StorageSpace | undefined;
+  /** The blob storage's own check (StorageDriver.check); rejects when it is unreachable. */
+  readonly storageCheck?: (() => Promise<void>) | undefined;
+}
+
+const STORAGE_CHECK_TIMEOUT_MS = 3000;
+
+async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<never>((_res, rej) => (t = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
 }
 
 export const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app, o) => {
@@ -23,6 +41,14 @@ export const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app,
         body = { status: 'storage unavailable' };
       }
       if (body) return rep.code(503).send(JSON.stringify(body));
+    }
+    if (o.storageCheck) {
+      try {
+        await withTimeout(o.storageCheck(), STORAGE_CHECK_TIMEOUT_MS);
+      } catch (e) {
+        req.log.warn({ err: { message: (e as Error).message } }, 'blob storage check failed');
+        return rep.code(503).send('{"status":"blob storage unavailable"}');
+      }
     }
     return rep.send('{"status":"ready"}');
   });

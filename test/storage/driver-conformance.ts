@@ -61,7 +61,6 @@ async function sha256(r: Readable): Promise<string> {
   return h.digest('hex');
 }
 
-/** Peak of external (Buffer) memory above the start while `fn` runs. */
 /**
  * Peak growth of live ArrayBuffer memory while fn runs. Garbage that the
  * collector has not reached yet is not held memory, so each sample is taken

@@ -17,12 +17,15 @@ import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
 import { runAirlockCli, type CliResult } from '../helpers/airlock-process.js';
 import { writeTinyImages } from '../copy/support/tiny-images.js';
+import { dockerRegistryUnavailableReason, startDockerRegistry, type DockerRegistryHandle } from '../helpers/docker-registry.js';
 
 describe('refused credentials', () => {
   let work: string;
   let layout: string;
   let reg: AirlockHandle;
+  let basic: DockerRegistryHandle | undefined;
   const IMAGES = 12;
+  const peerSkip = process.env.AIRLOCK_REQUIRE_PEERS === '1' ? undefined : dockerRegistryUnavailableReason();
 
   function airlock(home: string, args: string[]): Promise<CliResult> {
     return runAirlockCli(args, {
@@ -38,10 +41,12 @@ describe('refused credentials', () => {
     await writeTinyImages(layout, IMAGES);
     reg = await startAirlock({ auth: 'token' });
     await reg.security!.addUser('pusher', 'right-password', { push: ['rf/**'] });
+    if (peerSkip === undefined) basic = await startDockerRegistry({ htpasswd: { user: 'pusher', password: 'right-password' } });
   });
 
   after(async () => {
     await reg?.close();
+    await basic?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -61,5 +66,34 @@ describe('refused credentials', () => {
     assert.ok(lines[0]!.includes(`"${reg.hostPort}"`), `names the key: ${lines[0]}`);
     assert.ok(lines[0]!.includes(`airlock login ${reg.hostPort}`), `says what to do: ${lines[0]}`);
     assert.ok(!r.stderr.includes('wrong-password') && !r.stdout.includes('wrong-password'));
+  });
+
+  it('Basic auth (docker-registry htpasswd): a wrong password stops at the first 401 with one message, and the right one pushes', { skip: peerSkip }, async () => {
+    const b = basic!;
+    const home = join(work, 'home-basic');
+    await mkdir(join(home, '.config', 'containers'), { recursive: true });
+    const authFile = join(home, '.config', 'containers', 'auth.json');
+    const writeAuth = (password: string) => writeFile(authFile, JSON.stringify({ auths: { [b.hostPort]: { auth: Buffer.from(`pusher:${password}`).toString('base64') } } }), { mode: 0o600 });
+    const mapping = join(work, 'mapping-basic.txt');
+    await writeFile(mapping, Array.from({ length: IMAGES }, (_, i) => `oci:${layout}:img-${i}=${b.hostPort}/rf/app-${i}:v1`).join('\n') + '\n');
+
+    await writeAuth('wrong-password');
+    const r = await airlock(home, ['image', 'mirror', '-f', mapping, '--insecure', '--max-per-registry', '4']);
+    assert.notEqual(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /retry|retrying|HTTP 429|too many/i, `no retries:\n${r.stderr}`);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('rejected'));
+    assert.equal(lines.length, 1, `one message:\n${r.stderr}`);
+    assert.ok(lines[0]!.includes(authFile), `names the auth file: ${lines[0]}`);
+    assert.ok(lines[0]!.includes(`"${b.hostPort}"`), `names the key: ${lines[0]}`);
+    assert.ok(lines[0]!.includes(`airlock login ${b.hostPort}`), `says what to do: ${lines[0]}`);
+    assert.ok(!r.stderr.includes('wrong-password') && !r.stdout.includes('wrong-password'), 'the password is never printed');
+    const listed = await fetch(`${b.url}/v2/_catalog`, { headers: { authorization: `Basic ${Buffer.from('pusher:right-password').toString('base64')}` } });
+    assert.deepEqual(((await listed.json()) as { repositories: string[] }).repositories, [], 'nothing was pushed');
+
+    await writeAuth('right-password');
+    const ok = await airlock(home, ['image', 'mirror', '-f', mapping, '--insecure']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const after = await fetch(`${b.url}/v2/_catalog`, { headers: { authorization: `Basic ${Buffer.from('pusher:right-password').toString('base64')}` } });
+    assert.equal(((await after.json()) as { repositories: string[] }).repositories.length, IMAGES, 'the right password pushes every image');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Starts Debian's docker-registry (github.com/docker/distribution 2.8.2) as a
  * peer registry for black-box tests: loopback only, a free port, filesystem
- * storage in a fresh temporary directory, deletes enabled, no auth.
+ * storage in a fresh temporary directory, deletes enabled, no auth (or Basic
+ * auth from an htpasswd file with `{ htpasswd: { user, password } }`).
  * `close()` kills the child and removes the temporary directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const DOCKER_REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -55,7 +57,12 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-function configYaml(port: number, rootDir: string): string {
+export interface DockerRegistryOptions {
+  /** Basic auth: one account in an htpasswd file (bcrypt, as distribution requires). */
+  readonly htpasswd?: { readonly user: string; readonly password: string };
+}
+
+function configYaml(port: number, rootDir: string, htpasswdPath?: string): string {
   // JSON is valid YAML; it avoids any quoting questions for the paths.
   return JSON.stringify(
     {
@@ -67,6 +74,7 @@ function configYaml(port: number, rootDir: string): string {
         maintenance: { uploadpurging: { enabled: false } },
       },
       http: { addr: `127.0.0.1:${port}` },
+      ...(htpasswdPath === undefined ? {} : { auth: { htpasswd: { realm: 'airlock-test', path: htpasswdPath } } }),
     },
     null,
     2,
@@ -82,7 +90,7 @@ async function waitForPing(url: string, child: ChildProcess, stderr: () => strin
     try {
       const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.status === 200) return;
+      if (res.status === 200 || res.status === 401) return;
     } catch {
       // not listening yet
     }
@@ -102,16 +110,21 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-export async function startDockerRegistry(): Promise<DockerRegistryHandle> {
+export async function startDockerRegistry(opts: DockerRegistryOptions = {}): Promise<DockerRegistryHandle> {
   const reason = dockerRegistryUnavailableReason();
   if (reason !== undefined) throw new Error(reason);
   const dataDir = await mkdtemp(join(tmpdir(), 'airlock-docker-registry-'));
+  let htpasswdPath: string | undefined;
+  if (opts.htpasswd !== undefined) {
+    htpasswdPath = join(dataDir, 'htpasswd');
+    await writeFile(htpasswdPath, `${opts.htpasswd.user}:${bcrypt.hashSync(opts.htpasswd.password, 5)}\n`, { mode: 0o600 });
+  }
   let lastError: unknown;
   // The free-port probe can race with another process; retry a few times.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freeLoopbackPort();
     const configPath = join(dataDir, 'config.yml');
-    await writeFile(configPath, configYaml(port, join(dataDir, 'storage')));
+    await writeFile(configPath, configYaml(port, join(dataDir, 'storage'), htpasswdPath));
     const child = spawn(DOCKER_REGISTRY_BIN, ['serve', configPath], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir },

@@ -91,7 +91,7 @@ export class HelmCollector implements Collector<HelmInfo> {
         index = await fetchIndex(r.url);
       } catch (e) {
         if (!(e instanceof HelmRepoError)) throw e;
-        failures.push({ what: `helm repository ${r.name} (${r.where})`, message: e.message });
+        failures.push({ what: r.where, message: e.message });
         continue;
       }
       const saved = join(this.o.dir, 'indexes', indexPath(r.url));

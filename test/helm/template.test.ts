@@ -106,6 +106,7 @@ describe('go template: actions and whitespace', () => {
     assert.throws(() => render('ok\n{{ nosuchfunc . }}'), (e: unknown) => e instanceof TemplateError && e.message === 't:2: function "nosuchfunc" not defined');
     assert.throws(() => render('{{ if .a }}x'), /t:1: unexpected EOF/);
     assert.throws(() => render('a\nb\n{{ .a.b.c }}', { a: {} }), (e: unknown) => e instanceof TemplateError && e.message === 't:3: nil pointer evaluating interface {}.c');
+    assert.equal(render('[{{ ((.a).b).c | default 0 }}] [{{ $x := .missing }}{{ $x.y }}]', { a: {} }), '[0] []', 'nil from a pipeline or variable has nil fields (Go invalid value)');
     assert.throws(() => render('{{ fail "custom stop" }}'), /t:1: error calling fail: custom stop/);
     assert.throws(() => render('{{ "unterminated }}'), /t:1: unclosed action/);
   });

@@ -13,7 +13,7 @@ import { Renderer } from '../template/exec.js';
 import { helmFuncs } from '../template/funcs.js';
 import { isMap, type GoMap } from '../template/values.js';
 import type { Chart } from './load.js';
-import { coalesceValues, enabledCharts, type ScopedChart } from './values.js';
+import { coalesceValues, enabled, enabledCharts, type ScopedChart } from './values.js';
 
 export interface RenderedTemplate {
   /** `root/charts/sub/templates/x.yaml`, Helm's template name. */
@@ -100,18 +100,21 @@ export function renderChart(root: Chart, releaseName = 'release-name', namespace
   const scoped = enabledCharts(root, disabled);
   const values = coalesceValues(scoped);
   const entries: Entry[] = [];
-  const visit = (s: ScopedChart, vals: GoMap, id: string, chartPath: string, isRoot: boolean): void => {
+  const visit = (s: ScopedChart, vals: GoMap, id: string, chartPath: string, isRoot: boolean, prefix: string): void => {
     const present = new Set(s.chart.subcharts.map((c) => c.metadata.name));
-    for (const d of s.chart.metadata.dependencies) if (!present.has(d.name)) failures.push({ chart: chartPath, file: 'Chart.yaml', line: 0, why: `dependency ${d.name} is listed in Chart.yaml but missing in the charts/ directory` });
+    for (const d of s.chart.metadata.dependencies) {
+      // a missing dependency its condition or tags turn off has no images to miss
+      if (!present.has(d.name) && enabled(d, values, prefix)) failures.push({ chart: chartPath, file: `${id}/Chart.yaml`, line: 0, why: `dependency ${d.name} is listed in Chart.yaml but missing in the charts/ directory (its images cannot be found)` });
+    }
     for (const t of s.chart.templates) {
       const base = t.path.split('/').pop()!;
       const partial = base.startsWith('_');
       if (s.chart.metadata.type === 'library' && !partial) continue;
       entries.push({ name: `${id}/${t.path}`, chart: chartPath, src: t.data, scope: s, values: vals, basePath: `${id}/templates`, isRoot });
     }
-    for (const sub of s.subcharts) visit(sub, isMap(vals[sub.name]) ? (vals[sub.name] as GoMap) : {}, `${id}/charts/${sub.name}`, `${chartPath}/${sub.name}`, false);
+    for (const sub of s.subcharts) visit(sub, isMap(vals[sub.name]) ? (vals[sub.name] as GoMap) : {}, `${id}/charts/${sub.name}`, `${chartPath}/${sub.name}`, false, `${prefix}${sub.name}.`);
   };
-  visit(scoped, values, root.metadata.name, root.metadata.name, true);
+  visit(scoped, values, root.metadata.name, root.metadata.name, true, '');
   entries.sort((a, b) => b.name.split('/').length - a.name.split('/').length || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const r = new Renderer(helmFuncs());
   const parsed: Entry[] = [];

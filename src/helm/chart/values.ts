@@ -68,7 +68,8 @@ function pathValue(v: GoMap, path: string): unknown {
   return cur;
 }
 
-function enabled(dep: ChartDependency | undefined, top: GoMap, prefix: string): boolean {
+/** Whether `dep` is on with the top-level values `top`; `prefix` is its parent's values path (`sub.` …). */
+export function enabled(dep: ChartDependency | undefined, top: GoMap, prefix: string): boolean {
   if (dep === undefined) return true;
   for (const c of (dep.condition ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) {
     const v = pathValue(top, prefix + c);

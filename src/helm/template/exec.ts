@@ -218,7 +218,7 @@ export class Renderer {
         return this.walk(base, path, f, line, false);
       }
       const recv = this.walk(base, path.slice(0, -1), f, line, false);
-      const m = this.field(recv, path[path.length - 1]!, f, line, true);
+      const m = this.field(recv, path[path.length - 1]!, f, line, true, path.length === 1);
       if (typeof m !== 'function') throw new TemplateError(f.name, line, `can't give argument to non-function .${path.join('.')}`);
       const args = rest.map((o) => this.operand(o, dot, f, line));
       if (piped) args.push(piped.value);
@@ -268,13 +268,22 @@ export class Renderer {
 
   private walk(v: unknown, path: readonly string[], f: Frame, line: number, keepMethod: boolean): unknown {
     let cur = v;
-    for (const [i, p] of path.entries()) cur = this.field(cur, p, f, line, keepMethod && i === path.length - 1);
+    for (const [i, p] of path.entries()) cur = this.field(cur, p, f, line, keepMethod && i === path.length - 1, i === 0);
     return cur;
   }
 
-  /** `.name` of `v`: a map key (nil when absent), or a method called without arguments unless `keepMethod`. */
-  private field(v: unknown, name: string, f: Frame, line: number, keepMethod: boolean): unknown {
-    if (isNil(v)) throw new TemplateError(f.name, line, `nil pointer evaluating interface {}.${name}`);
+  /**
+   * `.name` of `v`: a map key (nil when absent), or a method called without
+   * arguments unless `keepMethod`. As in Go, nil met inside a field chain
+   * (`.a.b` with `.a` nil) is an error, but nil that a pipeline, variable or
+   * dot produced (`(.a).b`, `$x.b`) is Go's invalid value, whose fields are
+   * nil: the `((.Values.a).b)` idiom charts use for optional values.
+   */
+  private field(v: unknown, name: string, f: Frame, line: number, keepMethod: boolean, first: boolean): unknown {
+    if (isNil(v)) {
+      if (first) return undefined;
+      throw new TemplateError(f.name, line, `nil pointer evaluating interface {}.${name}`);
+    }
     if (isMap(v) && typeof v !== 'function') {
       const x = hasOwn(v, name) ? v[name] : undefined;
       if (typeof x === 'function' && !keepMethod) return this.invoke(`.${name}`, () => (x as () => unknown)(), f, line);

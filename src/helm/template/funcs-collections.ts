@@ -9,8 +9,10 @@ function list(v: unknown, fn: string): unknown[] {
   throw new Error(`cannot ${fn} on type ${typeOf(v)}`);
 }
 
+/** A map argument; nil is Go's zero map (text/template passes nil as the zero value of a map parameter). */
 function map(v: unknown, fn: string): GoMap {
   if (isMap(v)) return v;
+  if (isNil(v)) return {};
   throw new Error(`${fn}: expected a map, got ${typeOf(v)}`);
 }
 

@@ -21,9 +21,19 @@ export function goJson(v: unknown, indent = ''): string {
   return (JSON.stringify(norm(v), null, indent) ?? 'null').replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 }
 
+/** A multi-line string at the document root as go-yaml writes it: a literal block indented by 2, chomping from its trailing newlines. */
+function rootLiteral(v: string): string {
+  const trailing = /\n*$/.exec(v)![0].length;
+  const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
+  const body = trailing <= 1 ? v.replace(/\n$/, '') : v.slice(0, -1);
+  const indicator = /^[ \n]/.test(v) ? '2' : '';
+  return `|${indicator}${chomp}\n${body.split('\n').map((l) => (l === '' ? '' : `  ${l}`)).join('\n')}`;
+}
+
 /** Helm's toYaml (sigs.k8s.io/yaml): block style, keys sorted, no trailing newline. */
 export function toYaml(v: unknown): string {
   if (isNil(v)) return 'null';
+  if (typeof v === 'string' && v.includes('\n') && !/[^\S\n]\n|[\t]/.test(v)) return rootLiteral(v);
   const plain = JSON.parse(goJson(v)) as unknown;
   return stringify(plain, { sortMapEntries: true, lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false }).replace(/\n$/, '');
 }

@@ -3,8 +3,9 @@ import type { FuncMap, TemplateFunc } from './exec.js';
 import { COLLECTION_FUNCS } from './funcs-collections.js';
 import { CORE_FUNCS } from './funcs-core.js';
 import { HELM_FUNCS } from './funcs-helm.js';
+import { MORE_FUNCS } from './funcs-more.js';
 import { STRING_FUNCS } from './funcs-strings.js';
 
 export function helmFuncs(): FuncMap {
-  return new Map<string, TemplateFunc>([...CORE_FUNCS, ...STRING_FUNCS, ...COLLECTION_FUNCS, ...HELM_FUNCS]);
+  return new Map<string, TemplateFunc>([...CORE_FUNCS, ...STRING_FUNCS, ...COLLECTION_FUNCS, ...HELM_FUNCS, ...MORE_FUNCS]);
 }

@@ -98,6 +98,7 @@ function textReport(info: HelmInfo, dryRun: boolean): string {
 
 async function helmMirror(destination: string, f: HelmFlags): Promise<void> {
   const dest = destOf(destination);
+  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(f.chartsPath)) throw new CliError(`--charts-path ${f.chartsPath}: not a repository path (lowercase letters, digits, . _ - and /)`);
   const spec = await specOf(f);
   const json = f.output === 'json';
   const dryRun = f.dryRun === true;

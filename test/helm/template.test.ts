@@ -107,6 +107,9 @@ describe('go template: actions and whitespace', () => {
     assert.throws(() => render('{{ if .a }}x'), /t:1: unexpected EOF/);
     assert.throws(() => render('a\nb\n{{ .a.b.c }}', { a: {} }), (e: unknown) => e instanceof TemplateError && e.message === 't:3: nil pointer evaluating interface {}.c');
     assert.equal(render('[{{ ((.a).b).c | default 0 }}] [{{ $x := .missing }}{{ $x.y }}]', { a: {} }), '[0] []', 'nil from a pipeline or variable has nil fields (Go invalid value)');
+    assert.throws(() => render('{{ len (until 100000000) }}'), /t:1: error calling until: until: 100000000 items is more than 1000000/);
+    assert.throws(() => render('{{ range 100000000 }}x{{ end }}'), /t:1: range over 100000000: more than 1000000 iterations/);
+    assert.throws(() => render('{{ repeat 100000000 "abcdefgh" }}'), /repeat: the result is longer than/);
     assert.throws(() => render('{{ fail "custom stop" }}'), /t:1: error calling fail: custom stop/);
     assert.throws(() => render('{{ "unterminated }}'), /t:1: unclosed action/);
   });

@@ -153,5 +153,6 @@ export function renderChart(root: Chart, releaseName = 'release-name', namespace
 function failure(e: Entry, err: unknown): RenderFailure {
   if (err instanceof TemplateError) return err.template === e.name || err.template === '' ? { chart: e.chart, file: e.name, line: err.line, why: err.why } : { chart: e.chart, file: err.template, line: err.line, why: `${err.why} (while rendering ${e.name})` };
   if (err instanceof RangeError) return { chart: e.chart, file: e.name, line: 0, why: `rendering recursed too deeply (${err.message})` };
-  throw err;
+  // anything else is still this template's failure, never the whole run's
+  return { chart: e.chart, file: e.name, line: 0, why: (err as Error).message ?? String(err) };
 }

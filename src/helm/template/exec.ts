@@ -9,7 +9,7 @@
 import type { Command, ControlNode, Operand, Pipeline, TNode } from './ast.js';
 import { TemplateError, TemplateFailError } from './errors.js';
 import { parseTemplate } from './parser.js';
-import { actionText, goString, hasOwn, isMap, isNil, isTrue, sortedKeys, typeOf } from './values.js';
+import { actionText, goString, hasOwn, isMap, isNil, isTrue, MAX_ITEMS, MAX_STRING, sortedKeys, typeOf } from './values.js';
 
 /** What a function sees besides its arguments. */
 export interface CallContext {
@@ -64,7 +64,7 @@ export class Renderer {
     if (depth > MAX_DEPTH) throw new TemplateError(t.file, 0, `rendering template has a nested reference name: ${name}: unable to execute template`);
     const out: string[] = [];
     this.list(t.body, data, { name: t.file, vars: [{ name: '$', value: data }], depth }, out);
-    return out.join('');
+    return bounded(t.file, out.join(''));
   }
 
   /** Parses and executes `src` once (sprig's `tpl`), its defines joining the set. */
@@ -135,7 +135,10 @@ export class Renderer {
     if (isNil(v)) entries = [];
     else if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
     else if (isMap(v)) entries = sortedKeys(v).map((k) => [k, v[k]]);
-    else if (typeof v === 'number' && Number.isInteger(v)) entries = Array.from({ length: Math.max(0, v) }, (_x, i) => [i, i]);
+    else if (typeof v === 'number' && Number.isInteger(v)) {
+      if (v > MAX_ITEMS) throw new TemplateError(f.name, n.line, `range over ${v}: more than ${MAX_ITEMS} iterations`);
+      entries = Array.from({ length: Math.max(0, v) }, (_x, i) => [i, i]);
+    }
     else if (typeof v === 'string' && v === '') entries = [];
     else throw new TemplateError(f.name, n.line, `range can't iterate over ${goString(v)}`);
     try {
@@ -291,6 +294,11 @@ export class Renderer {
     }
     throw new TemplateError(f.name, line, `can't evaluate field ${name} in type ${typeOf(v)}`);
   }
+}
+
+function bounded(name: string, text: string): string {
+  if (text.length > MAX_STRING) throw new TemplateError(name, 0, `the output is longer than ${MAX_STRING} characters`);
+  return text;
 }
 
 function describe(o: Operand): string {

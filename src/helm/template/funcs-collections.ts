@@ -1,7 +1,7 @@
 /** sprig's list, dict and default/flow functions. Maps are plain objects; `merge` fills, `mergeOverwrite` replaces (mergo semantics, deep for maps). */
 import type { TemplateFunc } from './exec.js';
 import { TemplateFailError } from './errors.js';
-import { basicEqual, deepCopy, goString, hasOwn, isEmpty, isMap, isNil, isTrue, kindOf, setKey, sortedKeys, toInt, toStr, typeOf, type GoMap } from './values.js';
+import { basicEqual, checkItems, deepCopy, goString, hasOwn, isEmpty, isMap, isNil, isTrue, kindOf, setKey, sortedKeys, toInt, toStr, typeOf, type GoMap } from './values.js';
 
 function list(v: unknown, fn: string): unknown[] {
   if (isNil(v)) return [];
@@ -52,6 +52,7 @@ function dig(a: unknown[]): unknown {
 function until(n: number, step = 1, start = 0): number[] {
   const out: number[] = [];
   if (step === 0) return out;
+  checkItems(Math.abs((n - start) / step), 'until');
   for (let i = start; step > 0 ? i < n : i > n; i += step) out.push(i);
   return out;
 }

@@ -1,7 +1,7 @@
 /** sprig's string, conversion, math, encoding and regular-expression functions (the ones charts use). */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { TemplateFunc } from './exec.js';
-import { goString, isEmpty, isNil, toFloat, toInt, toStr } from './values.js';
+import { goString, isEmpty, isNil, MAX_STRING, toFloat, toInt, toStr } from './values.js';
 
 const s = (v: unknown): string => (isNil(v) ? '' : toStr(v));
 
@@ -51,7 +51,7 @@ export const STRING_FUNCS: ReadonlyArray<[string, TemplateFunc]> = [
   ['lower', (a) => s(a[0]).toLowerCase()],
   ['title', (a) => title(s(a[0]))],
   ['untitle', (a) => s(a[0]).replace(/(^|\s)(\S)/g, (_m, x: string, y: string) => x + y.toLowerCase())],
-  ['repeat', (a) => s(a[1]).repeat(Math.max(0, toInt(a[0])))],
+  ['repeat', (a) => { const n = Math.max(0, toInt(a[0])); if (n * s(a[1]).length > MAX_STRING) throw new Error(`repeat: the result is longer than ${MAX_STRING} characters`); return s(a[1]).repeat(n); }],
   ['substr', (a) => { const v = s(a[2]); const st = toInt(a[0]); const en = toInt(a[1]); return st < 0 ? v.slice(0, en) : en < 0 || en > v.length ? v.slice(st) : v.slice(st, en); }],
   ['nospace', (a) => s(a[0]).replace(/\s/g, '')],
   ['trunc', (a) => { const n = toInt(a[0]); const v = s(a[1]); return n >= 0 ? v.slice(0, n) : v.slice(Math.max(0, v.length + n)); }],

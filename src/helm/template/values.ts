@@ -149,3 +149,12 @@ export function setKey(m: GoMap, k: string, v: unknown): void {
 export function hasOwn(m: GoMap, k: string): boolean {
   return Object.prototype.hasOwnProperty.call(m, k);
 }
+
+/** Bounds on what one function call may build (`until`, `repeat`, range over an int): a template cannot exhaust memory. */
+export const MAX_ITEMS = 1_000_000;
+export const MAX_STRING = 64 * 1024 * 1024;
+
+export function checkItems(n: number, what: string): number {
+  if (n > MAX_ITEMS) throw new Error(`${what}: ${n} items is more than ${MAX_ITEMS}`);
+  return n;
+}

@@ -188,6 +188,13 @@ mirror:
     const [webChart, opChart] = await resolveTags(mirror.hostPort, 'isc/helm-charts/webapp', ['1.0.0']).then(async (a) => [...a, ...(await resolveTags(mirror.hostPort, 'isc/helm-charts/operator-lite', ['0.3.0']))]);
     assert.ok(webChart && opChart, 'both charts pushed as OCI charts');
     assert.ok((await readFile(join(ws, 'working-dir/helm/charts/webapp-1.0.0.tgz'))).equals(archives.get('webapp-1.0.0')!));
+    // helm images are in the generic mirror sets (v2's category); the charts themselves (oci: sources) are not
+    const itms = await readFile(join(ws, 'working-dir/cluster-resources/itms-oc-mirror.yaml'), 'utf8');
+    const idms = await readFile(join(ws, 'working-dir/cluster-resources/idms-oc-mirror.yaml'), 'utf8');
+    assert.match(itms, /name: itms-generic-0\n/);
+    for (const ns of ['apps', 'data', 'jobs', 'operator', 'tools']) assert.ok(itms.includes(`    - ${mirror.hostPort}/isc/${ns}\n    source: ${U}/${ns}\n`), itms);
+    assert.ok(idms.includes(`    - ${mirror.hostPort}/isc/operator\n    source: ${U}/operator\n`), idms);
+    assert.ok(!itms.includes('helm-charts') && !idms.includes('helm-charts') && !itms.includes('oci:'));
     assert.match(await readFile(join(ws, 'working-dir/helm/indexes', `127.0.0.1_${new URL(repo.url).port}`, 'charts', 'index.yaml'), 'utf8'), /webapp:/);
   });
 

@@ -109,7 +109,7 @@ describe('helm charts: loopback repository, images found by rendering, OCI chart
   });
 
   it('helm mirror --repo --chart: images and OCI charts pushed; unrenderable templates named; exit 1', async () => {
-    const r = await airlock(['helm', 'mirror', '--repo', repo.url, '--chart', 'webapp:1.1.0', '--chart', 'operator-lite', '--chart', 'broken', '--image-path', '{.spec.agentImage}', ...tls, '-o', 'json', `docker://${mirror.hostPort}/apps`], work);
+    const r = await airlock(['helm', 'mirror', '--repo', repo.url, '--chart', 'webapp:1.1.0', '--chart', 'operator-lite', '--chart', 'broken', '--image-path', '{.spec.agentImage}', '--workspace', join(work, 'standalone'), ...tls, '-o', 'json', `docker://${mirror.hostPort}/apps`], work);
     assert.equal(r.code, 1, r.stderr);
     const doc = JSON.parse(r.stdout) as { charts: Array<{ name: string; version: string; images: Array<{ image: string }>; artifact: { reference: string; digest: string } }>; renderFailures: string[]; errors: unknown[]; missing: string[] };
     assert.deepEqual(doc.charts.map((c) => `${c.name}-${c.version}`), ['webapp-1.1.0', 'operator-lite-0.3.0', 'broken-0.1.0']);
@@ -156,6 +156,10 @@ describe('helm charts: loopback repository, images found by rendering, OCI chart
     assert.equal(meta.appVersion, '2.1.0');
     assert.equal(meta.apiVersion, 'v2');
     assert.deepEqual(await resolveTags(mirror.hostPort, 'apps/helm-charts/operator-lite', ['0.3.0']), [doc.charts[1]!.artifact.digest]);
+    // --workspace keeps the archives and writes the mirror sets of what was mirrored
+    assert.ok((await readFile(join(work, 'standalone/helm/charts/webapp-1.1.0.tgz'))).equals(archives.get('webapp-1.1.0')!));
+    assert.ok((await readFile(join(work, 'standalone/cluster-resources/itms-oc-mirror.yaml'), 'utf8')).includes(`    - ${mirror.hostPort}/apps/tools\n    source: ${U}/tools\n`));
+    assert.ok((await readFile(join(work, 'standalone/cluster-resources/idms-oc-mirror.yaml'), 'utf8')).includes(`    - ${mirror.hostPort}/apps/operator\n    source: ${U}/operator\n`));
   });
 
   it('mirror -c with mirror.helm (repository chart + local directory with imagePaths): m2m pushes images and charts, keeps archives in the workspace', async () => {

@@ -13,11 +13,15 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { HelmCollector, DEFAULT_CHARTS_PATH, renderFailureLines, type HelmInfo } from '../../mirror/collectors/helm.js';
 import { MirrorExecutor } from '../../mirror/executor.js';
+import { clusterResources } from '../../mirror/imageset/cluster-resources.js';
+import { writeFiles } from '../../mirror/imageset/outputs.js';
+import { AIRLOCK_VERSION } from '../../version.js';
 import type { HelmChartSpec, HelmSpec } from '../../mirror/imageset/config-helm.js';
 import { readImageSetConfig } from '../../mirror/imageset/config-read.js';
 import { ImageSetConfigError } from '../../mirror/imageset/yaml-nodes.js';
 import { splitRegistryDest } from '../../mirror/imageset/naming.js';
-import { makePlan } from '../../mirror/plan.js';
+import { makePlan, type PlanItem } from '../../mirror/plan.js';
+import { destinationName } from '../../copy/mirror.js';
 import { parseImagePath, ImagePathError } from '../../helm/chart/images.js';
 import { isValidRegistryHost } from '../../reference/image-name.js';
 import { CliError } from '../cli-error.js';
@@ -130,8 +134,19 @@ async function helmMirror(destination: string, f: HelmFlags): Promise<void> {
     const skip = new Set(missing.map((m) => m.item));
     const result = await executor.execute({ ...plan, items: items.filter((i) => !skip.has(i)) }, { onImage: (o) => { if (!json && !dryRun) executor.console.out(`${o.digest} ${o.destination}\n`); } });
     for (const e of result.errors) say(`error: ${e.source}: ${e.message}`);
+    // with --workspace: the IDMS/ITMS for the images that were mirrored (v2's generic category)
+    let resourcesDir: string | undefined;
+    if (!own && !dryRun) {
+      const failed = new Set(result.errors.map((e) => e.source));
+      const label = (i: PlanItem): string => `${destinationName(i.source, undefined)}${i.within.includes(':') ? '@' : ':'}${i.within}`;
+      const mirrored = items.filter((i) => !skip.has(i) && !failed.has(label(i)));
+      const files = clusterResources({ items: mirrored, catalogs: [], maxNestedPaths: f.maxNestedPaths, signatures: [], annotations: { createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), createdBy: 'airlock', airlock_version: AIRLOCK_VERSION } });
+      resourcesDir = join(workspace, 'cluster-resources');
+      await writeFiles(resourcesDir, files);
+      say(`info: cluster resources in ${resourcesDir}`);
+    }
     if (json) {
-      process.stdout.write(`${JSON.stringify({ dryRun, destination: `docker://${dest}`, workspace: own ? undefined : workspace, selections: info.selections, charts: info.charts, failures: info.failures, renderFailures: renderErrors, missing: missing.map((m) => m.image), images: result.images, errors: result.errors }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ dryRun, destination: `docker://${dest}`, workspace: own ? undefined : workspace, clusterResources: resourcesDir, selections: info.selections, charts: info.charts, failures: info.failures, renderFailures: renderErrors, missing: missing.map((m) => m.image), images: result.images, errors: result.errors }, null, 2)}\n`);
     } else process.stderr.write(textReport(info, dryRun));
     const failed = info.failures.length + renderErrors.length + result.errors.length;
     if (failed > 0) {
@@ -153,7 +168,7 @@ export function helmMirrorCommand(): Command {
     .option('--local <path>', 'local chart directory or .tgz archive; repeatable', collect, [])
     .option('--image-path <jsonpath>', 'extra JSONPath to images in rendered manifests, e.g. {.spec.template.spec.custom[*].image}; repeatable', collect, [])
     .option('-c, --config <file>', 'read the charts from the mirror.helm section of an ImageSetConfiguration')
-    .option('--workspace <dir>', 'keep chart archives, indexes and the OCI layout of charts in DIR/helm (default: a temporary directory)')
+    .option('--workspace <dir>', 'keep chart archives, indexes and the OCI layout of charts in DIR/helm, and write the IDMS/ITMS for the mirrored images to DIR/cluster-resources (default: a temporary directory, no cluster resources)')
     .option('--charts-path <path>', 'repository path of pushed charts under the destination', DEFAULT_CHARTS_PATH)
     .option('--max-nested-paths <n>', 'keep at most N path components below the host (the rest joined with -); 0: unlimited', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new CliError(`--max-nested-paths ${v}: expected a whole number >= 0`); return n; }, 0);
   withConnectionFlags(cmd, { sides: true, retries: true });

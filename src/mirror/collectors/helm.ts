@@ -110,17 +110,25 @@ export class HelmCollector implements Collector<HelmInfo> {
         }
       }
       selections.push({ repository: r.name, url: r.url, all: r.charts === undefined, count: wanted.length });
-      for (const w of wanted) {
-        const what = `chart ${w.entry.name}-${w.entry.version} from ${r.url}`;
-        try {
-          const archive = await downloadChart(index, w.entry);
-          const chart = await loadChart(await readChartArchive(archive, what), what);
-          out.push({ chart, archive, source: r.url, imagePaths: w.imagePaths, where: w.where });
-        } catch (e) {
-          if (!(e instanceof HelmRepoError) && !(e instanceof ChartLoadError)) throw e;
-          failures.push({ what: `${what} (${w.where})`, message: e.message });
+      // downloads four at a time; results kept in index order
+      const got: Array<Loaded | undefined> = new Array(wanted.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let k = next++; k < wanted.length; k = next++) {
+          const w = wanted[k]!;
+          const what = `chart ${w.entry.name}-${w.entry.version} from ${r.url}`;
+          try {
+            const archive = await downloadChart(index, w.entry);
+            const chart = await loadChart(await readChartArchive(archive, what), what);
+            got[k] = { chart, archive, source: r.url, imagePaths: w.imagePaths, where: w.where };
+          } catch (e) {
+            if (!(e instanceof HelmRepoError) && !(e instanceof ChartLoadError)) throw e;
+            failures.push({ what: `${what} (${w.where})`, message: e.message });
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(4, wanted.length) }, worker));
+      out.push(...got.filter((x): x is Loaded => x !== undefined));
     }
     return out;
   }

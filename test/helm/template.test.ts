@@ -100,6 +100,7 @@ describe('go template: actions and whitespace', () => {
   it('method-like values: .Capabilities.APIVersions.Has, .Files.Get', () => {
     const data = { Capabilities: { APIVersions: { Has: (v: string) => v === 'apps/v1' } }, Files: { Get: (n: string) => `content of ${n}` } };
     assert.equal(render('{{ .Capabilities.APIVersions.Has "apps/v1" }} {{ .Files.Get "a.txt" }}', data), 'true content of a.txt');
+    assert.equal(render('{{ .k }} {{ .k.Minor }}', { k: { Minor: '31', String: () => 'v1.31.0' } }), 'v1.31.0 31', 'a Stringer prints through String()');
   });
 
   it('errors name the template and line', () => {

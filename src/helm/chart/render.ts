@@ -40,7 +40,7 @@ export interface RenderResult {
 }
 
 /** Helm's DefaultCapabilities (the Kubernetes version its client libraries carry). */
-const KUBE = { Version: 'v1.31.0', Major: '1', Minor: '31', GitVersion: 'v1.31.0' };
+const KUBE = { Version: 'v1.31.0', Major: '1', Minor: '31', GitVersion: 'v1.31.0', String: () => 'v1.31.0' };
 const API_VERSIONS = [
   'v1', 'apps/v1', 'batch/v1', 'autoscaling/v1', 'autoscaling/v2', 'policy/v1', 'networking.k8s.io/v1', 'rbac.authorization.k8s.io/v1',
   'apiextensions.k8s.io/v1', 'admissionregistration.k8s.io/v1', 'storage.k8s.io/v1', 'coordination.k8s.io/v1', 'scheduling.k8s.io/v1',

@@ -54,6 +54,7 @@ export function goString(v: unknown, nilText = '<nil>'): string {
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (Array.isArray(v)) return `[${v.map((x) => goString(x)).join(' ')}]`;
   if (v instanceof Uint8Array) return `[${[...v].join(' ')}]`;
+  if (isMap(v) && typeof v.String === 'function') return String((v.String as () => unknown)()); // a Go Stringer (.Capabilities.KubeVersion)
   if (isMap(v)) return `map[${sortedKeys(v).map((k) => `${k}:${goString(v[k])}`).join(' ')}]`;
   if (typeof v === 'function') return '<func>';
   return String(v);

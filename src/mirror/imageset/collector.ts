@@ -132,7 +132,8 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
     for (const a of config.additionalImages) items.push(additionalItem(a.name, a.where, dest, max));
     let helm: HelmInfo | undefined;
     if (config.helm !== undefined) {
-      const r = await new HelmCollector({ spec: config.helm, dest, maxNestedPaths: max, dir: this.o.helmDir ?? join(this.o.rebuildDir ?? '.', 'helm') }).collect(ctx);
+      if (this.o.helmDir === undefined) throw new Error('ImageSetCollector: mirror.helm needs helmDir (where chart archives and the OCI layout of charts are kept)');
+      const r = await new HelmCollector({ spec: config.helm, dest, maxNestedPaths: max, dir: this.o.helmDir }).collect(ctx);
       helm = r.info;
       items.push(...r.items);
       const h = helmNotes(r.info);

@@ -51,7 +51,7 @@ function categoriesOf(i: PlanItem): Category[] {
   for (const o of i.origins) {
     if (o.kind === 'release') out.add('release');
     else if (o.kind === 'operator' && o.package !== undefined) out.add('operator');
-    else if (o.kind === 'additional') out.add('generic');
+    else if (o.kind === 'additional' || o.kind === 'helm') out.add('generic'); // v2: helm images are generic (imageTypeToCategory)
   }
   return [...out];
 }

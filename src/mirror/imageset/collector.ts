@@ -12,6 +12,8 @@ import { parseImageName } from '../../reference/image-name.js';
 import { parseImageReference, repositoryText, type ImageReference } from '../../transports/all.js';
 import type { Collected, Collector, CollectorContext } from '../collector.js';
 import { CatalogCollector, type CatalogInfo } from '../collectors/catalog.js';
+import { HelmCollector, type HelmInfo } from '../collectors/helm.js';
+import { helmNotes } from './helm-notes.js';
 import type { ItemOrigin, OriginKind, PlanItem, PlanTarget } from '../plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import type { ImageSetConfig, OperatorSpec } from './config-types.js';
@@ -27,6 +29,8 @@ export interface ImageSetInput {
   readonly graph: CincinnatiClient;
   /** Private directory for rebuilt catalogs (undefined in dry runs: original indexes are planned). */
   readonly rebuildDir?: string;
+  /** Where chart archives, indexes and the OCI layout of charts go (v2: working-dir/helm); required with `helm:`. */
+  readonly helmDir?: string;
 }
 
 export interface CollectedCatalog {
@@ -54,6 +58,7 @@ export interface ImageSetInfo {
   readonly blocked: readonly BlockedItem[];
   readonly failures: readonly CollectFailure[];
   readonly notes: readonly string[];
+  readonly helm?: HelmInfo;
 }
 
 /** `host/repo@digest` or `host/repo:tag` of an item's source. */
@@ -125,6 +130,16 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
       }
     }
     for (const a of config.additionalImages) items.push(additionalItem(a.name, a.where, dest, max));
+    let helm: HelmInfo | undefined;
+    if (config.helm !== undefined) {
+      if (this.o.helmDir === undefined) throw new Error('ImageSetCollector: mirror.helm needs helmDir (where chart archives and the OCI layout of charts are kept)');
+      const r = await new HelmCollector({ spec: config.helm, dest, maxNestedPaths: max, dir: this.o.helmDir }).collect(ctx);
+      helm = r.info;
+      items.push(...r.items);
+      const h = helmNotes(r.info);
+      notes.push(...h.notes);
+      failures.push(...h.failures);
+    }
     const blocked: BlockedItem[] = [];
     const kept = mergeItems(items).filter((i) => {
       const image = itemImage(i);
@@ -133,6 +148,6 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
       blocked.push({ image, pattern: b.name, where: b.where, origins: i.origins });
       return false;
     });
-    return { items: kept, info: { releases, catalogs, blocked, failures, notes } };
+    return { items: kept, info: { releases, catalogs, blocked, failures, notes, ...(helm ? { helm } : {}) } };
   }
 }

@@ -99,7 +99,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   let items: readonly PlanItem[];
   let info: ImageSetInfo;
   try {
-    ({ items, info } = await new ImageSetCollector({ config: o.config, dest: o.dest, maxNestedPaths: o.maxNestedPaths, graph: o.graph, rebuildDir: o.rebuildDir }).collect({ env: x.env, warn: (m) => c.message(`warning: ${m}`) }));
+    ({ items, info } = await new ImageSetCollector({ config: o.config, dest: o.dest, maxNestedPaths: o.maxNestedPaths, graph: o.graph, rebuildDir: o.rebuildDir, helmDir: join(work, 'helm') }).collect({ env: x.env, warn: (m) => c.message(`warning: ${m}`) }));
   } catch (e) {
     if (e instanceof ImageSetReleaseError) {
       c.message(`error: ${e.message}`);

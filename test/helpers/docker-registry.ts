@@ -55,7 +55,7 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-function configYaml(port: number, rootDir: string): string {
+function configYaml(port: number, rootDir: string, deleteEnabled: boolean): string {
   // JSON is valid YAML; it avoids any quoting questions for the paths.
   return JSON.stringify(
     {
@@ -63,7 +63,7 @@ function configYaml(port: number, rootDir: string): string {
       log: { level: 'error', accesslog: { disabled: true } },
       storage: {
         filesystem: { rootdirectory: rootDir },
-        delete: { enabled: true },
+        delete: { enabled: deleteEnabled },
         maintenance: { uploadpurging: { enabled: false } },
       },
       http: { addr: `127.0.0.1:${port}` },
@@ -102,7 +102,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-export async function startDockerRegistry(): Promise<DockerRegistryHandle> {
+/** `deleteEnabled: false` makes it answer manifest DELETEs with 405 UNSUPPORTED (distribution's default). */
+export async function startDockerRegistry(opts: { deleteEnabled?: boolean } = {}): Promise<DockerRegistryHandle> {
   const reason = dockerRegistryUnavailableReason();
   if (reason !== undefined) throw new Error(reason);
   const dataDir = await mkdtemp(join(tmpdir(), 'airlock-docker-registry-'));
@@ -111,7 +112,7 @@ export async function startDockerRegistry(): Promise<DockerRegistryHandle> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freeLoopbackPort();
     const configPath = join(dataDir, 'config.yml');
-    await writeFile(configPath, configYaml(port, join(dataDir, 'storage')));
+    await writeFile(configPath, configYaml(port, join(dataDir, 'storage'), opts.deleteEnabled ?? true));
     const child = spawn(DOCKER_REGISTRY_BIN, ['serve', configPath], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir },

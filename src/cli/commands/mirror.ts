@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { MirrorExecutor } from '../../mirror/executor.js';
-import { CincinnatiClient, GraphError } from '../../mirror/imageset/cincinnati.js';
+import { GraphError } from '../../mirror/imageset/cincinnati.js';
 import { readImageSetConfig } from '../../mirror/imageset/config-read.js';
 import { DestinationCheckError } from '../../mirror/imageset/dest-check.js';
 import { OriginCounter, runM2m } from '../../mirror/imageset/run-m2m.js';
@@ -22,10 +22,13 @@ import { CliError } from '../cli-error.js';
 import { failureLine } from '../failure-line.js';
 import { mirrorConsole } from '../mirror-console.js';
 import { checkDest } from './catalog-mirror.js';
+import { cacheRun, withCacheFlags } from './mirror-cache.js';
+import { mirrorDeleteCommand } from './mirror-delete.js';
 import { hubOptions, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
 
 interface MirrorFlags extends ConnectionFlags {
-  config: string;
+  config?: string;
+  cacheMaxSize?: string;
   workspace?: string;
   from?: string;
   v2?: boolean;
@@ -65,6 +68,7 @@ function fail(e: unknown): never {
 
 async function mirror(destination: string | undefined, f: MirrorFlags): Promise<void> {
   try {
+    if (f.config === undefined) throw new CliError("required option '-c, --config <file>' not specified (or use: airlock mirror delete)");
     const wf = decideWorkflow(destination, f.from, f.workspace);
     const config = await readImageSetConfig(f.config);
     for (const n of config.notices) process.stderr.write(`notice: ${n}\n`);
@@ -87,11 +91,12 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
       retryMessages: f.logLevel !== 'error',
       onEvent: counter.onEvent,
     });
+    const cache = cacheRun(f, (m) => executor.console.message(m));
     const rebuildDir = f.dryRun ? undefined : await mkdtemp(join(f.cacheDir ?? tmpdir(), 'airlock-imageset-'));
     try {
       const r = await runM2m(executor, {
         config, configText, workspace: wf.workspace, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true,
-        graph: new CincinnatiClient({ url: f.graphUrl }), rebuildDir, removeSignatures: f.removeSignatures === true,
+        graph: cache.graph({ url: f.graphUrl }), cache: cache.store, rebuildDir, removeSignatures: f.removeSignatures === true,
         annotations: { createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), createdBy: 'airlock', airlock_version: AIRLOCK_VERSION },
       }, counter);
       if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional images); see ${r.reportFile || 'the lines above'}\n`);
@@ -99,6 +104,7 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
     } finally {
       await executor.close();
       if (rebuildDir !== undefined) await rm(rebuildDir, { recursive: true, force: true });
+      await cache.enforce();
     }
   } catch (e) {
     fail(e);
@@ -126,14 +132,15 @@ export function mirrorCommand(): Command {
   const cmd = new Command('mirror')
     .description('Mirror an ImageSetConfiguration (releases by channel, filtered operator catalogs, additional images) as oc-mirror v2 does')
     .argument('[destination]', 'docker://REGISTRY[:PORT][/PREFIX] (with --workspace or --from) or file://DIR (mirror to disk)')
-    .requiredOption('-c, --config <file>', 'ImageSetConfiguration (mirror.openshift.io/v2alpha1; v1alpha2 is read with a notice)')
+    .option('-c, --config <file>', 'ImageSetConfiguration (mirror.openshift.io/v2alpha1; v1alpha2 is read with a notice)')
     .option('--workspace <file://DIR>', 'working directory of mirror to mirror (working-dir/ is written there)')
     .option('--from <file://DIR>', 'disk to mirror: the directory the mirror-to-disk run wrote');
   withConnectionFlags(cmd, { sides: true, retries: true });
+  withCacheFlags(cmd);
   return cmd
+    .addCommand(mirrorDeleteCommand())
     .option('--authfile <file>', 'credentials (podman auth.json, docker config.json or a pull secret); same as -a')
     .addOption(new Option('--v2', 'accepted for oc-mirror compatibility; airlock always works as v2').hideHelp())
-    .option('--cache-dir <dir>', 'where rebuilt catalogs are built during the run (default: the system temp directory)')
     .option('--since <yyyy-MM-dd>', 'mirror to disk: pack only content newer than that history point (needs the archive transport)')
     .option('--strict-archive', 'mirror to disk: fail instead of writing an archive file larger than archiveSize (needs the archive transport)')
     .option('--dry-run', 'plan only: write working-dir/dry-run/mapping.txt (and missing.txt) and print the bytes that would be transferred')

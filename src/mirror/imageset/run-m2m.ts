@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import type { CopyEvent } from '../../copy/events.js';
 import { destinationName } from '../../copy/mirror.js';
 import { formatBytes } from '../../copy/mirror-report.js';
-import { fetchSignatures } from '../../release/signatures.js';
 import { repositoryText } from '../../transports/all.js';
+import type { CacheStore } from '../cache/cache-store.js';
+import { cachedSignatures } from '../cache/signature-cache.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type OriginKind, type PlanItem } from '../plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
@@ -40,6 +41,8 @@ export interface M2mInput {
   readonly rebuildDir?: string;
   readonly removeSignatures: boolean;
   readonly annotations: Readonly<Record<string, string>>;
+  /** Release signatures are kept here between runs (undefined: fetched each time). */
+  readonly cache?: CacheStore;
 }
 
 export interface M2mResult {
@@ -140,7 +143,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   const signatures = [];
   for (const r of info.releases) {
     if (r.info.payloadStores.length === 0) continue;
-    const s = await fetchSignatures(r.info.payloadStores, r.info.releaseDigest);
+    const s = await cachedSignatures(o.cache, r.info.payloadStores, r.info.releaseDigest);
     for (const w of s.warnings) c.message(`warning: ${w}`);
     signatures.push({ digest: r.info.releaseDigest, signatures: s.signatures });
   }

@@ -26,6 +26,7 @@ import { splitRegistryDest } from './naming.js';
 import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js';
 import { ImageSetReleaseError } from './releases.js';
 import { buildReport, type FailedImage, type OriginBytes } from './report.js';
+import { reportHtml, type ReportDoc } from './report-html.js';
 
 export const EXIT = { generic: 1, release: 2, operator: 4, additional: 8 } as const;
 
@@ -156,11 +157,12 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
     timings: { checkMs: tCheck - t0, collectMs: tCollect - tCheck, copyMs: tCopy - tCollect, totalMs: Date.now() - t0 }, exitCode,
   });
   files.set('report.json', `${JSON.stringify(report, null, 2)}\n`);
+  files.set('report.html', reportHtml(report as ReportDoc));
   await writeFiles(work, files);
   const b = counter.bytes;
   const total = b.release.transferred + b.operator.transferred + b.additional.transferred;
   c.message(`info: ${o.dryRun ? 'would transfer' : 'transferred'} ${formatBytes(total)} (${total} bytes) after deduplication: release ${b.release.transferred}, operator ${b.operator.transferred}, additional ${b.additional.transferred} bytes; deduplication saved ${b.release.saved + b.operator.saved + b.additional.saved} bytes`);
   if (o.dryRun) c.message(`info: dry run: wrote ${join(work, 'dry-run', 'mapping.txt')}${missing.length > 0 ? ` and missing.txt (${missing.length} images)` : ''}`);
-  c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')}`);
+  c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')} and report.html`);
   return { exitCode, reportFile: join(work, 'report.json') };
 }

@@ -24,6 +24,7 @@ import { mirrorConsole } from '../mirror-console.js';
 import { checkDest } from './catalog-mirror.js';
 import { cacheRun, withCacheFlags } from './mirror-cache.js';
 import { mirrorDeleteCommand } from './mirror-delete.js';
+import { mirrorConcurrency, mirrorRetryPolicy, withV2RetryDelay } from './mirror-flags.js';
 import { hubOptions, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
 
 interface MirrorFlags extends ConnectionFlags {
@@ -79,14 +80,16 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
     }
     const dest = checkDest(wf.dest);
     const configText = await readInputFile(f.config, 'image set config', INPUT_LIMITS.config);
-    const hub = await hubOptions({ ...f, registryConfig: f.authfile ?? f.registryConfig, retryDelay: f.retryDelay === 0 ? undefined : f.retryDelay }, { sides: true });
+    const base = await hubOptions({ ...f, registryConfig: f.authfile ?? f.registryConfig, retryDelay: undefined }, { sides: true });
+    const hub = { ...base, retry: mirrorRetryPolicy(f, base.retry) };
+    const conc = mirrorConcurrency(f);
     const counter = new OriginCounter();
     const executor = new MirrorExecutor({
       hub: { ...hub, skipMultipleScopes: true },
       console: (report) => mirrorConsole(report, { progress: f.progress && f.logLevel !== 'error', bytes: f.dryRun !== true }),
       fileDir: wf.workspace,
-      maxPerRegistry: f.parallelLayers,
-      maxRegistry: Math.max(1, Math.ceil(f.parallelImages / f.parallelLayers)),
+      maxPerRegistry: conc.maxPerRegistry,
+      parallelImages: conc.parallelImages,
       retry: hub.retry,
       retryMessages: f.logLevel !== 'error',
       onEvent: counter.onEvent,
@@ -135,7 +138,7 @@ export function mirrorCommand(): Command {
     .option('-c, --config <file>', 'ImageSetConfiguration (mirror.openshift.io/v2alpha1; v1alpha2 is read with a notice)')
     .option('--workspace <file://DIR>', 'working directory of mirror to mirror (working-dir/ is written there)')
     .option('--from <file://DIR>', 'disk to mirror: the directory the mirror-to-disk run wrote');
-  withConnectionFlags(cmd, { sides: true, retries: true });
+  withV2RetryDelay(withConnectionFlags(cmd, { sides: true, retries: true }));
   withCacheFlags(cmd);
   return cmd
     .addCommand(mirrorDeleteCommand())
@@ -145,7 +148,7 @@ export function mirrorCommand(): Command {
     .option('--strict-archive', 'mirror to disk: fail instead of writing an archive file larger than archiveSize (needs the archive transport)')
     .option('--dry-run', 'plan only: write working-dir/dry-run/mapping.txt (and missing.txt) and print the bytes that would be transferred')
     .option('--parallel-images <n>', 'images copied at once (1-10)', range('--parallel-images', 1, 10), 4)
-    .option('--parallel-layers <n>', 'concurrent blob transfers per registry (1-10)', range('--parallel-layers', 1, 10), 5)
+    .option('--parallel-layers <n>', 'concurrent blob transfers per image (1-10); at most images × layers to one registry', range('--parallel-layers', 1, 10), 5)
     .option('--max-nested-paths <n>', 'most path components below the registry host (0 = unlimited); forces repository-scoped IDMS/ITMS', range('--max-nested-paths', 0, 100), 0)
     .option('--remove-signatures', 'do not copy cosign signatures and attestations along with images')
     .option('--graph-url <url>', 'Cincinnati graph endpoint (default: UPDATE_URL_OVERRIDE, else https://api.openshift.com/api/upgrades_info/v1/graph)')

@@ -4,7 +4,8 @@
  * number of images copied at once (a front before the destination holds
  * each image's first upload until a second image's arrives, and counts how
  * many images it saw at once), and `--retry-delay` set to a value is a
- * constant delay between retries, 0 (the default) exponential backoff.
+ * constant delay between retries, 0 (the default) exponential backoff;
+ * `--remove-signatures` leaves cosign signatures behind.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +67,8 @@ describe('airlock mirror flags: --parallel-images, --retry-delay', () => {
   let front: Awaited<ReturnType<typeof rendezvousFront>>;
   let isc: string;
   const names = ['one', 'two', 'three', 'four'];
+  let sigTag: string;
+  let sigDigest: string;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'airlock-imageset-flags-'));
@@ -73,7 +76,16 @@ describe('airlock mirror flags: --parallel-images, --retry-delay', () => {
     front = await rendezvousFront(mirror.hostPort);
     const hub = new RegistryHub({ insecure: () => true });
     try {
-      for (const n of names) await pushImageSet(hub.destination({ registry: up.hostPort, repository: `extra/${n}` }), await buildImageSet(`flags ${n}`, false), 'v1');
+      for (const n of names) {
+        const img = await buildImageSet(`flags ${n}`, false);
+        await pushImageSet(hub.destination({ registry: up.hostPort, repository: `extra/${n}` }), img, 'v1');
+        if (n === 'one') {
+          sigTag = `sha256-${img.top.digest.slice('sha256:'.length)}.sig`;
+          const sig = await buildImageSet('flags one signature', false);
+          sigDigest = sig.top.digest;
+          await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'extra/one' }), sig, sigTag);
+        }
+      }
     } finally {
       await hub.close();
     }
@@ -98,6 +110,14 @@ describe('airlock mirror flags: --parallel-images, --retry-delay', () => {
     for (const p of ['many', 'one']) {
       for (const n of names) assert.ok((await resolveTags(mirror.hostPort, `${p}/extra/${n}`, ['v1']))[0], `${p}/extra/${n}:v1 mirrored`);
     }
+  });
+
+  it('cosign signatures travel with the image by default; --remove-signatures leaves them out', async () => {
+    assert.deepEqual(await resolveTags(mirror.hostPort, 'many/extra/one', [sigTag]), [sigDigest], 'copied by default (the run above)');
+    const r = await run('nosig', ['--remove-signatures']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((await resolveTags(mirror.hostPort, 'nosig/extra/one', ['v1']))[0]);
+    assert.deepEqual(await resolveTags(mirror.hostPort, 'nosig/extra/one', [sigTag]), [undefined]);
   });
 
   it('--retry-delay: 0 is exponential backoff from the default base; a value is a constant delay', () => {

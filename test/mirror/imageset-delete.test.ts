@@ -20,6 +20,7 @@ import { parse as parseYaml } from 'yaml';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
 import { parseDescriptor } from '../../src/oci/descriptor.js';
 import type { Digest } from '../../src/oci/digest.js';
+import { CacheStore } from '../../src/mirror/cache/cache-store.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
 import { dockerRegistryUnavailableReason, startDockerRegistry, type DockerRegistryHandle } from '../helpers/docker-registry.js';
 import { graphOf, startGraphServer, type GraphServer } from '../helpers/graph-server.js';
@@ -148,9 +149,14 @@ delete:
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/openshift/release-images`, ['4.18.2-x86_64']), [rel.digest]);
   });
 
-  it('phase 2 deletes the manifests; airlock gc reclaims their blobs; the images that stay pull and verify', async () => {
-    const r = await airlock(['mirror', 'delete', '--delete-yaml-file', list, `docker://${mirror.hostPort}/${prefix}`, ...common()], work);
+  it('phase 2 deletes the manifests (and with --force-cache-delete their cache entries); airlock gc reclaims their blobs; the images that stay pull and verify', async () => {
+    const cache = new CacheStore(join(work, 'cache'));
+    await cache.put('signatures', `sha256-${rel.digest.slice(7)}`, '{}');
+    await cache.put('signatures', `sha256-${'f'.repeat(64)}`, '{}');
+    const r = await airlock(['mirror', 'delete', '--delete-yaml-file', list, `docker://${mirror.hostPort}/${prefix}`, '--force-cache-delete', '--cache-dir', join(work, 'cache'), ...common()], work);
     assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await cache.list()).map((e) => e.name), [`sha256-${'f'.repeat(64)}`], 'the deleted release\'s cache entry went, the other stayed');
+    assert.match(r.stderr, /info: cache .*: removed 1 entries of these images/);
     assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('deleted docker://')).length, n(), r.stdout);
     assert.match(r.stderr, new RegExp(`info: deleted ${n()} manifests, 0 not found, 0 refused`));
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/extra/tools/gone`, ['v1', gone.top.digest]), [undefined, undefined]);

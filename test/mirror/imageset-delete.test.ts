@@ -62,6 +62,7 @@ describe('airlock mirror delete: generate, then delete by digest; the registry G
   let isc: string;
   let disc: string;
   let list: string;
+  let sigTag: string;
   const prefix = 'ocp';
   const mirrorData = (): string => mirror.dataDir;
   /** Manifests the delete set names: the additional image, the release image and each component. */
@@ -80,6 +81,8 @@ describe('airlock mirror delete: generate, then delete by digest; the registry G
       gone = await buildImageSet('delete me', false);
       keep = await buildImageSet('keep me', false);
       await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'extra/tools/gone' }), gone, 'v1');
+      sigTag = `sha256-${gone.top.digest.slice(7)}.sig`;
+      await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'extra/tools/gone' }), await buildImageSet('delete me signature', false), sigTag);
       // The same image in a repository that stays: its blobs must survive the delete and the GC.
       await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'extra/tools/gone-copy' }), gone, 'v1');
       await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'extra/tools/keep' }), keep, 'v1');
@@ -153,12 +156,14 @@ delete:
     const cache = new CacheStore(join(work, 'cache'));
     await cache.put('signatures', `sha256-${rel.digest.slice(7)}`, '{}');
     await cache.put('signatures', `sha256-${'f'.repeat(64)}`, '{}');
-    const r = await airlock(['mirror', 'delete', '--delete-yaml-file', list, `docker://${mirror.hostPort}/${prefix}`, '--force-cache-delete', '--cache-dir', join(work, 'cache'), ...common()], work);
+    const r = await airlock(['mirror', 'delete', '--delete-yaml-file', list, `docker://${mirror.hostPort}/${prefix}`, '--force-cache-delete', '--cache-dir', join(work, 'cache'), '--delete-signatures', ...common()], work);
     assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(`deleted docker://${mirror.hostPort}/${prefix}/extra/tools/gone@`) && r.stdout.split('\n').filter((l) => l.includes('/extra/tools/gone@')).length === 2, `the image and its signature: ${r.stdout}`);
+    assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/extra/tools/gone`, [sigTag]), [undefined], '--delete-signatures deleted the cosign tag');
     assert.deepEqual((await cache.list()).map((e) => e.name), [`sha256-${'f'.repeat(64)}`], 'the deleted release\'s cache entry went, the other stayed');
     assert.match(r.stderr, /info: cache .*: removed 1 entries of these images/);
-    assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('deleted docker://')).length, n(), r.stdout);
-    assert.match(r.stderr, new RegExp(`info: deleted ${n()} manifests, 0 not found, 0 refused`));
+    assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('deleted docker://')).length, n() + 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`info: deleted ${n() + 1} manifests, 0 not found, 0 refused`));
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/extra/tools/gone`, ['v1', gone.top.digest]), [undefined, undefined]);
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/openshift/release-images`, ['4.18.2-x86_64']), [undefined]);
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/openshift/release`, rel.components.map((c) => `4.18.2-x86_64-${c.name}`)), rel.components.map(() => undefined));

@@ -28,6 +28,7 @@ interface DeleteFlags extends ConnectionFlags {
   deleteId?: string;
   deleteYamlFile?: string;
   forceCacheDelete?: boolean;
+  deleteSignatures?: boolean;
   cacheDir?: string;
   dryRun?: boolean;
   maxNestedPaths: number;
@@ -43,7 +44,7 @@ function usage(f: DeleteFlags, destination: string | undefined): { mode: 'genera
     if (f.config === undefined) throw new CliError('--generate needs -c DELETE-ISC.yaml (a DeleteImageSetConfiguration)');
     if (f.workspace === undefined) throw new CliError('--generate needs --workspace file://DIR (the working directory the mirror run used)');
     if (f.deleteYamlFile !== undefined) throw new CliError('--generate and --delete-yaml-file are the two phases: run --generate first, then --delete-yaml-file with the file it wrote');
-    if (f.forceCacheDelete === true) throw new CliError('--force-cache-delete belongs to phase 2 (--delete-yaml-file)');
+    if (f.forceCacheDelete === true || f.deleteSignatures === true) throw new CliError(`${f.forceCacheDelete === true ? '--force-cache-delete' : '--delete-signatures'} belongs to phase 2 (--delete-yaml-file)`);
   } else {
     if (f.config !== undefined) throw new CliError('-c is read by phase 1: add --generate, or drop -c and keep --delete-yaml-file');
     if (f.deleteYamlFile === undefined) throw new CliError(`give -c DELETE-ISC.yaml --generate --workspace file://DIR (phase 1) or --delete-yaml-file FILE (phase 2)`);
@@ -91,7 +92,7 @@ async function run(destination: string | undefined, f: DeleteFlags): Promise<voi
     }
     const items = await readDeleteList(f.deleteYamlFile!);
     const registry = dest.split('/')[0]!;
-    const results = await runDeleteList(hub, { items, registry, dryRun: f.dryRun === true });
+    const results = await runDeleteList(hub, { items, registry, dryRun: f.dryRun === true, deleteSignatures: f.deleteSignatures === true });
     printResults(results, f.output === 'json', f.dryRun === true);
     const count = (o: DeleteResult['outcome']): number => results.filter((r) => r.outcome === o).length;
     if (f.forceCacheDelete === true) {
@@ -132,6 +133,7 @@ export function mirrorDeleteCommand(): Command {
     .option('--workspace <file://DIR>', 'phase 1: the working directory of the mirror run')
     .option('--delete-id <id>', 'phase 1: suffix of the file names (delete-images-<id>.yaml)')
     .option('--delete-yaml-file <file>', 'phase 2: the delete list phase 1 wrote; its manifests are deleted')
+    .option('--delete-signatures', 'phase 2: also delete each image\'s cosign signature, attestation and SBOM tags (sha256-<hex>.sig/.att/.sbom)')
     .option('--force-cache-delete', 'phase 2: also remove the cache entries of the deleted images (--cache-dir)')
     .option('--cache-dir <dir>', 'the cache directory (default: AIRLOCK_CACHE_DIR, OC_MIRROR_CACHE, else ~/.oc-mirror)')
     .option('--dry-run', 'phase 2: say what would be deleted (HEAD each manifest); delete nothing');

@@ -7,7 +7,9 @@
  * blobs shared with images that stay are never touched. A manifest already
  * gone is reported as such; one the registry refuses (405 UNSUPPORTED,
  * 403 DENIED, …) is reported with the registry's answer, and the others go on.
- * `dryRun` only asks (HEAD) whether each manifest is there.
+ * `dryRun` only asks (HEAD) whether each manifest is there. With
+ * `deleteSignatures`, the cosign tags of each image (`sha256-<hex>.sig`,
+ * `.att`, `.sbom`) in its repository are deleted too (by their digest).
  */
 import type { RegistryHub } from '../../transports/registry/registry-hub.js';
 import { httpError } from '../../transports/registry/http-errors.js';
@@ -33,6 +35,8 @@ export interface DeleteRunInput {
   /** `host[:port]` of the command line's docker://REG. */
   readonly registry: string;
   readonly dryRun: boolean;
+  /** Also delete each image's cosign signature, attestation and SBOM tags (v2's --delete-signatures). */
+  readonly deleteSignatures?: boolean;
   readonly onResult?: (r: DeleteResult) => void;
   readonly signal?: AbortSignal;
 }
@@ -56,6 +60,20 @@ async function deleteOne(hub: RegistryHub, i: DeleteItemAt, dryRun: boolean, sig
   return { outcome: 'refused', why: err.message };
 }
 
+/** The cosign tags of `i`'s digest present in its repository, as delete items (by their digest). */
+async function signatureItems(hub: RegistryHub, i: DeleteItemAt, signal?: AbortSignal): Promise<DeleteItemAt[]> {
+  const client = hub.client(i.registry, 'destination');
+  const prefix = i.digest.replace(':', '-');
+  const out: DeleteItemAt[] = [];
+  for (const suffix of ['.sig', '.att', '.sbom']) {
+    const tag = `${prefix}${suffix}`;
+    const digest = await client.manifestHead(i.repository, tag, signal);
+    if (digest === undefined) continue;
+    out.push({ ...i, imageName: `${i.imageName} (${tag})`, imageReference: `docker://${i.registry}/${i.repository}@${digest}`, digest });
+  }
+  return out;
+}
+
 export async function runDeleteList(hub: RegistryHub, o: DeleteRunInput): Promise<DeleteResult[]> {
   checkRegistry(o.items, o.registry);
   const out: DeleteResult[] = [];
@@ -66,6 +84,14 @@ export async function runDeleteList(hub: RegistryHub, o: DeleteRunInput): Promis
     const r = { imageReference: i.imageReference, imageName: i.imageName, type: i.type, ...(await deleteOne(hub, i, o.dryRun, o.signal)) };
     out.push(r);
     o.onResult?.(r);
+    if (o.deleteSignatures !== true) continue;
+    for (const s of await signatureItems(hub, i, o.signal)) {
+      if (seen.has(s.imageReference)) continue;
+      seen.add(s.imageReference);
+      const sr = { imageReference: s.imageReference, imageName: s.imageName, type: 'signature', ...(await deleteOne(hub, s, o.dryRun, o.signal)) };
+      out.push(sr);
+      o.onResult?.(sr);
+    }
   }
   return out;
 }

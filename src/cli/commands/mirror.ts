@@ -83,6 +83,8 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
     const base = await hubOptions({ ...f, registryConfig: f.authfile ?? f.registryConfig, retryDelay: undefined }, { sides: true });
     const hub = { ...base, retry: mirrorRetryPolicy(f, base.retry) };
     const conc = mirrorConcurrency(f);
+    // A bad --cache-max-size fails here, before any connection.
+    const cache = cacheRun(f, (m) => executor.console.message(m));
     const counter = new OriginCounter();
     const executor = new MirrorExecutor({
       hub: { ...hub, skipMultipleScopes: true },
@@ -94,7 +96,6 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
       retryMessages: f.logLevel !== 'error',
       onEvent: counter.onEvent,
     });
-    const cache = cacheRun(f, (m) => executor.console.message(m));
     const rebuildDir = f.dryRun ? undefined : await mkdtemp(join(f.cacheDir ?? tmpdir(), 'airlock-imageset-'));
     try {
       const r = await runM2m(executor, {

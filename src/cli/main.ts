@@ -18,6 +18,7 @@ const COMMANDS: CommandTable = {
   mirror: MIRRORING_COMMANDS.mirror!,
   archive: MIRRORING_COMMANDS.archive!,
   inventory: MIRRORING_COMMANDS.inventory!,
+  cache: MIRRORING_COMMANDS.cache!,
   login: MIRRORING_COMMANDS.login!,
   logout: MIRRORING_COMMANDS.logout!,
   'pull-secret': MIRRORING_COMMANDS['pull-secret']!,

@@ -13,6 +13,7 @@ export const MIRRORING_COMMANDS: CommandTable = {
   login: async () => (await import('./commands/login.js')).loginCommand(),
   logout: async () => (await import('./commands/logout.js')).logoutCommand(),
   archive: async () => (await import('./commands/archive-command.js')).archiveCommand(),
+  cache: async () => (await import('./commands/cache-command.js')).cacheCommand(),
   inventory: async () => (await import('./commands/inventory-command.js')).inventoryCommand(),
   'pull-secret': async () => (await import('./commands/pull-secret.js')).pullSecretCommand(),
   helm: async () => (await import('./commands/helm-mirror.js')).helmCommand(),

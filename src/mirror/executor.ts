@@ -33,6 +33,8 @@ export interface ExecutorOptions {
   readonly maxPerRegistry: number;
   /** Stores with images in flight at once (oc's --max-registry, default 4); images in flight: this × maxPerRegistry. */
   readonly maxRegistry?: number;
+  /** Images copied at once (default maxPerRegistry × maxRegistry). */
+  readonly parallelImages?: number;
   readonly retry?: RetryPolicy;
   /** Upload blobs and manifests even when the destination has them. */
   readonly force?: boolean;
@@ -121,7 +123,7 @@ export class MirrorExecutor {
       missingHint: p.missingHint,
       continueOnError: p.continueOnError,
       skipSignatures: !p.attachments,
-      parallelImages: this.o.maxPerRegistry * maxRegistry,
+      parallelImages: this.o.parallelImages ?? this.o.maxPerRegistry * maxRegistry,
       maxRegistries: maxRegistry,
       onImage: (o) => {
         hooks.onImage?.(o);

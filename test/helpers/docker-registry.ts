@@ -59,10 +59,12 @@ async function freeLoopbackPort(): Promise<number> {
 
 export interface DockerRegistryOptions {
   /** Basic auth: one account in an htpasswd file (bcrypt, as distribution requires). */
+  /** false: manifest DELETEs answer 405 UNSUPPORTED (distribution's default). Default true. */
+  readonly deleteEnabled?: boolean;
   readonly htpasswd?: { readonly user: string; readonly password: string };
 }
 
-function configYaml(port: number, rootDir: string, htpasswdPath?: string): string {
+function configYaml(port: number, rootDir: string, deleteEnabled: boolean, htpasswdPath?: string): string {
   // JSON is valid YAML; it avoids any quoting questions for the paths.
   return JSON.stringify(
     {
@@ -70,7 +72,7 @@ function configYaml(port: number, rootDir: string, htpasswdPath?: string): strin
       log: { level: 'error', accesslog: { disabled: true } },
       storage: {
         filesystem: { rootdirectory: rootDir },
-        delete: { enabled: true },
+        delete: { enabled: deleteEnabled },
         maintenance: { uploadpurging: { enabled: false } },
       },
       http: { addr: `127.0.0.1:${port}` },
@@ -124,7 +126,7 @@ export async function startDockerRegistry(opts: DockerRegistryOptions = {}): Pro
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freeLoopbackPort();
     const configPath = join(dataDir, 'config.yml');
-    await writeFile(configPath, configYaml(port, join(dataDir, 'storage'), htpasswdPath));
+    await writeFile(configPath, configYaml(port, join(dataDir, 'storage'), opts.deleteEnabled ?? true, htpasswdPath));
     const child = spawn(DOCKER_REGISTRY_BIN, ['serve', configPath], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir },

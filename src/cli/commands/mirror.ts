@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { MirrorExecutor } from '../../mirror/executor.js';
-import { CincinnatiClient, GraphError } from '../../mirror/imageset/cincinnati.js';
+import { GraphError } from '../../mirror/imageset/cincinnati.js';
 import { readImageSetConfig } from '../../mirror/imageset/config-read.js';
 import { DestinationCheckError } from '../../mirror/imageset/dest-check.js';
 import { OriginCounter, runM2m } from '../../mirror/imageset/run-m2m.js';
@@ -22,10 +22,14 @@ import { CliError } from '../cli-error.js';
 import { failureLine } from '../failure-line.js';
 import { mirrorConsole } from '../mirror-console.js';
 import { checkDest } from './catalog-mirror.js';
+import { cacheRun, withCacheFlags } from './mirror-cache.js';
+import { mirrorDeleteCommand } from './mirror-delete.js';
+import { mirrorConcurrency, mirrorRetryPolicy, withV2RetryDelay } from './mirror-flags.js';
 import { hubOptions, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
 
 interface MirrorFlags extends ConnectionFlags {
-  config: string;
+  config?: string;
+  cacheMaxSize?: string;
   workspace?: string;
   from?: string;
   v2?: boolean;
@@ -65,6 +69,7 @@ function fail(e: unknown): never {
 
 async function mirror(destination: string | undefined, f: MirrorFlags): Promise<void> {
   try {
+    if (f.config === undefined) throw new CliError("required option '-c, --config <file>' not specified (or use: airlock mirror delete)");
     const wf = decideWorkflow(destination, f.from, f.workspace);
     const config = await readImageSetConfig(f.config);
     for (const n of config.notices) process.stderr.write(`notice: ${n}\n`);
@@ -75,14 +80,18 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
     }
     const dest = checkDest(wf.dest);
     const configText = await readInputFile(f.config, 'image set config', INPUT_LIMITS.config);
-    const hub = await hubOptions({ ...f, registryConfig: f.authfile ?? f.registryConfig, retryDelay: f.retryDelay === 0 ? undefined : f.retryDelay }, { sides: true });
+    const base = await hubOptions({ ...f, registryConfig: f.authfile ?? f.registryConfig, retryDelay: undefined }, { sides: true });
+    const hub = { ...base, retry: mirrorRetryPolicy(f, base.retry) };
+    const conc = mirrorConcurrency(f);
+    // A bad --cache-max-size fails here, before any connection.
+    const cache = cacheRun(f, (m) => executor.console.message(m));
     const counter = new OriginCounter();
     const executor = new MirrorExecutor({
       hub: { ...hub, skipMultipleScopes: true },
       console: (report) => mirrorConsole(report, { progress: f.progress && f.logLevel !== 'error', bytes: f.dryRun !== true }),
       fileDir: wf.workspace,
-      maxPerRegistry: f.parallelLayers,
-      maxRegistry: Math.max(1, Math.ceil(f.parallelImages / f.parallelLayers)),
+      maxPerRegistry: conc.maxPerRegistry,
+      parallelImages: conc.parallelImages,
       retry: hub.retry,
       retryMessages: f.logLevel !== 'error',
       onEvent: counter.onEvent,
@@ -91,7 +100,7 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
     try {
       const r = await runM2m(executor, {
         config, configText, workspace: wf.workspace, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true,
-        graph: new CincinnatiClient({ url: f.graphUrl }), rebuildDir, removeSignatures: f.removeSignatures === true,
+        graph: cache.graph({ url: f.graphUrl }), cache: cache.store, rebuildDir, removeSignatures: f.removeSignatures === true,
         annotations: { createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), createdBy: 'airlock', airlock_version: AIRLOCK_VERSION },
       }, counter);
       if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional images); see ${r.reportFile || 'the lines above'}\n`);
@@ -99,6 +108,7 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
     } finally {
       await executor.close();
       if (rebuildDir !== undefined) await rm(rebuildDir, { recursive: true, force: true });
+      await cache.enforce();
     }
   } catch (e) {
     fail(e);
@@ -126,19 +136,20 @@ export function mirrorCommand(): Command {
   const cmd = new Command('mirror')
     .description('Mirror an ImageSetConfiguration (releases by channel, filtered operator catalogs, additional images) as oc-mirror v2 does')
     .argument('[destination]', 'docker://REGISTRY[:PORT][/PREFIX] (with --workspace or --from) or file://DIR (mirror to disk)')
-    .requiredOption('-c, --config <file>', 'ImageSetConfiguration (mirror.openshift.io/v2alpha1; v1alpha2 is read with a notice)')
+    .option('-c, --config <file>', 'ImageSetConfiguration (mirror.openshift.io/v2alpha1; v1alpha2 is read with a notice)')
     .option('--workspace <file://DIR>', 'working directory of mirror to mirror (working-dir/ is written there)')
     .option('--from <file://DIR>', 'disk to mirror: the directory the mirror-to-disk run wrote');
-  withConnectionFlags(cmd, { sides: true, retries: true });
+  withV2RetryDelay(withConnectionFlags(cmd, { sides: true, retries: true }));
+  withCacheFlags(cmd);
   return cmd
+    .addCommand(mirrorDeleteCommand())
     .option('--authfile <file>', 'credentials (podman auth.json, docker config.json or a pull secret); same as -a')
     .addOption(new Option('--v2', 'accepted for oc-mirror compatibility; airlock always works as v2').hideHelp())
-    .option('--cache-dir <dir>', 'where rebuilt catalogs are built during the run (default: the system temp directory)')
     .option('--since <yyyy-MM-dd>', 'mirror to disk: pack only content newer than that history point (needs the archive transport)')
     .option('--strict-archive', 'mirror to disk: fail instead of writing an archive file larger than archiveSize (needs the archive transport)')
     .option('--dry-run', 'plan only: write working-dir/dry-run/mapping.txt (and missing.txt) and print the bytes that would be transferred')
     .option('--parallel-images <n>', 'images copied at once (1-10)', range('--parallel-images', 1, 10), 4)
-    .option('--parallel-layers <n>', 'concurrent blob transfers per registry (1-10)', range('--parallel-layers', 1, 10), 5)
+    .option('--parallel-layers <n>', 'concurrent blob transfers per image (1-10); at most images × layers to one registry', range('--parallel-layers', 1, 10), 5)
     .option('--max-nested-paths <n>', 'most path components below the registry host (0 = unlimited); forces repository-scoped IDMS/ITMS', range('--max-nested-paths', 0, 100), 0)
     .option('--remove-signatures', 'do not copy cosign signatures and attestations along with images')
     .option('--graph-url <url>', 'Cincinnati graph endpoint (default: UPDATE_URL_OVERRIDE, else https://api.openshift.com/api/upgrades_info/v1/graph)')

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import type { CopyEvent } from '../../copy/events.js';
 import { destinationName } from '../../copy/mirror.js';
 import { formatBytes } from '../../copy/mirror-report.js';
-import { fetchSignatures } from '../../release/signatures.js';
 import { repositoryText } from '../../transports/all.js';
+import type { CacheStore } from '../cache/cache-store.js';
+import { cachedSignatures } from '../cache/signature-cache.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type OriginKind, type PlanItem } from '../plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
@@ -25,6 +26,7 @@ import { splitRegistryDest } from './naming.js';
 import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js';
 import { ImageSetReleaseError } from './releases.js';
 import { buildReport, type FailedImage, type OriginBytes } from './report.js';
+import { reportHtml, type ReportDoc } from './report-html.js';
 
 export const EXIT = { generic: 1, release: 2, operator: 4, additional: 8 } as const;
 
@@ -40,6 +42,8 @@ export interface M2mInput {
   readonly rebuildDir?: string;
   readonly removeSignatures: boolean;
   readonly annotations: Readonly<Record<string, string>>;
+  /** Release signatures are kept here between runs (undefined: fetched each time). */
+  readonly cache?: CacheStore;
 }
 
 export interface M2mResult {
@@ -140,7 +144,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   const signatures = [];
   for (const r of info.releases) {
     if (r.info.payloadStores.length === 0) continue;
-    const s = await fetchSignatures(r.info.payloadStores, r.info.releaseDigest);
+    const s = await cachedSignatures(o.cache, r.info.payloadStores, r.info.releaseDigest);
     for (const w of s.warnings) c.message(`warning: ${w}`);
     signatures.push({ digest: r.info.releaseDigest, signatures: s.signatures });
   }
@@ -153,11 +157,12 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
     timings: { checkMs: tCheck - t0, collectMs: tCollect - tCheck, copyMs: tCopy - tCollect, totalMs: Date.now() - t0 }, exitCode,
   });
   files.set('report.json', `${JSON.stringify(report, null, 2)}\n`);
+  files.set('report.html', reportHtml(report as ReportDoc));
   await writeFiles(work, files);
   const b = counter.bytes;
   const total = b.release.transferred + b.operator.transferred + b.additional.transferred;
   c.message(`info: ${o.dryRun ? 'would transfer' : 'transferred'} ${formatBytes(total)} (${total} bytes) after deduplication: release ${b.release.transferred}, operator ${b.operator.transferred}, additional ${b.additional.transferred} bytes; deduplication saved ${b.release.saved + b.operator.saved + b.additional.saved} bytes`);
   if (o.dryRun) c.message(`info: dry run: wrote ${join(work, 'dry-run', 'mapping.txt')}${missing.length > 0 ? ` and missing.txt (${missing.length} images)` : ''}`);
-  c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')}`);
+  c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')} and report.html`);
   return { exitCode, reportFile: join(work, 'report.json') };
 }

@@ -31,7 +31,7 @@
 import type { AuthStore, Credentials } from './auth-file.js';
 import type { Challenge } from './challenge.js';
 
-export type Action = 'pull' | 'push';
+export type Action = 'pull' | 'push' | 'delete';
 
 export interface Scope {
   readonly repository: string;

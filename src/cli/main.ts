@@ -21,6 +21,7 @@ const COMMANDS: CommandTable = {
   login: MIRRORING_COMMANDS.login!,
   logout: MIRRORING_COMMANDS.logout!,
   'pull-secret': MIRRORING_COMMANDS['pull-secret']!,
+  samples: MIRRORING_COMMANDS.samples!,
 };
 
 await runCli(COMMANDS);

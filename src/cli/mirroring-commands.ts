@@ -15,6 +15,7 @@ export const MIRRORING_COMMANDS: CommandTable = {
   archive: async () => (await import('./commands/archive-command.js')).archiveCommand(),
   inventory: async () => (await import('./commands/inventory-command.js')).inventoryCommand(),
   'pull-secret': async () => (await import('./commands/pull-secret.js')).pullSecretCommand(),
+  samples: async () => (await import('./commands/samples-mirror.js')).samplesCommand(),
 };
 
 /** Commands that open SQLite (better-sqlite3) and so need the full bundle. */

@@ -136,3 +136,66 @@ spec:
     assert.equal(r.stderr, `error: ${bad}: data key "nounderscore" is not <imagestream>_<tag>\n`);
   });
 });
+
+describe('mirror.samples in an ImageSetConfiguration (mirror to mirror)', () => {
+  let work: string;
+  let up: AirlockHandle;
+  let mirror: AirlockHandle;
+  let ruby: BuiltImageSet;
+  let dead: string;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'airlock-samples-isc-'));
+    [up, mirror] = await Promise.all([startAirlock(), startAirlock()]);
+    dead = `127.0.0.1:${await freePort()}`;
+    const hub = new RegistryHub({ insecure: () => true });
+    try {
+      ruby = await buildImageSet('isc ruby', true);
+      await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'ubi8/ruby-31' }), ruby, 'latest');
+      await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'ubi8/nodejs-18' }), await buildImageSet('isc nodejs', false), 'latest');
+    } finally {
+      await hub.close();
+    }
+    await writeFile(join(work, 'cm.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'imagestreamtag-to-image' }, data: {
+      'ruby_3.1-ubi8': `${up.hostPort}/ubi8/ruby-31:latest`,
+      'nodejs_18-ubi8': `${up.hostPort}/ubi8/nodejs-18:latest`,
+      'perl_5.32-ubi8': `${dead}/ubi8/perl-532:latest`,
+      'golang_1.20': `${up.hostPort}/ubi8/go-toolset:1.20`,
+    } }, null, 2));
+  });
+  after(async () => {
+    await Promise.all([up?.close(), mirror?.close()]);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('mirrors the chosen streams and writes samples-operator-config.yaml into working-dir/cluster-resources', async () => {
+    const isc = join(work, 'isc.yaml');
+    await writeFile(isc, 'kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  samples:\n    configMap: cm.json\n    imageStreams: [ruby, perl]\n');
+    const ws = join(work, 'ws');
+    const r = await airlock(['mirror', '-c', isc, '--workspace', `file://${ws}`, `docker://${mirror.hostPort}/ocp`, '--src-tls-verify=false', '--dest-tls-verify=false', '--retry-times', '0', '--no-progress'], work);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp/ubi8/ruby-31', ['latest', ...ruby.manifests.map((m) => m.digest)]), [ruby.top.digest, ...ruby.manifests.map((m) => m.digest)]);
+    assert.deepEqual(await resolveTags(mirror.hostPort, 'ocp/ubi8/nodejs-18', ['latest']), [undefined]);
+    assert.match(r.stderr, /warning: skipping perl:5\.32-ubi8 .*the registry cannot be reached/);
+    const text = await readFile(join(ws, 'working-dir', 'cluster-resources', 'samples-operator-config.yaml'), 'utf8');
+    assert.match(text, new RegExp(`^apiVersion: samples\\.operator\\.openshift\\.io/v1\\nkind: Config\\nmetadata:\\n  annotations:\\n(    .*\\n)+  name: cluster\\nspec:\\n  managementState: Managed\\n  samplesRegistry: ${mirror.hostPort.replace(/\./g, '\\.')}/ocp\\n  skippedImagestreams:\\n  - golang\\n  - nodejs\\n  - perl\\n$`));
+    assert.match(r.stderr, /info: samples: skippedImagestreams golang, nodejs, perl; apply with: oc patch configs\.samples\.operator\.openshift\.io cluster --type merge -p '/);
+  });
+
+  it('config errors name the line: unknown fields, a missing configMap, a stream the ConfigMap lacks', async () => {
+    const cases: [string, RegExp][] = [
+      ['  samples:\n    imageStreams: [ruby]\n', /isc-bad\.yaml:5: mirror\.samples: needs "configMap"/],
+      ['  samples:\n    configMap: cm.json\n    streams: [ruby]\n', /isc-bad\.yaml:6: mirror\.samples\.streams: unknown field \(allowed: configMap, imageStreams\)/],
+      ['  samples:\n    configMap: cm.json\n    imageStreams: [python]\n', /isc-bad\.yaml:5: mirror\.samples: .*cm\.json: no image stream python in the ConfigMap \(it has: golang, nodejs, perl, ruby\)/],
+      ['  samples:\n    configMap: nothere.json\n', /isc-bad\.yaml:5: mirror\.samples: .*nothere\.json.*ENOENT/],
+    ];
+    const isc = join(work, 'isc-bad.yaml');
+    for (const [section, want] of cases) {
+      await writeFile(isc, `kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n${section}`);
+      const r = await airlock(['mirror', '-c', isc, '--workspace', `file://${join(work, 'ws-bad')}`, `docker://${mirror.hostPort}/ocp`, '--src-tls-verify=false', '--dest-tls-verify=false', '--no-progress'], work);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, want);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+});

@@ -17,6 +17,7 @@ import type { CincinnatiClient } from './cincinnati.js';
 import type { ImageSetConfig, OperatorSpec } from './config-types.js';
 import { destRepository, v2Tag, v2Target } from './naming.js';
 import { collectReleases, type SelectedRelease } from './releases.js';
+import { collectSamples, type ImageSetSamples } from './samples-section.js';
 
 export interface ImageSetInput {
   readonly config: ImageSetConfig;
@@ -54,6 +55,8 @@ export interface ImageSetInfo {
   readonly blocked: readonly BlockedItem[];
   readonly failures: readonly CollectFailure[];
   readonly notes: readonly string[];
+  /** `mirror.samples`, when the config has it. */
+  readonly samples?: ImageSetSamples;
 }
 
 /** `host/repo@digest` or `host/repo:tag` of an item's source. */
@@ -125,6 +128,8 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
       }
     }
     for (const a of config.additionalImages) items.push(additionalItem(a.name, a.where, dest, max));
+    const samples = config.samples ? await collectSamples(config.samples, dest, max, ctx) : undefined;
+    if (samples) items.push(...samples.items);
     const blocked: BlockedItem[] = [];
     const kept = mergeItems(items).filter((i) => {
       const image = itemImage(i);
@@ -133,6 +138,6 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
       blocked.push({ image, pattern: b.name, where: b.where, origins: i.origins });
       return false;
     });
-    return { items: kept, info: { releases, catalogs, blocked, failures, notes } };
+    return { items: kept, info: { releases, catalogs, blocked, failures, notes, ...(samples ? { samples } : {}) } };
   }
 }

@@ -6,6 +6,7 @@
  * the `file:line` it came from, for later messages.
  */
 import type { CatalogFilter } from '../../catalog/filter-spec.js';
+import type { SamplesSpec } from './config-samples.js';
 
 /** `file:line` of a config entry. */
 export type Where = string;
@@ -67,6 +68,8 @@ export interface ImageSetConfig {
   readonly operators: readonly OperatorSpec[];
   readonly additionalImages: readonly AdditionalImage[];
   readonly blockedImages: readonly BlockedImage[];
+  /** `mirror.samples` (config-samples.ts). */
+  readonly samples?: SamplesSpec;
   /** Lines for the user (deprecation notice and field mapping of a v1alpha2 file). */
   readonly notices: readonly string[];
 }

@@ -22,6 +22,7 @@ const COMMANDS: CommandTable = {
   logout: MIRRORING_COMMANDS.logout!,
   'pull-secret': MIRRORING_COMMANDS['pull-secret']!,
   samples: MIRRORING_COMMANDS.samples!,
+  verify: MIRRORING_COMMANDS.verify!,
 };
 
 await runCli(COMMANDS);

@@ -106,7 +106,11 @@ spec:
     const res = join(work, 'dry', 'cluster-resources');
     const r = await airlock(['samples', 'mirror', '--configmap', cm, '--resources-dir', res, `${mirror.hostPort}/dry`, '--dry-run', '-o', 'json', ...flags], work);
     assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(r.stdout) as { mirroredImagestreams: string[]; skippedImagestreams: string[]; tags: { stream: string; tag: string; status: string }[]; resources: string[] };
+    const doc = JSON.parse(r.stdout) as { mirroredImagestreams: string[]; skippedImagestreams: string[]; tags: { stream: string; tag: string; status: string; digest?: string; mirror?: string }[]; resources: string[] };
+    const ruby31 = doc.tags.find((t) => t.tag === '3.1-ubi8')!;
+    assert.deepEqual([ruby31.mirror, ruby31.digest], [`${mirror.hostPort}/dry/ubi8/ruby-31:latest`, rubyTag.top.digest]);
+    const node16 = doc.tags.find((t) => t.tag === '16-ubi8')!;
+    assert.deepEqual([node16.mirror, node16.digest], [`${mirror.hostPort}/dry/ubi8/nodejs-16@${nodeListByDigest.top.digest}`, nodeListByDigest.top.digest]);
     assert.deepEqual(doc.mirroredImagestreams, ['nodejs', 'python', 'ruby']);
     assert.deepEqual(doc.skippedImagestreams, ['perl', 'php']);
     assert.deepEqual(doc.tags.map((t) => `${t.stream}:${t.tag}=${t.status}`), [

@@ -228,3 +228,31 @@ spec:
     assert.notEqual(off.code, 0, 'without the drop-in the stopped source cannot answer');
   });
 });
+
+describe('airlock verify: bad input is one line', () => {
+  it('names the flag, file or line at fault', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'airlock-verify-bad-'));
+    try {
+      await writeFile(join(work, 'cs.yaml'), 'kind: CatalogSource\nmetadata: {name: x}\n');
+      await writeFile(join(work, 'idms.yaml'), 'kind: ImageDigestMirrorSet\nspec:\n  imageDigestMirrors:\n  - mirrors: [m.example.com/a]\n');
+      await writeFile(join(work, 'ok.yaml'), 'kind: ImageDigestMirrorSet\nspec:\n  imageDigestMirrors:\n  - source: q.example.com/a\n    mirrors: [m.example.com/a]\n');
+      await writeFile(join(work, 'list.txt'), '# one bad line\nubi8/ruby:latest\n');
+      const cases: [string[], string][] = [
+        [[], 'error: --resources is required: IDMS/ITMS/ICSP files or a cluster-resources/ directory (repeatable)\n'],
+        [['-r', join(work, 'nothere')], `error: ${join(work, 'nothere')}: cannot read (ENOENT)\n`],
+        [['-r', join(work, 'cs.yaml')], `error: ${join(work, 'cs.yaml')}: document 1: kind CatalogSource holds no mirrors (expected ImageDigestMirrorSet, ImageTagMirrorSet or ImageContentSourcePolicy)\n`],
+        [['-r', join(work, 'idms.yaml')], `error: ${join(work, 'idms.yaml')}: document 1 spec.imageDigestMirrors[0]: no source\n`],
+        [['-r', join(work, 'ok.yaml'), '-f', join(work, 'list.txt')], `error: ${join(work, 'list.txt')}:2: invalid image reference "ubi8/ruby:latest": no registry host; write it fully qualified, e.g. registry.example.com:5000/ubi8/ruby\n`],
+        [['-r', join(work, 'ok.yaml')], 'error: nothing to verify: give --image, -f LIST, --mapping FILE or --release REF (or --write-registries-conf / --write-containerd-hosts)\n'],
+      ];
+      for (const [args, want] of cases) {
+        const r = await airlock(['verify', ...args]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.equal(r.stderr, want);
+        assert.equal(r.stdout, '');
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});

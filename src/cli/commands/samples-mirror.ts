@@ -20,7 +20,6 @@ interface SamplesFlags extends ConnectionFlags {
   configmap?: string;
   only?: string;
   resourcesDir: string;
-  maxNestedPaths: number;
   maxPerRegistry: number;
   dryRun?: boolean;
   skipSignatures?: boolean;
@@ -55,7 +54,7 @@ async function mirror(destText: string, f: SamplesFlags): Promise<void> {
     retryMessages: !json,
   });
   try {
-    const r = await runSamples(executor, { tags, selected, dest, maxNestedPaths: f.maxNestedPaths, file: f.configmap }, {
+    const r = await runSamples(executor, { tags, selected, dest, maxNestedPaths: 0, file: f.configmap }, {
       dryRun,
       attachments: !f.skipSignatures,
       hooks: { onImage: (o) => { if (!json && !dryRun) executor.console.out(`${o.digest} ${o.destination}\n`); } },
@@ -87,8 +86,7 @@ export function samplesMirrorCommand(): Command {
     .argument('<dest>', 'the mirror: REGISTRY[:PORT][/NAMESPACE…] (becomes samplesRegistry)')
     .option('--configmap <file>', 'the imagestreamtag-to-image ConfigMap, as oc get cm -o yaml or -o json writes it')
     .option('--only <streams>', 'comma-separated image streams to mirror (default: all); the others go to skippedImagestreams')
-    .option('--resources-dir <dir>', `where ${SAMPLES_CONFIG_FILE} is written`, 'cluster-resources')
-    .option('--max-nested-paths <n>', 'cut destination paths to N components below the host (0: unlimited)', (v) => (v === '0' ? 0 : positiveInt('--max-nested-paths')(v)), 0);
+    .option('--resources-dir <dir>', `where ${SAMPLES_CONFIG_FILE} is written`, 'cluster-resources');
   withConnectionFlags(cmd, { sides: true, retries: true });
   return cmd
     .option('--dry-run', 'print the plan and the patch, copy and write nothing')
@@ -99,7 +97,8 @@ export function samplesMirrorCommand(): Command {
     .addHelpText(
       'after',
       `
-Image streams whose every tag was copied are mirrored; every other stream of the ConfigMap (not
+Each image keeps its repository path under DEST (the operator replaces only the registry part of
+every pull spec with samplesRegistry). Image streams whose every tag was copied are mirrored; every other stream of the ConfigMap (not
 chosen with --only, missing at the source, or on a registry that cannot be reached) is listed in
 skippedImagestreams. Unreachable or missing sources are warned about and skipped, never fatal.
 

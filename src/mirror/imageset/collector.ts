@@ -128,7 +128,7 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
       }
     }
     for (const a of config.additionalImages) items.push(additionalItem(a.name, a.where, dest, max));
-    const samples = config.samples ? await collectSamples(config.samples, dest, max, ctx) : undefined;
+    const samples = config.samples ? await collectSamples(config.samples, dest, ctx) : undefined;
     if (samples) items.push(...samples.items);
     const blocked: BlockedItem[] = [];
     const kept = mergeItems(items).filter((i) => {

@@ -25,7 +25,8 @@ export interface ImageSetSamples {
 const label = (i: PlanItem): string => `${destinationName(i.source, undefined)}${i.within.includes(':') ? '@' : ':'}${i.within}`;
 
 /** Reads the ConfigMap (errors: one line naming the config entry) and plans the chosen streams. */
-export async function collectSamples(spec: SamplesSpec, dest: string, maxNestedPaths: number, ctx: CollectorContext): Promise<ImageSetSamples> {
+/** Paths are never flattened (`--max-nested-paths` does not apply): samplesRegistry replaces only the registry part of each pull spec. */
+export async function collectSamples(spec: SamplesSpec, dest: string, ctx: CollectorContext): Promise<ImageSetSamples> {
   let tags: SampleTag[];
   let selected: SampleTag[];
   try {
@@ -35,7 +36,7 @@ export async function collectSamples(spec: SamplesSpec, dest: string, maxNestedP
     if (e instanceof SamplesConfigMapError) throw new ImageSetConfigError(`${spec.where}: mirror.samples: ${e.message}`);
     throw e;
   }
-  const r = await new SamplesCollector({ tags, selected, dest, maxNestedPaths, file: spec.configMap }).collect(ctx);
+  const r = await new SamplesCollector({ tags, selected, dest, maxNestedPaths: 0, file: spec.configMap }).collect(ctx);
   return { tags, info: r.info, items: r.items };
 }
 

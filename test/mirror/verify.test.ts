@@ -24,6 +24,9 @@ import { parseTomlSubset, type Table } from '../helpers/toml-subset.js';
 import { buildImageSet, pushImageSet, type BuiltImageSet } from '../fixtures/catalog/related-images.js';
 import { makeSyntheticRelease, type SyntheticRelease } from '../fixtures/release-fixture.js';
 import { airlock } from '../release/support.js';
+import { pushCatalogFixture } from '../catalog/catalog-mirror-setup.js';
+import type { CatalogFixture } from '../fixtures/catalog/catalog-fixture.js';
+import { relatedImages } from '../../src/catalog/related-images.js';
 
 interface Verdict { reference: string; verdict: string; reason?: string; servedBy?: string; trying: string[] }
 
@@ -38,6 +41,7 @@ describe('airlock verify', { skip }, () => {
   const img: Record<string, BuiltImageSet> = {};
   let rel: SyntheticRelease;
   let resources: string;
+  let fx: CatalogFixture;
   const flags = ['--insecure', '--retry-times', '0'];
 
   async function del(path: string): Promise<void> {
@@ -63,6 +67,7 @@ describe('airlock verify', { skip }, () => {
       await both('app/tagged', (img.tagged = await buildImageSet('tagged', false)), 'v1', '-');
       await both('app/tagok', (img.tagok = await buildImageSet('tagok', false)), 'v2');
       await both('other/noidms', (img.noidms = await buildImageSet('noidms', false)), undefined, null);
+      fx = await pushCatalogFixture(hub, U, work);
       rel = await makeSyntheticRelease({ registry: U, version: '4.18.3', count: 3, releaseRepo: 'ocp/release', componentRepo: 'ocp/art-dev', componentSize: 256, baseSize: 1024 });
     } finally {
       await hub.close();
@@ -165,6 +170,17 @@ spec:
     assert.match(t.stderr, /info: 6 images: 1 served by a mirror, 4 only by the source \(would fail disconnected\), 1 missing everywhere\nerror: some images would not be pulled from the mirror\n$/);
   });
 
+  it('--catalog: the index and every related image; without mirror rules each is source-only, the two the catalog names in vain missing', async () => {
+    const r = await airlock(['verify', '-r', resources, '--catalog', `${U}/olm/fbc-index:v1`, '-o', 'json', ...flags]);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as { counts: Record<string, number>; images: Verdict[] };
+    const want = [`${U}/olm/fbc-index:v1`, ...new Set(relatedImages(fx.catalog).map((i) => i.image))];
+    assert.deepEqual(doc.images.map((i) => i.reference).sort(), [...new Set(want)].sort());
+    assert.deepEqual(doc.images.filter((i) => i.verdict === 'missing').map((i) => i.reference).sort(), [...fx.missing].sort());
+    assert.equal(doc.counts.sourceOnly, doc.images.length - fx.missing.length);
+    assert.equal(doc.counts.mirror, 0);
+  });
+
   it('resolves like CRI-O: longest prefix, digest-only and tag-only mirrors, NeverContactSource', () => {
     const rules = parseMirrorRules('r.yaml', `kind: ImageDigestMirrorSet
 spec:
@@ -243,7 +259,7 @@ describe('airlock verify: bad input is one line', () => {
         [['-r', join(work, 'cs.yaml')], `error: ${join(work, 'cs.yaml')}: document 1: kind CatalogSource holds no mirrors (expected ImageDigestMirrorSet, ImageTagMirrorSet or ImageContentSourcePolicy)\n`],
         [['-r', join(work, 'idms.yaml')], `error: ${join(work, 'idms.yaml')}: document 1 spec.imageDigestMirrors[0]: no source\n`],
         [['-r', join(work, 'ok.yaml'), '-f', join(work, 'list.txt')], `error: ${join(work, 'list.txt')}:2: invalid image reference "ubi8/ruby:latest": no registry host; write it fully qualified, e.g. registry.example.com:5000/ubi8/ruby\n`],
-        [['-r', join(work, 'ok.yaml')], 'error: nothing to verify: give --image, -f LIST, --mapping FILE or --release REF (or --write-registries-conf / --write-containerd-hosts)\n'],
+        [['-r', join(work, 'ok.yaml')], 'error: nothing to verify: give --image, -f LIST, --mapping FILE, --release REF or --catalog REF (or --write-registries-conf / --write-containerd-hosts)\n'],
       ];
       for (const [args, want] of cases) {
         const r = await airlock(['verify', ...args]);

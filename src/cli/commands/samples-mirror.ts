@@ -111,5 +111,10 @@ Example:
 }
 
 export function samplesCommand(): Command {
-  return new Command('samples').description('Cluster Samples Operator content for disconnected clusters').addCommand(samplesMirrorCommand());
+  return new Command('samples')
+    .description('Cluster Samples Operator content for disconnected clusters')
+    .addCommand(samplesMirrorCommand())
+    .addHelpText('after', `
+Example:
+  airlock samples mirror --configmap imagestreamtag-to-image.yaml --only ruby,nodejs mirror.example.com:8443/samples`);
 }

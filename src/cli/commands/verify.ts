@@ -14,7 +14,7 @@ import { containerdHosts } from '../../mirror/verify/containerd-hosts.js';
 import { readMirrorRules, VerifyInputError } from '../../mirror/verify/mirror-rules.js';
 import { pullReference, readMappingSources, readReferenceList, uniqueInputs, type PullInput } from '../../mirror/verify/pull-inputs.js';
 import { registriesConfToml, registryEntries } from '../../mirror/verify/registries-conf.js';
-import { releaseInputs, verifyAll, type ImageVerdict } from '../../mirror/verify/verify-run.js';
+import { catalogInputs, releaseInputs, verifyAll, type ImageVerdict } from '../../mirror/verify/verify-run.js';
 import { RegistryHub } from '../../transports/registry/registry-hub.js';
 import { CliError } from '../cli-error.js';
 import { hubOptions, positiveInt, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
@@ -25,6 +25,7 @@ interface VerifyFlags extends ConnectionFlags {
   filename: string[];
   mapping: string[];
   release: string[];
+  catalog: string[];
   writeRegistriesConf?: string;
   writeContainerdHosts?: string;
   insecureMirrors?: boolean;
@@ -76,9 +77,10 @@ async function verify(f: VerifyFlags): Promise<void> {
       for (const file of f.filename) out.push(...(await readReferenceList(file)));
       for (const file of f.mapping) out.push(...(await readMappingSources(file)));
       for (const r of f.release) out.push(...(await releaseInputs(hub, entries, pullReference(r, '--release'))));
+      for (const c of f.catalog) out.push(...(await catalogInputs(hub, entries, pullReference(c, '--catalog'))));
       return uniqueInputs(out);
     });
-    if (inputs.length === 0 && written.length === 0) throw new CliError('nothing to verify: give --image, -f LIST, --mapping FILE or --release REF (or --write-registries-conf / --write-containerd-hosts)');
+    if (inputs.length === 0 && written.length === 0) throw new CliError('nothing to verify: give --image, -f LIST, --mapping FILE, --release REF or --catalog REF (or --write-registries-conf / --write-containerd-hosts)');
     const verdicts = await verifyAll(hub, entries, inputs, f.parallel);
     const count = (v: ImageVerdict['verdict']): number => verdicts.filter((x) => x.verdict === v).length;
     const counts = { mirror: count('mirror'), sourceOnly: count('source-only'), missing: count('missing') };
@@ -107,6 +109,7 @@ export function verifyCommand(): Command {
     .option('-f, --filename <file>', 'a list of images, one reference per line (# comments; repeatable)', collect, [])
     .option('--mapping <file>', 'a mapping file (SRC=DST or SRC DST lines, e.g. mapping.txt): its sources (repeatable)', collect, [])
     .option('--release <ref>', 'a release image: it and every component of its payload (repeatable)', collect, [])
+    .option('--catalog <ref>', 'an operator index image: it and every related image of every bundle (repeatable)', collect, [])
     .option('--write-registries-conf <file>', 'write the containers-registries.conf(5) v2 drop-in the resources amount to')
     .option('--write-containerd-hosts <dir>', 'write containerd hosts.toml files (<dir>/<registry host>/hosts.toml)')
     .option('--insecure-mirrors', 'in the written files, mark mirrors insecure (registries.conf insecure = true, hosts.toml skip_verify)')

@@ -11,6 +11,8 @@
  * The "Trying to access" lines are the ones the node would log, in order,
  * up to the source it settles on.
  */
+import { openIndexCatalog } from '../../catalog/index-image.js';
+import { relatedImages } from '../../catalog/related-images.js';
 import { componentsOf } from '../../release/image-references.js';
 import { readRelease } from '../../release/payload-reader.js';
 import { parseImageName } from '../../reference/image-name.js';
@@ -18,7 +20,7 @@ import type { RegistryHub } from '../../transports/registry/registry-hub.js';
 import { errorText } from '../../transports/types.js';
 import { checkImage, type CheckResult } from './image-check.js';
 import { VerifyInputError } from './mirror-rules.js';
-import type { PullInput } from './pull-inputs.js';
+import { pullReference, type PullInput } from './pull-inputs.js';
 import { pullSources, type RegistryEntry } from './registries-conf.js';
 
 export type Verdict = 'mirror' | 'source-only' | 'missing';
@@ -99,6 +101,30 @@ export async function releaseInputs(hub: RegistryHub, entries: readonly Registry
     }
   }
   throw new VerifyInputError(`cannot read the release ${ref} from any pull source (${errors.join('; ')})`);
+}
+
+/**
+ * An operator catalog: the index image and every related image of every
+ * bundle (unfiltered), the index read through the pull sources. Throws
+ * VerifyInputError when no source serves it.
+ */
+export async function catalogInputs(hub: RegistryHub, entries: readonly RegistryEntry[], ref: string, signal?: AbortSignal): Promise<PullInput[]> {
+  const errors: string[] = [];
+  for (const s of pullSources(ref, entries)) {
+    const n = parseImageName(s.reference);
+    const src = hub.source({ registry: n.registry!, repository: n.repository });
+    try {
+      const index = await openIndexCatalog(src, n.digest ?? n.tag ?? 'latest', s.reference, { signal });
+      const images = relatedImages(index.catalog).map((i) => ({ reference: pullReference(i.image, `catalog ${ref}: ${i.neededBy[0]?.bundle ?? ''}`), origin: `catalog ${ref} bundle ${i.neededBy[0]?.bundle ?? '?'}` }));
+      return [{ reference: ref, origin: `catalog ${ref}` }, ...images];
+    } catch (e) {
+      if (e instanceof VerifyInputError) throw e;
+      errors.push(`${s.reference}: ${errorText(e)}`);
+    } finally {
+      await src.close().catch(() => undefined);
+    }
+  }
+  throw new VerifyInputError(`cannot read the catalog ${ref} from any pull source (${errors.join('; ')})`);
 }
 
 /** Every input verified, at most `parallel` at once, in input order. */

@@ -23,6 +23,8 @@ const COMMANDS: CommandTable = {
   logout: MIRRORING_COMMANDS.logout!,
   'pull-secret': MIRRORING_COMMANDS['pull-secret']!,
   helm: MIRRORING_COMMANDS.helm!,
+  samples: MIRRORING_COMMANDS.samples!,
+  verify: MIRRORING_COMMANDS.verify!,
 };
 
 await runCli(COMMANDS);

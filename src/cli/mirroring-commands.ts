@@ -17,6 +17,8 @@ export const MIRRORING_COMMANDS: CommandTable = {
   inventory: async () => (await import('./commands/inventory-command.js')).inventoryCommand(),
   'pull-secret': async () => (await import('./commands/pull-secret.js')).pullSecretCommand(),
   helm: async () => (await import('./commands/helm-mirror.js')).helmCommand(),
+  samples: async () => (await import('./commands/samples-mirror.js')).samplesCommand(),
+  verify: async () => (await import('./commands/verify.js')).verifyCommand(),
 };
 
 /** Commands that open SQLite (better-sqlite3) and so need the full bundle. */

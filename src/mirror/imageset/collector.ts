@@ -19,6 +19,7 @@ import type { CincinnatiClient } from './cincinnati.js';
 import type { ImageSetConfig, OperatorSpec } from './config-types.js';
 import { destRepository, v2Tag, v2Target } from './naming.js';
 import { collectReleases, type SelectedRelease } from './releases.js';
+import { collectSamples, type ImageSetSamples } from './samples-section.js';
 
 export interface ImageSetInput {
   readonly config: ImageSetConfig;
@@ -59,6 +60,8 @@ export interface ImageSetInfo {
   readonly failures: readonly CollectFailure[];
   readonly notes: readonly string[];
   readonly helm?: HelmInfo;
+  /** `mirror.samples`, when the config has it. */
+  readonly samples?: ImageSetSamples;
 }
 
 /** `host/repo@digest` or `host/repo:tag` of an item's source. */
@@ -140,6 +143,8 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
       notes.push(...h.notes);
       failures.push(...h.failures);
     }
+    const samples = config.samples ? await collectSamples(config.samples, dest, ctx) : undefined;
+    if (samples) items.push(...samples.items);
     const blocked: BlockedItem[] = [];
     const kept = mergeItems(items).filter((i) => {
       const image = itemImage(i);
@@ -148,6 +153,6 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
       blocked.push({ image, pattern: b.name, where: b.where, origins: i.origins });
       return false;
     });
-    return { items: kept, info: { releases, catalogs, blocked, failures, notes, ...(helm ? { helm } : {}) } };
+    return { items: kept, info: { releases, catalogs, blocked, failures, notes, ...(helm ? { helm } : {}), ...(samples ? { samples } : {}) } };
   }
 }

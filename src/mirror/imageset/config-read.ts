@@ -11,6 +11,7 @@ import type { DeleteImageSetConfig, ImageSetConfig } from './config-types.js';
 import { readHelm } from './config-helm.js';
 import { MIRROR_SECTIONS, readAdditional, readBlocked, readOperator, readPlatform, UNSUPPORTED_MIRROR_SECTIONS } from './config-sections.js';
 import { ConfigSource, ImageSetConfigError, type MapEntry } from './yaml-nodes.js';
+import { readSamples } from './config-samples.js';
 
 export const API_GROUP = 'mirror.openshift.io';
 export const V2 = `${API_GROUP}/v2alpha1`;
@@ -53,6 +54,7 @@ export function parseImageSetConfig(file: string, text: string): ImageSetConfig 
     additionalImages: src.seq(m.get('additionalImages')?.value, 'mirror.additionalImages').map((n, i) => readAdditional(src, n, `mirror.additionalImages[${i}]`)),
     blockedImages: src.seq(m.get('blockedImages')?.value, 'mirror.blockedImages').map((n, i) => readBlocked(src, n, `mirror.blockedImages[${i}]`, v1)),
     ...(m.get('helm') !== undefined ? { helm: readHelm(src, m.get('helm')!.value, 'mirror.helm') } : {}),
+    ...(m.get('samples') !== undefined ? { samples: readSamples(src, m.get('samples')!.value, 'mirror.samples') } : {}),
     notices: v1 ? v1MappingNotices(file, top, m) : [],
   };
   const seen = new Map<string, string>();
@@ -71,7 +73,7 @@ export function parseDeleteImageSetConfig(file: string, text: string): DeleteIma
   const { top } = header(src, 'DeleteImageSetConfiguration', [V2], () => ['kind', 'apiVersion', 'delete']);
   const d = top.get('delete');
   if (d === undefined) src.fail(src.doc.contents as Node, 'delete', 'missing (give at least one of platform, operators, additionalImages)');
-  const m = src.map(d.value, 'delete', ['platform', 'operators', 'additionalImages'], [...UNSUPPORTED_MIRROR_SECTIONS, 'helm']);
+  const m = src.map(d.value, 'delete', ['platform', 'operators', 'additionalImages'], [...UNSUPPORTED_MIRROR_SECTIONS, 'helm', 'samples']);
   const p = m.get('platform');
   return {
     file,

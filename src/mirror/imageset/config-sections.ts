@@ -1,8 +1,8 @@
 /**
  * The sections of an ImageSetConfiguration (v2alpha1, reference §5.3 and
  * anchors §1.1), each read from its YAML node with positions: `platform`,
- * `operators`, `additionalImages`, `blockedImages` (`helm`: config-helm.ts). Fields of sections
- * airlock does not implement yet (`samples`, `platform.graph`,
+ * `operators`, `additionalImages`, `blockedImages` (`helm`: config-helm.ts; `samples`: config-samples.ts). Fields of sections
+ * airlock does not implement yet (`platform.graph`,
  * `kubeVirtContainer`, `platforms`, `additionalImages[].targetRepo/targetTag`,
  * `targetCatalogSourceTemplate`) fail with "not yet supported".
  */
@@ -15,8 +15,8 @@ import { ARCHITECTURES, type AdditionalImage, type Architecture, type BlockedIma
 import { ConfigSource, ImageSetConfigError, type MapEntry } from './yaml-nodes.js';
 
 /** What `--help` and errors list as implemented. */
-export const MIRROR_SECTIONS = ['platform', 'operators', 'additionalImages', 'blockedImages', 'helm'] as const;
-export const UNSUPPORTED_MIRROR_SECTIONS = ['samples'] as const;
+export const MIRROR_SECTIONS = ['platform', 'operators', 'additionalImages', 'blockedImages', 'helm', 'samples'] as const;
+export const UNSUPPORTED_MIRROR_SECTIONS: readonly string[] = [];
 
 const TARGET_CATALOG = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const TARGET_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

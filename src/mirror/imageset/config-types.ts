@@ -7,6 +7,7 @@
  */
 import type { CatalogFilter } from '../../catalog/filter-spec.js';
 import type { HelmSpec } from './config-helm.js';
+import type { SamplesSpec } from './config-samples.js';
 
 /** `file:line` of a config entry. */
 export type Where = string;
@@ -70,6 +71,8 @@ export interface ImageSetConfig {
   readonly blockedImages: readonly BlockedImage[];
   /** `mirror.helm` (config-helm.ts). */
   readonly helm?: HelmSpec;
+  /** `mirror.samples` (config-samples.ts). */
+  readonly samples?: SamplesSpec;
   /** Lines for the user (deprecation notice and field mapping of a v1alpha2 file). */
   readonly notices: readonly string[];
 }

@@ -27,6 +27,7 @@ import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js'
 import { ImageSetReleaseError } from './releases.js';
 import { buildReport, type FailedImage, type OriginBytes } from './report.js';
 import { reportHtml, type ReportDoc } from './report-html.js';
+import { samplesClusterResource } from './samples-section.js';
 
 export const EXIT = { generic: 1, release: 2, operator: 4, additional: 8 } as const;
 
@@ -150,6 +151,8 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   }
   const resources = releaseMissing ? new Map<string, string>() : clusterResources({ items: mirrored, catalogs: info.catalogs, maxNestedPaths: o.maxNestedPaths, signatures, annotations: o.annotations });
   const files = new Map<string, string>([...resources].map(([k, v]) => [`cluster-resources/${k}`, v]));
+  const samples = info.samples && !o.dryRun && !releaseMissing ? samplesClusterResource(info.samples, mirrored, o.dest, o.annotations) : undefined;
+  if (samples) files.set(`cluster-resources/${samples.file}`, samples.text);
   if (!o.dryRun && !releaseMissing) files.set(`isc_pinned_${fileTime(started)}.yaml`, pinnedConfig(o.configText, info));
   const exitCode = (releaseMissing || failed.some((f) => f.kind === 'release') ? EXIT.release : 0) | (failed.some((f) => f.kind === 'operator') ? EXIT.operator : 0) | (failed.some((f) => f.kind === 'additional') ? EXIT.additional : 0);
   const report = buildReport({
@@ -164,5 +167,6 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   c.message(`info: ${o.dryRun ? 'would transfer' : 'transferred'} ${formatBytes(total)} (${total} bytes) after deduplication: release ${b.release.transferred}, operator ${b.operator.transferred}, additional ${b.additional.transferred} bytes; deduplication saved ${b.release.saved + b.operator.saved + b.additional.saved} bytes`);
   if (o.dryRun) c.message(`info: dry run: wrote ${join(work, 'dry-run', 'mapping.txt')}${missing.length > 0 ? ` and missing.txt (${missing.length} images)` : ''}`);
   c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')} and report.html`);
+  if (samples) c.message(`info: samples: skippedImagestreams ${samples.skipped.length === 0 ? '(none)' : samples.skipped.join(', ')}; apply with: ${samples.patch}`);
   return { exitCode, reportFile: join(work, 'report.json') };
 }

@@ -23,6 +23,8 @@ export interface CopyTarget {
 export interface ImageCopyOptions extends BlobCopyContext {
   readonly platformFilter?: TreeOptions['platformFilter'];
   readonly keepManifestList?: boolean;
+  /** With a filter: copy a list as it is (same digest) with only the matching children (TreeOptions.sparse). */
+  readonly sparseManifestList?: boolean;
 }
 
 export interface TargetResult {
@@ -137,6 +139,7 @@ export async function copyImage(ctx: ImageCopyOptions, src: ImageSource, referen
   const tree = await resolveImageTree(src, top, {
     platformFilter: ctx.platformFilter,
     keepManifestList: ctx.keepManifestList,
+    sparse: ctx.sparseManifestList,
     fetch: (s, r) => fetchManifest(ctx, s, r),
   });
   const bytes = tree.blobs.reduce((n, b) => n + b.size, 0);

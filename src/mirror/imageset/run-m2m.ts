@@ -21,6 +21,7 @@ import { ImageSetCollector, type ImageSetInfo } from './collector.js';
 import { clusterResources } from './cluster-resources.js';
 import type { ImageSetConfig } from './config-types.js';
 import { checkDestination } from './dest-check.js';
+import { sparseCheck } from './sparse-outputs.js';
 import { splitRegistryDest } from './naming.js';
 import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js';
 import { ImageSetReleaseError } from './releases.js';
@@ -112,6 +113,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   for (const b of info.blocked) c.message(`info: blocked ${b.image} (blockedImages "${b.pattern}", ${b.where})`);
   const deepest = deepestPath(items, guess);
   if (deepest !== guess) await checkDestination(x.registries.client(host, 'destination'), deepest, flag);
+  if (!o.dryRun) await sparseCheck(x, items);
   const tCollect = Date.now();
   counter.setItems(items);
   c.message(`info: ${info.releases.length} release(s), ${info.catalogs.length} catalog(s), ${items.length} images to mirror to ${flag}`);

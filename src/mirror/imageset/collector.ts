@@ -16,6 +16,7 @@ import type { ItemOrigin, OriginKind, PlanItem, PlanTarget } from '../plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import type { ImageSetConfig, OperatorSpec } from './config-types.js';
 import { additionalItem, sparseSelection } from './additional-target.js';
+import { kubeVirtItems } from './kubevirt.js';
 import { destRepository, v2Tag, v2Target } from './naming.js';
 import { collectReleases, type SelectedRelease } from './releases.js';
 
@@ -97,6 +98,7 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
     const failures: CollectFailure[] = [];
     const releases = config.platform ? await collectReleases(config.platform, this.o.graph, dest, max, ctx) : [];
     const items: PlanItem[] = releases.flatMap((r) => r.items);
+    if (config.platform?.kubeVirtContainer === true) items.push(...kubeVirtItems(releases, dest, max, ctx.warn));
     const catalogs: CollectedCatalog[] = [];
     for (const [k, spec] of config.operators.entries()) {
       const target = catalogTarget(spec, dest, max);

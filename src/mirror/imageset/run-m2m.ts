@@ -21,6 +21,7 @@ import { ImageSetCollector, type ImageSetInfo } from './collector.js';
 import { clusterResources } from './cluster-resources.js';
 import type { ImageSetConfig } from './config-types.js';
 import { checkDestination } from './dest-check.js';
+import { graphStep } from './graph-outputs.js';
 import { sparseCheck } from './sparse-outputs.js';
 import { splitRegistryDest } from './naming.js';
 import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js';
@@ -41,6 +42,9 @@ export interface M2mInput {
   readonly rebuildDir?: string;
   readonly removeSignatures: boolean;
   readonly annotations: Readonly<Record<string, string>>;
+  /** `platform.graph`: --graph-data-url and --graph-base-image (graph-outputs.ts). */
+  readonly graphDataUrl?: string;
+  readonly graphBaseImage?: string;
 }
 
 export interface M2mResult {
@@ -136,6 +140,8 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
     failed.push({ image: e.source, kind: item ? kindOf(item) : 'additional', why: e.message });
     c.message(`error: ${e.source}: ${e.message}`);
   }
+  const graphOut = o.config.platform?.graph === true && !releaseMissing ? await graphStep(x, o) : undefined;
+  if (graphOut?.error !== undefined) failed.push({ image: 'graph-data image', kind: 'release', why: graphOut.error });
   const failedLabels = new Set(result.errors.map((e) => e.source));
   const mirrored = keep.filter((i) => !failedLabels.has(label(i)));
   // 5. Cluster resources (release signatures when the payload names stores), pinned config, report.
@@ -147,7 +153,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
     signatures.push({ digest: r.info.releaseDigest, signatures: s.signatures });
   }
   const resources = releaseMissing ? new Map<string, string>() : clusterResources({ items: mirrored, catalogs: info.catalogs, maxNestedPaths: o.maxNestedPaths, signatures, annotations: o.annotations });
-  const files = new Map<string, string>([...resources].map(([k, v]) => [`cluster-resources/${k}`, v]));
+  const files = new Map<string, string>([...resources, ...(graphOut?.files ?? [])].map(([k, v]) => [`cluster-resources/${k}`, v]));
   if (!o.dryRun && !releaseMissing) files.set(`isc_pinned_${fileTime(started)}.yaml`, pinnedConfig(o.configText, info));
   const exitCode = (releaseMissing || failed.some((f) => f.kind === 'release') ? EXIT.release : 0) | (failed.some((f) => f.kind === 'operator') ? EXIT.operator : 0) | (failed.some((f) => f.kind === 'additional') ? EXIT.additional : 0);
   const report = buildReport({

@@ -105,6 +105,15 @@ mirror:
     assert.deepEqual(entries(itms), [`${U}/team -> ${M}/team`]);
   });
 
+  it('a later run choosing one more platform adds its child to the sparse list already there', async () => {
+    const more = join(work, 'more.yaml');
+    await writeFile(more, `kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  additionalImages:\n  - name: ${up.hostPort}/team/multi:v1\n    platforms:\n    - {os: linux, architecture: arm64}\n    - {os: linux, architecture: amd64}\n`);
+    const r = await airlock(['mirror', '-c', more, '--workspace', `file://${join(work, 'ws-more')}`, `docker://${sparse.hostPort}/mirror`, ...common], work);
+    assert.equal(r.code, 0, r.stderr);
+    const [amd64, arm64] = multi.manifests;
+    assert.deepEqual(await resolveTags(sparse.hostPort, 'mirror/team/multi', ['v1', arm64!.digest, amd64!.digest]), [multi.top.digest, arm64!.digest, amd64!.digest], r.stderr + r.stdout);
+  });
+
   it('a destination that refuses sparse lists is named before anything is copied (docker-registry 2.8, airlock outside --sparse-repo)', async () => {
     for (const [host, name] of [[peer.hostPort, 'docker-registry'], [strict.hostPort, 'airlock without --sparse-repo']] as const) {
       const ws = join(work, `refused-${name.replace(/\W+/g, '-')}`);

@@ -4,7 +4,9 @@
  *   payload's 0000_50_installer_coreos-bootimages.yaml is planned and mirrored;
  * - `platform.platforms`: a multi-arch release is mirrored sparse: the
  *   release list and every component list keep their digests, and only the
- *   chosen platform's children are in the mirror (airlock serve --sparse-repo).
+ *   chosen platform's children are in the mirror (airlock serve --sparse-repo);
+ * - `operators[].platforms`: the catalog's multi-arch related images are
+ *   copied sparse the same way.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,8 @@ import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
 import { makeSyntheticRelease, type SyntheticRelease } from '../fixtures/release-fixture.js';
 import { buildImageSet, pushImageSet, type BuiltImageSet } from '../fixtures/catalog/related-images.js';
 import { airlock, resolveTags } from '../release/support.js';
+import { pushCatalogFixture } from '../catalog/catalog-mirror-setup.js';
+import type { CatalogFixture } from '../fixtures/catalog/catalog-fixture.js';
 
 const bootImages = (ref: string): string => `apiVersion: v1
 kind: ConfigMap
@@ -35,6 +39,7 @@ describe('airlock mirror: kubeVirtContainer and sparse release platforms', () =>
   let single: SyntheticRelease;
   let multi: SyntheticRelease;
   let kubevirt: BuiltImageSet;
+  let fx: CatalogFixture;
   const common = ['--src-tls-verify=false', '--dest-tls-verify=false', '--no-progress'];
 
   before(async () => {
@@ -44,6 +49,7 @@ describe('airlock mirror: kubeVirtContainer and sparse release platforms', () =>
     const hub = new RegistryHub({ insecure: () => true });
     try {
       await pushImageSet(hub.destination({ registry: up.hostPort, repository: 'openshift-release-dev/ocp-v4.0-art-dev' }), kubevirt);
+      fx = await pushCatalogFixture(hub, up.hostPort, work);
     } finally {
       await hub.close();
     }
@@ -96,5 +102,17 @@ describe('airlock mirror: kubeVirtContainer and sparse release platforms', () =>
       const [amd64, arm64] = c.children;
       assert.deepEqual(await resolveTags(mirror.hostPort, 'sparse/openshift/release', [`4.18.4-multi-${c.name}`, arm64!, amd64!]), [c.digest, arm64, undefined], c.name);
     }
+  });
+
+  it('operators[].platforms copies the multi-arch related images sparse (list digest kept, one child)', async () => {
+    const isc = join(work, 'operators.yaml');
+    await writeFile(isc, `kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  operators:\n  - catalog: ${up.hostPort}/olm/fbc-index:v1\n    packages:\n    - name: etcd\n      channels:\n      - name: stable\n    platforms:\n    - os: linux\n      architecture: arm64\n`);
+    const r = await airlock(['mirror', '-c', isc, '--workspace', `file://${join(work, 'ws-operators')}`, `docker://${mirror.hostPort}/sparse/ops`, ...common], work);
+    assert.equal(r.code, 0, r.stderr);
+    const operator = fx.images.find((i) => i.repository === 'ops/team/etcd/operator' && i.set.manifests.length === 3 && fx.catalog.bundles.some((b) => b.package === 'etcd' && b.version === '1.3.0' && b.relatedImages.some((x) => x.image === i.ref)))!;
+    assert.ok(operator, 'the etcd 1.3.0 operator image is a manifest list');
+    const [amd64, arm64] = operator.set.manifests;
+    const repo = `sparse/ops/${operator.repository}`;
+    assert.deepEqual(await resolveTags(mirror.hostPort, repo, [`sha256-${operator.set.top.digest.slice(7)}`, arm64!.digest, amd64!.digest]), [operator.set.top.digest, arm64!.digest, undefined]);
   });
 });

@@ -79,7 +79,8 @@ export async function resolveImageTree(src: ImageSource, top: RawManifest, opts:
     const kept = refs.children.filter(matches);
     for (const c of refs.children) if (!matches(c)) filteredOut.push(platformString(c.platform));
     if (kept.length === 0) {
-      throw new PlatformFilterError(`${src.description}@${top.digest}: no platform matches --filter-by-os ${re.source} (has ${refs.children.map((c) => platformString(c.platform)).join(', ')})`);
+      const what = opts.sparse ? `the chosen platforms (${re.source})` : `--filter-by-os ${re.source}`;
+      throw new PlatformFilterError(`${src.description}@${top.digest}: no platform matches ${what} (has ${refs.children.map((c) => platformString(c.platform)).join(', ')})`);
     }
     if (opts.sparse) {
       only = matches;

@@ -14,6 +14,7 @@ export interface CopyContextOptions {
   readonly skipMount?: boolean;
   readonly platformFilter?: RegExp;
   readonly keepManifestList?: boolean;
+  readonly sparseManifestList?: boolean;
   readonly dryRun?: boolean;
   /** Blob locations remembered across runs (--blob-cache). */
   readonly locations?: BlobLocations;
@@ -33,6 +34,7 @@ export function createCopyContext(o: CopyContextOptions = {}): ImageCopyOptions 
     skipMount: o.skipMount ?? false,
     platformFilter: o.platformFilter,
     keepManifestList: o.keepManifestList,
+    sparseManifestList: o.sparseManifestList,
     dryRun: o.dryRun ?? false,
     locations: o.locations,
     emit: o.emit ?? (() => {}),

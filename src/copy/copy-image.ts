@@ -23,6 +23,8 @@ export interface CopyTarget {
 export interface ImageCopyOptions extends BlobCopyContext {
   readonly platformFilter?: TreeOptions['platformFilter'];
   readonly keepManifestList?: boolean;
+  /** With a filter: copy a list as it is (same digest) with only the matching children (TreeOptions.sparse). */
+  readonly sparseManifestList?: boolean;
 }
 
 export interface TargetResult {
@@ -82,9 +84,11 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
 
   if (!ctx.force) {
     const current = known !== undefined ? known.current : await head(tag ?? root.digest);
-    if (current === root.digest) return done(true);
+    // A sparse list at the destination may lack children chosen now: it is complete only when they are all there.
+    const complete = async (): Promise<boolean> => !ctx.sparseManifestList || (await Promise.all(tree.children.map(async (c) => (await head(c.digest)) === c.digest))).every(Boolean);
+    if (current === root.digest && (await complete())) return done(true);
     // The tag points elsewhere: the manifest may already be there by digest (re-tag only).
-    if (tag !== undefined && current !== undefined && (await head(root.digest)) === root.digest) {
+    if (tag !== undefined && current !== undefined && current !== root.digest && (await head(root.digest)) === root.digest && (await complete())) {
       await put(root, { tag });
       ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false, rewrittenFrom: tree.rewrittenFrom });
       return done(false, false);
@@ -137,6 +141,7 @@ export async function copyImage(ctx: ImageCopyOptions, src: ImageSource, referen
   const tree = await resolveImageTree(src, top, {
     platformFilter: ctx.platformFilter,
     keepManifestList: ctx.keepManifestList,
+    sparse: ctx.sparseManifestList,
     fetch: (s, r) => fetchManifest(ctx, s, r),
   });
   const bytes = tree.blobs.reduce((n, b) => n + b.size, 0);

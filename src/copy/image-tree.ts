@@ -2,7 +2,9 @@
  * Resolves what one source image consists of: the manifest to push at the
  * top, the child manifests under it (children before parents), and every
  * blob. Platform filtering happens here: a manifest list is kept whole unless
- * a filter is given; a filtered list is a NEW manifest with a new digest.
+ * a filter is given; a filtered list is a NEW manifest with a new digest,
+ * except with `sparse`: the list is kept byte for byte (same digest) and only
+ * the matching children are walked (a sparse list at the destination).
  */
 import { digestOf, type Digest } from '../oci/digest.js';
 import type { BlobInfo, ImageSource, RawManifest } from '../transports/types.js';
@@ -26,6 +28,8 @@ export interface TreeOptions {
   readonly platformFilter?: RegExp;
   /** With a filter: push the filtered list instead of the single matching image. */
   readonly keepManifestList?: boolean;
+  /** With a filter: keep the list as it is (bytes and digest) and copy only the matching children. */
+  readonly sparse?: boolean;
   /** Fetches a manifest from the source (with limits and retries applied). */
   readonly fetch: (src: ImageSource, reference: string) => Promise<RawManifest>;
 }
@@ -47,7 +51,7 @@ export async function resolveImageTree(src: ImageSource, top: RawManifest, opts:
   const seenManifests = new Set<Digest>();
   const filteredOut: string[] = [];
 
-  const walk = async (m: RawManifest, depth: number): Promise<void> => {
+  const walk = async (m: RawManifest, depth: number, only?: (c: ChildDescriptor) => boolean): Promise<void> => {
     if (depth > 4) throw new Error(`manifest ${m.digest}: index nesting deeper than 4`);
     const refs = manifestRefs(m);
     if (refs.kind === 'image') {
@@ -55,6 +59,7 @@ export async function resolveImageTree(src: ImageSource, top: RawManifest, opts:
       return;
     }
     for (const c of refs.children) {
+      if (only !== undefined && !only(c)) continue;
       if (seenManifests.has(c.digest)) continue;
       seenManifests.add(c.digest);
       const child = await opts.fetch(src, c.digest);
@@ -67,15 +72,19 @@ export async function resolveImageTree(src: ImageSource, top: RawManifest, opts:
   const refs = manifestRefs(top);
   let root = top;
   let rewrittenFrom: Digest | undefined;
+  let only: ((c: ChildDescriptor) => boolean) | undefined;
   if (refs.kind === 'index' && opts.platformFilter !== undefined) {
     const re = opts.platformFilter;
     const matches = (c: ChildDescriptor): boolean => c.platform !== undefined && re.test(platformString(c.platform));
     const kept = refs.children.filter(matches);
     for (const c of refs.children) if (!matches(c)) filteredOut.push(platformString(c.platform));
     if (kept.length === 0) {
-      throw new PlatformFilterError(`${src.description}@${top.digest}: no platform matches --filter-by-os ${re.source} (has ${refs.children.map((c) => platformString(c.platform)).join(', ')})`);
+      const what = opts.sparse ? `the chosen platforms (${re.source})` : `--filter-by-os ${re.source}`;
+      throw new PlatformFilterError(`${src.description}@${top.digest}: no platform matches ${what} (has ${refs.children.map((c) => platformString(c.platform)).join(', ')})`);
     }
-    if (opts.keepManifestList) {
+    if (opts.sparse) {
+      only = matches;
+    } else if (opts.keepManifestList) {
       if (kept.length < refs.children.length) {
         root = filteredIndex(top, (_c, i) => matches(refs.children[i]!));
         rewrittenFrom = top.digest;
@@ -91,6 +100,6 @@ export async function resolveImageTree(src: ImageSource, top: RawManifest, opts:
       );
     }
   }
-  await walk(root, 0);
+  await walk(root, 0, only);
   return { root, children, blobs: [...blobs.values()], rewrittenFrom, filteredOut };
 }

@@ -31,7 +31,7 @@ export interface MirrorJob {
   readonly within: string;
   readonly targets: readonly MirrorTarget[];
   /** Overrides the run's platform selection (copy options) for this image. */
-  readonly platform?: { readonly filter: RegExp | undefined; readonly keepManifestList: boolean };
+  readonly platform?: { readonly filter: RegExp | undefined; readonly keepManifestList: boolean; readonly sparse?: boolean };
 }
 
 export interface ImageOutcome {
@@ -219,7 +219,7 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       const targets = await Promise.all(
         job.targets.map(async (t) => ({ dst: await openDest(t.ref), tag: t.tag, ref: t.ref })),
       );
-      const copy = job.platform === undefined ? o.copy : { ...o.copy, platformFilter: job.platform.filter, keepManifestList: job.platform.keepManifestList };
+      const copy = job.platform === undefined ? o.copy : { ...o.copy, platformFilter: job.platform.filter, keepManifestList: job.platform.keepManifestList, sparseManifestList: job.platform.sparse === true };
       const r = await cap.run([src.store, ...targets.map((t) => t.dst.store)], async () => {
         const copied = await copyImage(copy, src, job.within, targets);
         if (!o.skipSignatures) {

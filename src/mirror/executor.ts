@@ -59,7 +59,7 @@ export function planJobs(items: readonly PlanItem[]): MirrorJob[] {
     source: i.source,
     within: i.within,
     targets: i.targets,
-    ...(i.platforms !== undefined ? { platform: { filter: platformPattern(i.platforms), keepManifestList: i.platforms.mode === 'filter-by-os' && i.platforms.keepManifestList } } : {}),
+    ...(i.platforms !== undefined ? { platform: { filter: platformPattern(i.platforms), keepManifestList: i.platforms.mode === 'filter-by-os' && i.platforms.keepManifestList, sparse: i.platforms.mode === 'sparse' } } : {}),
   }));
 }
 
@@ -110,6 +110,7 @@ export class MirrorExecutor {
       skipMount: this.o.skipMount,
       platformFilter: platformPattern(p.platforms),
       keepManifestList: p.platforms.mode === 'filter-by-os' ? p.platforms.keepManifestList : undefined,
+      sparseManifestList: p.platforms.mode === 'sparse',
       dryRun: p.dryRun,
       emit: this.emit,
     });

@@ -34,9 +34,15 @@ export interface ItemOrigin {
  * - `filter-by-os`: only the entries whose `os/arch[/variant]` matches the
  *   regular expression `pattern` (matched against the whole string). With
  *   `keepManifestList` a filtered list (a NEW manifest, new digest) is pushed,
- *   otherwise the single match replaces the list.
+ *   otherwise the single match replaces the list;
+ * - `sparse`: the list is copied byte for byte (digest unchanged) with only
+ *   the children of `platforms` (`os/arch[/variant]`; `os/arch` matches any
+ *   variant): a sparse list, which the destination must accept.
  */
-export type PlatformSelection = { readonly mode: 'all' } | { readonly mode: 'filter-by-os'; readonly pattern: string; readonly keepManifestList: boolean };
+export type PlatformSelection =
+  | { readonly mode: 'all' }
+  | { readonly mode: 'filter-by-os'; readonly pattern: string; readonly keepManifestList: boolean }
+  | { readonly mode: 'sparse'; readonly platforms: readonly string[] };
 
 /** One destination of an item. */
 export interface PlanTarget {
@@ -104,5 +110,6 @@ export function planTargetCount(plan: MirrorPlan): number {
  * (commands call it while checking their flags).
  */
 export function platformPattern(p: PlatformSelection): RegExp | undefined {
+  if (p.mode === 'sparse') return new RegExp(`^(?:${p.platforms.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + (x.split('/').length === 2 ? '(?:/[^/]+)?' : '')).join('|')})$`);
   return p.mode === 'filter-by-os' ? new RegExp(`^(?:${p.pattern})$`) : undefined;
 }

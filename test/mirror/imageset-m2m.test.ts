@@ -99,7 +99,7 @@ mirror:
     await writeFile(join(work, 'bad.yaml'), 'kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  operators:\n  - catalog: x.example.com/a:v1\n    pakages: []\n');
     const bad = await airlock(['mirror', '-c', join(work, 'bad.yaml'), '--workspace', `file://${work}/w`, `docker://${mirror.hostPort}`], work);
     assert.equal(bad.code, 1);
-    assert.equal(bad.stderr, `error: ${join(work, 'bad.yaml')}:6: mirror.operators[0].pakages: unknown field (allowed: catalog, targetCatalog, targetTag, full, skipDependencies, packages)\n`);
+    assert.equal(bad.stderr, `error: ${join(work, 'bad.yaml')}:6: mirror.operators[0].pakages: unknown field (allowed: catalog, targetCatalog, targetTag, full, skipDependencies, packages, platforms)\n`);
   });
 
   it('--dry-run writes mapping.txt, prints bytes per origin and pushes nothing', async () => {

@@ -44,6 +44,8 @@ interface MirrorFlags extends ConnectionFlags {
   removeSignatures?: boolean;
   strictArchive?: boolean;
   graphUrl?: string;
+  graphDataUrl?: string;
+  graphBaseImage?: string;
   progress: boolean;
 }
 
@@ -100,7 +102,7 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
     try {
       const r = await runM2m(executor, {
         config, configText, workspace: wf.workspace, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true,
-        graph: cache.graph({ url: f.graphUrl }), cache: cache.store, rebuildDir, removeSignatures: f.removeSignatures === true,
+        graph: cache.graph({ url: f.graphUrl }), cache: cache.store, rebuildDir, removeSignatures: f.removeSignatures === true, graphDataUrl: f.graphDataUrl, graphBaseImage: f.graphBaseImage,
         annotations: { createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), createdBy: 'airlock', airlock_version: AIRLOCK_VERSION },
       }, counter);
       if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional images); see ${r.reportFile || 'the lines above'}\n`);
@@ -130,6 +132,10 @@ Examples (oc-mirror v2's command shapes; --v2 is accepted and ignored):
 The destination is checked before any work: credentials, push permission (an upload session is opened and
 cancelled) and repository depth (a registry that refuses deep paths gets the exact --max-nested-paths to use).
 Release graphs come from --graph-url, else UPDATE_URL_OVERRIDE, else api.openshift.com.
+platform.graph: true builds <dest>/openshift/graph-image:latest from --graph-data-url (else UPDATE_URL_OVERRIDE's
+update service, else api.openshift.com) on --graph-base-image, and writes cluster-resources/updateService.yaml.
+platforms: [{os, architecture}] copies manifest lists sparse (digests kept; the destination must accept that,
+e.g. airlock serve --sparse-repo 'ocp/**'; a registry that refuses is named before anything is copied).
 Exit status (oc-mirror's bitmask): 1 generic, 2 release, 4 operator, 8 additional images.`;
 
 export function mirrorCommand(): Command {
@@ -153,6 +159,8 @@ export function mirrorCommand(): Command {
     .option('--max-nested-paths <n>', 'most path components below the registry host (0 = unlimited); forces repository-scoped IDMS/ITMS', range('--max-nested-paths', 0, 100), 0)
     .option('--remove-signatures', 'do not copy cosign signatures and attestations along with images')
     .option('--graph-url <url>', 'Cincinnati graph endpoint (default: UPDATE_URL_OVERRIDE, else https://api.openshift.com/api/upgrades_info/v1/graph)')
+    .option('--graph-data-url <url>', 'graph-data tarball for platform.graph (default: UPDATE_URL_OVERRIDE\'s update service, else https://api.openshift.com/api/upgrades_info/graph-data)')
+    .option('--graph-base-image <image>', 'base of the graph-data image (default: registry.access.redhat.com/ubi9/ubi:latest)')
     .addOption(new Option('--log-level <level>', 'info, debug, trace or error (error: no progress or retry lines)').choices(['info', 'debug', 'trace', 'error']).default('info'))
     .option('--no-progress', 'no progress bar (terminal) or progress lines (otherwise) on stderr')
     .addHelpText('after', HELP)

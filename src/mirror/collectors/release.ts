@@ -129,6 +129,8 @@ export interface ReleaseInfo {
   readonly payloadStores: readonly string[];
   /** Every mapping, in release mirror's order (--to-mirror prints them). */
   readonly mappings: readonly ImageMapping[];
+  /** The payload's /release-manifests/ files, by name (kubevirt boot image, image-set outputs). */
+  readonly payloadFiles: ReadonlyMap<string, Buffer>;
 }
 
 async function localDigests(env: TransportEnv, from: ImageReference, digests: readonly string[]): Promise<Set<string>> {
@@ -169,6 +171,7 @@ export class ReleaseCollector implements Collector<ReleaseInfo> {
       components,
       payloadStores: verificationStores(release.files),
       mappings: ms.map((m) => ({ source: formatImageReference(m.source), destination: formatImageReference(m.destination) })),
+      payloadFiles: release.files,
     };
     // As oc: without --keep-manifest-list a multi-arch release is cut to the platform read; every list becomes that one image.
     const variant = typeof release.config.variant === 'string' && release.config.variant !== '' ? `/${release.config.variant}` : '';

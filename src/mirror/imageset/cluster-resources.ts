@@ -63,11 +63,14 @@ export function clusterResources(o: ClusterResourceInput): Map<string, string> {
   for (const i of o.items) {
     if (i.source.transport !== 'docker') continue;
     const byDigest = i.within.startsWith('sha256:') || i.origins.some((x) => x.kind === 'release' && x.component === 'release');
-    const kind = byDigest ? pairs.idms : pairs.itms;
     for (const c of categoriesOf(i)) {
-      let list = kind.get(c);
-      if (list === undefined) kind.set(c, (list = []));
-      for (const t of i.targets) list.push(scoped(repositoryText(i.source), repositoryText(t.ref), o.maxNestedPaths));
+      for (const t of i.targets) {
+        // A target tag other than the source's (additionalImages[].targetTag) cannot be an ITMS entry: the IDMS carries it (digest pulls).
+        const kind = byDigest || (c === 'generic' && t.tag !== undefined && t.tag !== i.within) ? pairs.idms : pairs.itms;
+        let list = kind.get(c);
+        if (list === undefined) kind.set(c, (list = []));
+        list.push(scoped(repositoryText(i.source), repositoryText(t.ref), o.maxNestedPaths));
+      }
     }
   }
   for (const [file, kind, map, prefix] of [['idms-oc-mirror.yaml', IDMS, pairs.idms, 'idms'], ['itms-oc-mirror.yaml', ITMS, pairs.itms, 'itms']] as const) {

@@ -17,6 +17,8 @@ import { helmNotes } from './helm-notes.js';
 import type { ItemOrigin, OriginKind, PlanItem, PlanTarget } from '../plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import type { ImageSetConfig, OperatorSpec } from './config-types.js';
+import { additionalItem, sparseSelection } from './additional-target.js';
+import { kubeVirtItems } from './kubevirt.js';
 import { destRepository, v2Tag, v2Target } from './naming.js';
 import { collectReleases, type SelectedRelease } from './releases.js';
 import { collectSamples, type ImageSetSamples } from './samples-section.js';
@@ -77,13 +79,6 @@ function catalogTarget(spec: OperatorSpec, dest: string, max: number): { reposit
   return { repository, tag, reference: `${repository}:${tag}` };
 }
 
-function additionalItem(name: string, where: string, dest: string, max: number): PlanItem {
-  const source = parseImageReference(name);
-  const n = parseImageName(name);
-  const t = v2Target(name, dest, max);
-  return { source, within: n.digest ?? n.tag ?? 'latest', targets: [{ ref: parseImageReference(t.repository), tag: t.tag }], origins: [{ kind: 'additional', where }] };
-}
-
 /** Items of one source image merged: targets and origins deduplicated, first item's platform choice kept. */
 export function mergeItems(items: readonly PlanItem[]): PlanItem[] {
   const by = new Map<string, { source: ImageReference; within: string; targets: PlanTarget[]; origins: ItemOrigin[]; platforms?: PlanItem['platforms'] }>();
@@ -111,6 +106,7 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
     const failures: CollectFailure[] = [];
     const releases = config.platform ? await collectReleases(config.platform, this.o.graph, dest, max, ctx) : [];
     const items: PlanItem[] = releases.flatMap((r) => r.items);
+    if (config.platform?.kubeVirtContainer === true) items.push(...kubeVirtItems(releases, dest, max, ctx.warn));
     const catalogs: CollectedCatalog[] = [];
     for (const [k, spec] of config.operators.entries()) {
       const target = catalogTarget(spec, dest, max);
@@ -127,12 +123,14 @@ export class ImageSetCollector implements Collector<ImageSetInfo> {
         }).collect(ctx);
         catalogs.push({ spec, info: r.info });
         notes.push(...r.info.notes.map((n) => `${spec.catalog}: ${n}`));
-        items.push(...r.items);
+        // operators[].platforms: the related images (not the index) are copied sparse.
+        const sparse = sparseSelection(spec.platforms);
+        items.push(...(sparse === undefined ? r.items : r.items.map((i) => (i.origins.some((o) => o.bundle !== undefined) ? { ...i, platforms: sparse } : i))));
       } catch (e) {
         failures.push({ kind: 'operator', what: `catalog ${spec.catalog} (${spec.where})`, message: (e as Error).message });
       }
     }
-    for (const a of config.additionalImages) items.push(additionalItem(a.name, a.where, dest, max));
+    for (const a of config.additionalImages) items.push(additionalItem(a, dest, max));
     let helm: HelmInfo | undefined;
     if (config.helm !== undefined) {
       if (this.o.helmDir === undefined) throw new Error('ImageSetCollector: mirror.helm needs helmDir (where chart archives and the OCI layout of charts are kept)');

@@ -2,9 +2,9 @@
  * The sections of an ImageSetConfiguration (v2alpha1, reference §5.3 and
  * anchors §1.1), each read from its YAML node with positions: `platform`,
  * `operators`, `additionalImages`, `blockedImages` (`helm`: config-helm.ts; `samples`: config-samples.ts). Fields of sections
- * airlock does not implement yet (`platform.graph`,
- * `kubeVirtContainer`, `platforms`, `additionalImages[].targetRepo/targetTag`,
- * `targetCatalogSourceTemplate`) fail with "not yet supported".
+ * airlock does not implement yet (`targetCatalogSourceTemplate`) fail with
+ * "not yet supported"; `platforms`, `targetRepo`/`targetTag` of additional
+ * images are read in config-platforms.ts.
  */
 import { isScalar, type Node } from 'yaml';
 import { CatalogError } from '../../catalog/errors.js';
@@ -12,6 +12,7 @@ import { parseCatalogFilter } from '../../catalog/filter-spec.js';
 import { isSemver } from '../../catalog/semver.js';
 import { InvalidReferenceError, parseRegistryRef } from '../../reference/image-name.js';
 import { ARCHITECTURES, type AdditionalImage, type Architecture, type BlockedImage, type OperatorSpec, type PlatformSpec, type ReleaseChannel } from './config-types.js';
+import { readPlatforms, readTargetRepo, readTargetTag } from './config-platforms.js';
 import { ConfigSource, ImageSetConfigError, type MapEntry } from './yaml-nodes.js';
 
 /** What `--help` and errors list as implemented. */
@@ -59,12 +60,13 @@ function channel(src: ConfigSource, node: Node, field: string): ReleaseChannel {
   };
 }
 
-/** `mirror.platform`. `graph: false` and `kubeVirtContainer: false` are accepted (nothing to do); `true` is not yet supported. */
+/** `mirror.platform`. `platforms` (sparse) reads the multi-arch release; it cannot be combined with `architectures`. */
 export function readPlatform(src: ConfigSource, node: Node | null, field: string): PlatformSpec {
-  const m = src.map(node, field, ['architectures', 'channels', 'release', 'graph', 'kubeVirtContainer'], ['platforms']);
-  for (const k of ['graph', 'kubeVirtContainer'] as const) {
-    if (src.bool(m.get(k), `${field}.${k}`) === true) src.fail(m.get(k)!.key, `${field}.${k}`, `${k === 'graph' ? 'the Cincinnati graph-data image' : 'the KubeVirt container image'} is not yet supported by airlock (set it to false or remove it)`);
-  }
+  const m = src.map(node, field, ['architectures', 'channels', 'release', 'graph', 'kubeVirtContainer', 'platforms']);
+  const graph = src.bool(m.get('graph'), `${field}.graph`) === true;
+  const kubeVirtContainer = src.bool(m.get('kubeVirtContainer'), `${field}.kubeVirtContainer`) === true;
+  const platforms = readPlatforms(src, m.get('platforms'), `${field}.platforms`);
+  if (platforms !== undefined && m.get('architectures') !== undefined) src.fail(m.get('platforms')!.key, `${field}.platforms`, 'cannot be combined with architectures (architectures is deprecated: give each as {os: linux, architecture: <arch>} under platforms)');
   const archNodes = src.seq(m.get('architectures')?.value, `${field}.architectures`);
   const architectures = archNodes.map((a, i): Architecture => {
     const v = src.string(a, `${field}.architectures[${i}]`);
@@ -81,12 +83,20 @@ export function readPlatform(src: ConfigSource, node: Node | null, field: string
   const rel = m.get('release');
   const release = rel === undefined ? undefined : { image: imageRef(src, rel.value, `${field}.release`, true), where: src.at(rel.value) };
   if (channels.length === 0 && release === undefined) src.fail(node, field, 'names no release (give channels or release)');
-  return { architectures: architectures.length > 0 ? [...new Set(architectures)] : ['amd64'], channels, ...(release ? { release } : {}) };
+  return {
+    architectures: platforms !== undefined ? ['multi'] : architectures.length > 0 ? [...new Set(architectures)] : ['amd64'],
+    channels,
+    ...(release ? { release } : {}),
+    ...(platforms ? { platforms } : {}),
+    ...(graph ? { graph } : {}),
+    ...(kubeVirtContainer ? { kubeVirtContainer } : {}),
+  };
 }
 
 /** One `mirror.operators[]` entry. */
 export function readOperator(src: ConfigSource, node: Node, field: string, extra: readonly string[] = []): OperatorSpec {
-  const m = src.map(node, field, ['catalog', 'targetCatalog', 'targetTag', 'full', 'skipDependencies', 'packages', ...extra], ['targetCatalogSourceTemplate', 'platforms']);
+  const m = src.map(node, field, ['catalog', 'targetCatalog', 'targetTag', 'full', 'skipDependencies', 'packages', 'platforms', ...extra], ['targetCatalogSourceTemplate']);
+  const platforms = readPlatforms(src, m.get('platforms'), `${field}.platforms`);
   const catalogNode = m.get('catalog')?.value ?? null;
   if (m.get('catalog') === undefined) src.fail(node, field, 'needs "catalog" (the index image)');
   const catalogText = src.string(catalogNode, `${field}.catalog`);
@@ -117,18 +127,22 @@ export function readOperator(src: ConfigSource, node: Node, field: string, extra
   const entry = ConfigSource.json(node) as Record<string, unknown>;
   let filter;
   try {
-    filter = parseCatalogFilter(Object.fromEntries(Object.entries(entry).filter(([k]) => !extra.includes(k))), field);
+    filter = parseCatalogFilter(Object.fromEntries(Object.entries(entry).filter(([k]) => !extra.includes(k) && k !== 'platforms')), field);
   } catch (e) {
     if (e instanceof CatalogError) src.fail(node, field, e.message.replace(`${field}: `, ''));
     throw e;
   }
-  return { catalog, ...(targetCatalog ? { targetCatalog } : {}), ...(targetTag ? { targetTag } : {}), filter, entry, where: src.at(node) };
+  return { catalog, ...(targetCatalog ? { targetCatalog } : {}), ...(targetTag ? { targetTag } : {}), filter, entry, ...(platforms ? { platforms } : {}), where: src.at(node) };
 }
 
 export function readAdditional(src: ConfigSource, node: Node, field: string): AdditionalImage {
-  const m = src.map(node, field, ['name'], ['targetRepo', 'targetTag', 'platforms']);
+  const m = src.map(node, field, ['name', 'targetRepo', 'targetTag', 'platforms']);
   if (m.get('name') === undefined) src.fail(node, field, 'needs "name" (the image reference)');
-  return { name: imageRef(src, m.get('name')!.value, `${field}.name`, false), where: src.at(node) };
+  const name = imageRef(src, m.get('name')!.value, `${field}.name`, false);
+  const targetRepo = readTargetRepo(src, m.get('targetRepo'), `${field}.targetRepo`);
+  const targetTag = readTargetTag(src, m.get('targetTag'), `${field}.targetTag`);
+  const platforms = readPlatforms(src, m.get('platforms'), `${field}.platforms`);
+  return { name, ...(targetRepo ? { targetRepo } : {}), ...(targetTag ? { targetTag } : {}), ...(platforms ? { platforms } : {}), where: src.at(node) };
 }
 
 /** One `blockedImages[]` entry: a regular expression (v1alpha2's names are literal substrings: `literal`). */

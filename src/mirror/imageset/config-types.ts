@@ -33,6 +33,12 @@ export interface PlatformSpec {
   readonly channels: readonly ReleaseChannel[];
   /** An explicit release image (`release:`), mirrored besides the channels. */
   readonly release?: { readonly image: string; readonly where: Where };
+  /** `platforms[]` as `os/arch[/variant]`: the release list is kept (same digest), only these children copied (sparse). */
+  readonly platforms?: readonly string[];
+  /** `graph: true`: build and push the graph-data image, write the UpdateService (graph-image.ts). */
+  readonly graph?: boolean;
+  /** `kubeVirtContainer: true`: add the payload's KubeVirt RHCOS image (kubevirt.ts). */
+  readonly kubeVirtContainer?: boolean;
 }
 
 export interface OperatorSpec {
@@ -44,11 +50,19 @@ export interface OperatorSpec {
   readonly filter: CatalogFilter;
   /** The entry as written (JSON form), hashed for the rebuilt catalog's tag. */
   readonly entry: Readonly<Record<string, unknown>>;
+  /** Sparse platform filter of the catalog's related images (`os/arch[/variant]`). */
+  readonly platforms?: readonly string[];
   readonly where: Where;
 }
 
 export interface AdditionalImage {
   readonly name: string;
+  /** Destination repository path below `<dest>` instead of the source path (oc-mirror 4.22). */
+  readonly targetRepo?: string;
+  /** Destination tag instead of the source tag (or `sha256-<hex>`). */
+  readonly targetTag?: string;
+  /** Sparse platform filter (`os/arch[/variant]`). */
+  readonly platforms?: readonly string[];
   readonly where: Where;
 }
 

@@ -11,6 +11,7 @@ import { ReleaseCollector, type ReleaseDestination, type ReleaseInfo } from '../
 import type { PlanItem } from '../plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import type { Architecture, PlatformSpec } from './config-types.js';
+import { sparseSelection } from './additional-target.js';
 import { destRepository, RELEASE_COMPONENTS_PATH, RELEASE_IMAGES_PATH } from './naming.js';
 import { selectReleases } from './release-select.js';
 
@@ -60,6 +61,13 @@ async function collectRelease(image: string, arch: Architecture, dest: string, m
 
 /** Every selected release (deduplicated by release image), in channel, architecture and version order. */
 export async function collectReleases(p: PlatformSpec, graph: CincinnatiClient, dest: string, maxNestedPaths: number, ctx: CollectorContext): Promise<SelectedRelease[]> {
+  const out = await collectAll(p, graph, dest, maxNestedPaths, ctx);
+  // platform.platforms: the multi-arch release lists are kept (same digests), only the chosen children copied.
+  const sparse = sparseSelection(p.platforms);
+  return sparse === undefined ? out : out.map((r) => ({ ...r, items: r.items.map((i) => ({ ...i, platforms: sparse })) }));
+}
+
+async function collectAll(p: PlatformSpec, graph: CincinnatiClient, dest: string, maxNestedPaths: number, ctx: CollectorContext): Promise<SelectedRelease[]> {
   const out: SelectedRelease[] = [];
   const seen = new Set<string>();
   for (const ch of p.channels) {

@@ -22,6 +22,8 @@ import { ImageSetCollector, type ImageSetInfo } from './collector.js';
 import { clusterResources } from './cluster-resources.js';
 import type { ImageSetConfig } from './config-types.js';
 import { checkDestination } from './dest-check.js';
+import { graphStep } from './graph-outputs.js';
+import { sparseCheck } from './sparse-outputs.js';
 import { splitRegistryDest } from './naming.js';
 import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js';
 import { ImageSetReleaseError } from './releases.js';
@@ -45,6 +47,9 @@ export interface M2mInput {
   readonly annotations: Readonly<Record<string, string>>;
   /** Release signatures are kept here between runs (undefined: fetched each time). */
   readonly cache?: CacheStore;
+  /** `platform.graph`: --graph-data-url and --graph-base-image (graph-outputs.ts). */
+  readonly graphDataUrl?: string;
+  readonly graphBaseImage?: string;
 }
 
 export interface M2mResult {
@@ -117,6 +122,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   for (const b of info.blocked) c.message(`info: blocked ${b.image} (blockedImages "${b.pattern}", ${b.where})`);
   const deepest = deepestPath(items, guess);
   if (deepest !== guess) await checkDestination(x.registries.client(host, 'destination'), deepest, flag);
+  if (!o.dryRun) await sparseCheck(x, items);
   const tCollect = Date.now();
   counter.setItems(items);
   c.message(`info: ${info.releases.length} release(s), ${info.catalogs.length} catalog(s), ${items.length} images to mirror to ${flag}`);
@@ -139,6 +145,8 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
     failed.push({ image: e.source, kind: item ? kindOf(item) : 'additional', why: e.message });
     c.message(`error: ${e.source}: ${e.message}`);
   }
+  const graphOut = o.config.platform?.graph === true && !releaseMissing ? await graphStep(x, o) : undefined;
+  if (graphOut?.error !== undefined) failed.push({ image: 'graph-data image', kind: 'release', why: graphOut.error });
   const failedLabels = new Set(result.errors.map((e) => e.source));
   const mirrored = keep.filter((i) => !failedLabels.has(label(i)));
   // 5. Cluster resources (release signatures when the payload names stores), pinned config, report.
@@ -150,7 +158,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
     signatures.push({ digest: r.info.releaseDigest, signatures: s.signatures });
   }
   const resources = releaseMissing ? new Map<string, string>() : clusterResources({ items: mirrored, catalogs: info.catalogs, maxNestedPaths: o.maxNestedPaths, signatures, annotations: o.annotations });
-  const files = new Map<string, string>([...resources].map(([k, v]) => [`cluster-resources/${k}`, v]));
+  const files = new Map<string, string>([...resources, ...(graphOut?.files ?? [])].map(([k, v]) => [`cluster-resources/${k}`, v]));
   const samples = info.samples && !o.dryRun && !releaseMissing ? samplesClusterResource(info.samples, mirrored, o.dest, o.annotations) : undefined;
   if (samples) files.set(`cluster-resources/${samples.file}`, samples.text);
   if (!o.dryRun && !releaseMissing) files.set(`isc_pinned_${fileTime(started)}.yaml`, pinnedConfig(o.configText, info));

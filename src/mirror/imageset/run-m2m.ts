@@ -16,6 +16,7 @@ import { fetchSignatures } from '../../release/signatures.js';
 import { repositoryText } from '../../transports/all.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type OriginKind, type PlanItem } from '../plan.js';
+import type { ReleaseSignatures } from '../resources/signature-configmap.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import { ImageSetCollector, type ImageSetInfo } from './collector.js';
 import { clusterResources } from './cluster-resources.js';
@@ -47,9 +48,9 @@ export interface M2mResult {
   readonly reportFile: string;
 }
 
-const label = (i: PlanItem): string => `${destinationName(i.source, undefined)}${i.within.includes(':') ? '@' : ':'}${i.within}`;
+export const label = (i: PlanItem): string => `${destinationName(i.source, undefined)}${i.within.includes(':') ? '@' : ':'}${i.within}`;
 
-function kindOf(i: PlanItem): 'release' | 'operator' | 'additional' {
+export function kindOf(i: PlanItem): 'release' | 'operator' | 'additional' {
   const kinds = new Set<OriginKind>(i.origins.map((o) => o.kind));
   return kinds.has('release') ? 'release' : kinds.has('operator') ? 'operator' : 'additional';
 }
@@ -70,18 +71,32 @@ export class OriginCounter {
     release: { transferred: 0, saved: 0, blobs: 0 }, operator: { transferred: 0, saved: 0, blobs: 0 }, additional: { transferred: 0, saved: 0, blobs: 0 },
   };
   private readonly byRepo = new Map<string, 'release' | 'operator' | 'additional'>();
+  /** `keyOf` turns an event's destination description into the repositoryText of its target (default: drop `docker://`). */
+  constructor(private readonly keyOf: (dst: string) => string = (dst) => dst.replace(/^docker:\/\//, '')) {}
   setItems(items: readonly PlanItem[]): void {
     for (const i of items) for (const t of i.targets) if (!this.byRepo.has(repositoryText(t.ref))) this.byRepo.set(repositoryText(t.ref), kindOf(i));
   }
   readonly onEvent = (e: CopyEvent): void => {
     if (e.type !== 'blob') return;
-    const k = this.byRepo.get(e.dst.replace(/^docker:\/\//, ''));
+    const k = this.byRepo.get(this.keyOf(e.dst));
     if (k === undefined) return;
     const b = this.bytes[k];
     b.blobs++;
     if (e.action === 'uploaded') b.transferred += e.size;
     else b.saved += e.size;
   };
+}
+
+/** The GPG signatures of each release whose payload names signature stores (warnings as lines). */
+export async function releaseSignatures(info: ImageSetInfo, message: (line: string) => void): Promise<ReleaseSignatures[]> {
+  const out: ReleaseSignatures[] = [];
+  for (const r of info.releases) {
+    if (r.info.payloadStores.length === 0) continue;
+    const s = await fetchSignatures(r.info.payloadStores, r.info.releaseDigest);
+    for (const w of s.warnings) message(`warning: ${w}`);
+    out.push({ digest: r.info.releaseDigest, signatures: s.signatures });
+  }
+  return out;
 }
 
 export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCounter): Promise<M2mResult> {
@@ -137,13 +152,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   const failedLabels = new Set(result.errors.map((e) => e.source));
   const mirrored = keep.filter((i) => !failedLabels.has(label(i)));
   // 5. Cluster resources (release signatures when the payload names stores), pinned config, report.
-  const signatures = [];
-  for (const r of info.releases) {
-    if (r.info.payloadStores.length === 0) continue;
-    const s = await fetchSignatures(r.info.payloadStores, r.info.releaseDigest);
-    for (const w of s.warnings) c.message(`warning: ${w}`);
-    signatures.push({ digest: r.info.releaseDigest, signatures: s.signatures });
-  }
+  const signatures = await releaseSignatures(info, (m) => c.message(m));
   const resources = releaseMissing ? new Map<string, string>() : clusterResources({ items: mirrored, catalogs: info.catalogs, maxNestedPaths: o.maxNestedPaths, signatures, annotations: o.annotations });
   const files = new Map<string, string>([...resources].map(([k, v]) => [`cluster-resources/${k}`, v]));
   if (!o.dryRun && !releaseMissing) files.set(`isc_pinned_${fileTime(started)}.yaml`, pinnedConfig(o.configText, info));

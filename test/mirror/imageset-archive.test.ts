@@ -166,8 +166,14 @@ describe('airlock mirror: mirror to disk, archive verify, disk to mirror', () =>
     assert.ok(report.mirrored.release!.transferred > 0);
     assert.equal((await readdir(join(A, 'working-dir/.history'))).length, 2);
     assert.equal((await airlock(['archive', 'verify', A], work)).code, 0);
-    const d2m = await airlock(['mirror', '-c', side.isc, '--from', `file://${A}`, `docker://${mirror.hostPort}/${prefix}`, ...dst], work);
+    // with progress on (stderr is a pipe here): plain `progress:` lines, one per image done
+    const d2m = await airlock(['mirror', '-c', side.isc, '--from', `file://${A}`, `docker://${mirror.hostPort}/${prefix}`, '--dest-tls-verify=false'], work);
     assert.equal(d2m.code, 0, d2m.stderr);
+    const images = Object.values(ix.repositories).reduce((n, r) => n + Object.keys(r.tags).length, 0);
+    const lines = d2m.stderr.split('\n').filter((l) => l.startsWith('progress: '));
+    assert.ok(lines.length >= images, d2m.stderr);
+    assert.match(lines.at(-1)!, new RegExp(`^progress: .*\\b${images}/${images} images`));
+    assert.ok(!d2m.stderr.includes('\x1b['), 'no terminal control sequences on a pipe');
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/openshift/release-images`, ['4.18.3-x86_64']), [rel3.digest]);
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/openshift/release`, rel3.components.map((c) => `4.18.3-x86_64-${c.name}`)), rel3.components.map((c) => c.digest));
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/extra/tools/app`, ['v1']), [side.appDigest]);

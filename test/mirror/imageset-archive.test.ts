@@ -209,6 +209,22 @@ describe('airlock mirror: mirror to disk, archive verify, disk to mirror', () =>
     assert.deepEqual(await resolveTags(peer.hostPort, 'mirror/extra/tools/app', ['v1']), [side.appDigest]);
   });
 
+  it('d2m with --max-nested-paths flattens the set paths and writes repository-scoped mirror sets', async () => {
+    const D = join(work, 'D');
+    const r = await airlock(['mirror', '-c', side.isc, '--from', `file://${D}`, `docker://${other.hostPort}/${prefix}`, '--max-nested-paths', '2', ...dst], work);
+    assert.equal(r.code, 0, r.stderr);
+    const rel3 = side.releases[1]!;
+    assert.deepEqual(await resolveTags(other.hostPort, `${prefix}/openshift-release-images`, ['4.18.3-x86_64']), [rel3.digest]);
+    assert.deepEqual(await resolveTags(other.hostPort, `${prefix}/extra-tools-app`, ['v1']), [side.appDigest]);
+    assert.deepEqual(await resolveTags(other.hostPort, `${prefix}/my-ns-my-index`, ['v1-filtered']).then((x) => x.map(Boolean)), [true]);
+    const itms = await readFile(join(D, 'working-dir/cluster-resources/itms-oc-mirror.yaml'), 'utf8');
+    assert.ok(itms.includes(`  - mirrors:\n    - ${other.hostPort}/${prefix}/extra-tools-app\n    source: ${up.hostPort}/extra/tools/app\n`), itms);
+    const names = (await readdir(join(D, 'working-dir/cluster-resources'))).sort();
+    assert.deepEqual(names.filter((n) => n.startsWith('cs-')), ['cs-my-ns-my-index-v1-filtered.yaml'], 'only this destination\'s resources');
+    const cs = await readFile(join(D, 'working-dir/cluster-resources/cs-my-ns-my-index-v1-filtered.yaml'), 'utf8');
+    assert.ok(cs.includes(`  image: ${other.hostPort}/${prefix}/my-ns-my-index:v1-filtered\n`), cs);
+  });
+
   it('--strict-archive refuses a blob larger than the archive size and leaves no archive', async () => {
     const S = join(work, 'S');
     const r = await airlock(['mirror', '-c', side.isc, `file://${S}`, '--archive-size-bytes', '65536', '--strict-archive', '--since', '2000-01-01', ...src()], work);

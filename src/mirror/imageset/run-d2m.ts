@@ -14,6 +14,7 @@
  * working-dir/ under DIR gets the cluster resources for this destination
  * and report.json.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '../../copy/mirror-report.js';
 import { ArchiveSet } from '../../transports/archive/archive-reader.js';
@@ -111,6 +112,8 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
     timings: { checkMs: tCheck - t0, copyMs: tCopy - tCheck, totalMs: Date.now() - t0 }, exitCode,
   });
   files.set('report.json', `${JSON.stringify(report, null, 2)}\n`);
+  // The resources are those of THIS destination: an earlier d2m's (another registry, other names) go.
+  if (!o.dryRun) await rm(join(work, 'cluster-resources'), { recursive: true, force: true });
   await writeFiles(work, files);
   const b = counter.bytes;
   const total = b.release.transferred + b.operator.transferred + b.additional.transferred;

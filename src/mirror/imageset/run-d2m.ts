@@ -17,7 +17,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '../../copy/mirror-report.js';
-import { ArchiveSet } from '../../transports/archive/archive-reader.js';
+import { ArchiveSet, readArchiveIndex } from '../../transports/archive/archive-reader.js';
 import { problemLine, verifyArchiveSet } from '../../transports/archive/archive-verify.js';
 import { ArchiveDamagedError } from '../../transports/archive/format.js';
 import type { MirrorExecutor } from '../executor.js';
@@ -46,6 +46,8 @@ export interface D2mInput {
 
 /** Opens and checks the set: every byte of every archive (as `archive verify`), then the structure for reading. */
 export async function openCheckedSet(dir: string, say: (line: string) => void): Promise<ArchiveSet> {
+  const index = await readArchiveIndex(dir);
+  say(`info: checking every byte of the archive set in ${dir} (${index.archives.length} archive file(s)) against its checksum manifests, as airlock archive verify does, before pushing`);
   const v = await verifyArchiveSet(dir);
   if (!v.ok) {
     for (const p of v.problems.slice(1, 20)) say(`error: ${problemLine(p)}`);

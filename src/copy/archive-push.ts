@@ -43,6 +43,16 @@ export function archiveImages(set: ArchiveSet): { repository: string; tag?: stri
   return out;
 }
 
+/**
+ * Blobs the set left out (the far side had them): records, for the
+ * destination `store` (`docker://HOST`), the repositories of the set that use
+ * each one (mapped by `toRepository`), so after a HEAD finds one absent from
+ * its repository the engine mounts it from there, as if remembered.
+ */
+export function recordDelivered(set: ArchiveSet, hints: BlobLocations, store: string, toRepository: (setRepository: string) => string): void {
+  for (const [digest, repos] of Object.entries(set.index.delivered)) for (const r of repos) hints.record(store, digest as Digest, toRepository(r));
+}
+
 export async function pushArchiveSet(
   set: ArchiveSet,
   target: ArchivePushTarget,
@@ -59,10 +69,7 @@ export async function pushArchiveSet(
   // Blobs the set left out (the far side had them): after a HEAD finds one absent from its
   // repository, the engine mounts it from a repository of the set that uses it, as if remembered.
   const hints = o.copy.locations ?? BlobLocations.ephemeral();
-  const store = o.registries.destination({ registry: target.registry, repository: 'x' }).store;
-  for (const [digest, repos] of Object.entries(set.index.delivered)) {
-    for (const r of repos) hints.record(store, digest as Digest, target.prefix === '' ? r : `${target.prefix}/${r}`);
-  }
+  recordDelivered(set, hints, `docker://${target.registry}`, (r) => (target.prefix === '' ? r : `${target.prefix}/${r}`));
   const copy: ImageCopyOptions = { ...o.copy, locations: hints };
   copy.emit({ type: 'planned', images: jobs.length });
   let next = 0;

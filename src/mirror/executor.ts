@@ -27,6 +27,8 @@ export interface ExecutorOptions {
   readonly dir?: string;
   /** Root of the file:// store for reads. */
   readonly fromDir?: string;
+  /** The archive set archive:// references name (mirror to disk, disk to mirror). */
+  readonly archive?: TransportEnv['archive'];
   /** The dry-run plan's header for file:// destinations (oc prints the store root). */
   readonly fileDir: string;
   /** Concurrent requests per registry or local store (oc's --max-per-registry). */
@@ -78,7 +80,7 @@ export class MirrorExecutor {
       onRetry: (r) => this.emit({ type: 'retry', ...r }),
       onWarning: (message) => this.emit({ type: 'warning', message }),
     });
-    this.env = { registries: this.registries, dir: o.dir, fromDir: o.fromDir };
+    this.env = { registries: this.registries, dir: o.dir, fromDir: o.fromDir, archive: o.archive };
   }
 
   /** The event sink: the report sees every event; warnings (and retries, unless off) become console lines. */

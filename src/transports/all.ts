@@ -8,15 +8,17 @@
  *   docker://HOST/REPO[:TAG][@DIGEST]   a registry (the prefix is optional)
  *   oci:PATH[:REF]                      an OCI image layout directory
  *   file://[/]REPO[:TAG][@DIGEST]       oc's disk store under --dir/--from-dir
+ *   archive://REPO[:TAG][@DIGEST]       the archive set of the run (mirror to disk / disk to mirror)
  */
 import type { Digest } from '../oci/digest.js';
 import { InvalidReferenceError, type ImageName, type ParseNameOptions, type RegistryRef } from '../reference/image-name.js';
+import { archiveTransport } from './archive/archive-transport.js';
 import { fileStoreTransport } from './file-store/file-transport.js';
 import { ociLayoutTransport } from './oci-layout/layout-transport.js';
 import { registryTransport } from './registry/registry-transport.js';
 import type { Selector, Transport, TransportReference } from './transport.js';
 
-export const TRANSPORTS = [registryTransport, ociLayoutTransport, fileStoreTransport] as const;
+export const TRANSPORTS = [registryTransport, ociLayoutTransport, fileStoreTransport, archiveTransport] as const;
 
 type ReferenceOf<T> = T extends Transport<infer R> ? R : never;
 
@@ -26,6 +28,7 @@ export type ImageReference = ReferenceOf<(typeof TRANSPORTS)[number]>;
 export type { DockerReference } from './registry/registry-transport.js';
 export type { OciReference } from './oci-layout/layout-transport.js';
 export type { FileReference } from './file-store/file-transport.js';
+export type { ArchiveReference } from './archive/archive-transport.js';
 export type TransportName = ImageReference['transport'];
 
 const LIST: readonly Transport[] = TRANSPORTS as unknown as readonly Transport[];

@@ -13,6 +13,7 @@
  */
 import type { Digest } from '../oci/digest.js';
 import type { ImageName, ParseNameOptions, RegistryRef } from '../reference/image-name.js';
+import type { ArchiveEnv } from './archive/archive-transport.js';
 import type { RegistryHub } from './registry/registry-hub.js';
 import type { ImageDestination, ImageSource } from './types.js';
 
@@ -28,6 +29,8 @@ export interface TransportEnv {
   readonly dir?: string;
   /** Root of the file:// store for reads (oc's --from-dir). */
   readonly fromDir?: string;
+  /** The archive set archive:// references name (mirror to disk writes it, disk to mirror reads it). */
+  readonly archive?: ArchiveEnv;
 }
 
 /** What a reference selects inside its repository: a tag (or layout ref name), a digest, both, or neither. */

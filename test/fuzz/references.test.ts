@@ -95,6 +95,11 @@ function assertValidRef(r: ImageReference): void {
     if (r.digest !== undefined) assert.ok(isDigest(r.digest));
     return;
   }
+  if (r.transport === 'archive') {
+    assert.ok(r.repository !== '' && !r.repository.includes(':') && !r.repository.includes('@'), r.repository);
+    if (r.digest !== undefined) assert.ok(isDigest(r.digest));
+    return;
+  }
   assertValidName(r.name, true);
   if (r.transport === 'docker') assert.ok(r.name.registry !== undefined);
 }

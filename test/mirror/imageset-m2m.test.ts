@@ -81,14 +81,13 @@ mirror:
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('refuses conflicting workflow shapes in one line each, and parses m2d/d2m', async () => {
+  it('refuses conflicting workflow shapes in one line each, and a --from directory without an archive set', async () => {
     const cases: [string[], RegExp][] = [
       [['--from', `file://${work}/a`, `file://${work}/b`], /^error: --from cannot be used with a file:\/\/ destination/],
       [['--from', `file://${work}/a`, '--workspace', `file://${work}/w`, `docker://${mirror.hostPort}`], /^error: --from and --workspace cannot be used together/],
       [[`docker://${mirror.hostPort}`], /^error: mirror to mirror needs --workspace file:\/\/DIR/],
       [[`${mirror.hostPort}/x`], /^error: destination 127\.0\.0\.1:\d+\/x: must start with docker:\/\/ or file:\/\//],
-      [[`file://${work}/m2d`], /^error: the mirror-to-disk \(file:\/\/ destination\) workflow is not available in this build/],
-      [['--from', `file://${work}/m2d`, `docker://${mirror.hostPort}`], /^error: the disk-to-mirror \(--from\) workflow is not available in this build/],
+      [['--from', `file://${work}/m2d`, `docker://${mirror.hostPort}`], /^error: mirror_index\.json: missing from .*m2d \(an archive set written by m2d/],
     ];
     for (const [args, want] of cases) {
       const r = await airlock(['mirror', '-c', isc, '--v2', ...args], work);

@@ -2,14 +2,22 @@
  * `airlock mirror -c isc.yaml …`: oc-mirror v2's workflows on the same
  * ImageSetConfiguration files and flags (reference §5.6). Parses flags,
  * decides the workflow, builds the executor and hands over to
- * mirror/imageset/run-m2m.ts. m2d and d2m are parsed (and refused) until the
- * archive transport is wired in.
+ * mirror/imageset/run-m2m.ts (mirror to mirror), run-m2d.ts (mirror to disk:
+ * the archive transport) or run-d2m.ts (disk to mirror, straight from the tars).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { MirrorExecutor } from '../../mirror/executor.js';
+import { BlobLocations } from '../../copy/blob-locations.js';
+import { recordDelivered } from '../../copy/archive-push.js';
+import { MirrorExecutor, type ExecutorOptions } from '../../mirror/executor.js';
+import { parseSince, HistoryError } from '../../mirror/imageset/history.js';
+import { destRepository, splitRegistryDest } from '../../mirror/imageset/naming.js';
+import { runM2d } from '../../mirror/imageset/run-m2d.js';
+import { openCheckedSet, readArchivePlan, runD2m } from '../../mirror/imageset/run-d2m.js';
+import { checkWorkflowFlags } from '../../mirror/imageset/workflow.js';
+import { ArchiveDamagedError, ArchiveWriteError, GiB } from '../../transports/archive/format.js';
 import { GraphError } from '../../mirror/imageset/cincinnati.js';
 import { readImageSetConfig } from '../../mirror/imageset/config-read.js';
 import { DestinationCheckError } from '../../mirror/imageset/dest-check.js';
@@ -43,6 +51,8 @@ interface MirrorFlags extends ConnectionFlags {
   logLevel: string;
   removeSignatures?: boolean;
   strictArchive?: boolean;
+  sinceInventory?: string;
+  archiveSizeBytes?: number;
   graphUrl?: string;
   graphDataUrl?: string;
   graphBaseImage?: string;
@@ -57,7 +67,7 @@ const range = (name: string, lo: number, hi: number) => (v: string): number => {
 
 /** One `error:` line and the generic exit bit for a failure before or around the run. */
 function fail(e: unknown): never {
-  if (e instanceof ImageSetConfigError || e instanceof WorkflowError || e instanceof DestinationCheckError || e instanceof GraphError || e instanceof CliError) {
+  if (e instanceof ImageSetConfigError || e instanceof WorkflowError || e instanceof ArchiveDamagedError || e instanceof ArchiveWriteError || e instanceof HistoryError || e instanceof DestinationCheckError || e instanceof GraphError || e instanceof CliError) {
     process.stderr.write(`error: ${e.message}\n`);
     process.exit(1);
   }
@@ -69,52 +79,90 @@ function fail(e: unknown): never {
   throw e;
 }
 
+/** Options every workflow's executor shares. */
+function executorOptions(f: MirrorFlags, hub: Awaited<ReturnType<typeof hubOptions>>, fileDir: string, counter: OriginCounter): ExecutorOptions {
+  return {
+    hub: { ...hub, skipMultipleScopes: true },
+    console: (report) => mirrorConsole(report, { progress: f.progress && f.logLevel !== 'error', bytes: f.dryRun !== true }),
+    fileDir,
+    maxPerRegistry: mirrorConcurrency(f).maxPerRegistry,
+    parallelImages: mirrorConcurrency(f).parallelImages,
+    retry: hub.retry,
+    retryMessages: f.logLevel !== 'error',
+    onEvent: counter.onEvent,
+  };
+}
+
+const DEFAULT_ARCHIVE_GIB = 500;
+
+const annotations = (): Record<string, string> => ({ createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), createdBy: 'airlock', airlock_version: AIRLOCK_VERSION });
+
 async function mirror(destination: string | undefined, f: MirrorFlags): Promise<void> {
   try {
     if (f.config === undefined) throw new CliError("required option '-c, --config <file>' not specified (or use: airlock mirror delete)");
     const wf = decideWorkflow(destination, f.from, f.workspace);
+    checkWorkflowFlags(wf, f);
     const config = await readImageSetConfig(f.config);
     for (const n of config.notices) process.stderr.write(`notice: ${n}\n`);
-    if (wf.kind !== 'm2m') {
-      process.stderr.write(`error: the ${wf.kind === 'm2d' ? 'mirror-to-disk (file:// destination)' : 'disk-to-mirror (--from)'} workflow is not available in this build (the archive transport is not merged yet); use --workspace file://DIR docker://REG (mirror to mirror)\n`);
-      process.exitCode = 1;
-      return;
-    }
-    const dest = checkDest(wf.dest);
     const configText = await readInputFile(f.config, 'image set config', INPUT_LIMITS.config);
     const base = await hubOptions({ ...f, registryConfig: f.authfile ?? f.registryConfig, retryDelay: undefined }, { sides: true });
     const hub = { ...base, retry: mirrorRetryPolicy(f, base.retry) };
-    const conc = mirrorConcurrency(f);
+    const say = (l: string): void => void process.stderr.write(`${l}\n`);
+    if (wf.kind === 'd2m') {
+      const dest = checkDest(wf.dest);
+      const set = await openCheckedSet(wf.from, say);
+      const plan = await readArchivePlan(set);
+      const counter = new OriginCounter();
+      const hints = BlobLocations.ephemeral();
+      const { host } = splitRegistryDest(dest);
+      recordDelivered(set, hints, `docker://${host}`, (r) => destRepository(dest, r, f.maxNestedPaths).slice(host.length + 1));
+      const executor = new MirrorExecutor({ ...executorOptions(f, hub, wf.from, counter), archive: { set }, blobCache: hints });
+      try {
+        const r = await runD2m(executor, set, plan, { config, configText, from: wf.from, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true, removeSignatures: f.removeSignatures === true, annotations: annotations() }, counter);
+        finish(r);
+      } finally {
+        await executor.close();
+      }
+      return;
+    }
     // A bad --cache-max-size fails here, before any connection.
-    const cache = cacheRun(f, (m) => executor.console.message(m));
-    const counter = new OriginCounter();
-    const executor = new MirrorExecutor({
-      hub: { ...hub, skipMultipleScopes: true },
-      console: (report) => mirrorConsole(report, { progress: f.progress && f.logLevel !== 'error', bytes: f.dryRun !== true }),
-      fileDir: wf.workspace,
-      maxPerRegistry: conc.maxPerRegistry,
-      parallelImages: conc.parallelImages,
-      retry: hub.retry,
-      retryMessages: f.logLevel !== 'error',
-      onEvent: counter.onEvent,
-    });
+    const cache = cacheRun(f, say);
     const rebuildDir = f.dryRun ? undefined : await mkdtemp(join(f.cacheDir ?? tmpdir(), 'airlock-imageset-'));
     try {
-      const r = await runM2m(executor, {
-        config, configText, workspace: wf.workspace, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true,
-        graph: cache.graph({ url: f.graphUrl }), cache: cache.store, rebuildDir, removeSignatures: f.removeSignatures === true, graphDataUrl: f.graphDataUrl, graphBaseImage: f.graphBaseImage,
-        annotations: { createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), createdBy: 'airlock', airlock_version: AIRLOCK_VERSION },
-      }, counter);
-      if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional images); see ${r.reportFile || 'the lines above'}\n`);
-      process.exitCode = r.exitCode;
+      if (wf.kind === 'm2d') {
+        const archiveSize = f.archiveSizeBytes ?? (config.archiveSize ?? DEFAULT_ARCHIVE_GIB) * GiB;
+        const r = await runM2d((archive, counter) => new MirrorExecutor({ ...executorOptions(f, hub, wf.dir, counter), archive }), {
+          config, configText, dir: wf.dir, dryRun: f.dryRun === true, graph: cache.graph({ url: f.graphUrl }), rebuildDir, removeSignatures: f.removeSignatures === true,
+          archiveSize, strict: f.strictArchive === true, ...(f.since !== undefined ? { since: parseSince(f.since) } : {}), ...(f.sinceInventory !== undefined ? { inventory: f.sinceInventory } : {}),
+        });
+        finish(r);
+        return;
+      }
+      const dest = checkDest(wf.dest);
+      const counter = new OriginCounter();
+      const executor = new MirrorExecutor(executorOptions(f, hub, wf.workspace, counter));
+      try {
+        const r = await runM2m(executor, {
+          config, configText, workspace: wf.workspace, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true,
+          graph: cache.graph({ url: f.graphUrl }), cache: cache.store, rebuildDir, removeSignatures: f.removeSignatures === true,
+          graphDataUrl: f.graphDataUrl, graphBaseImage: f.graphBaseImage, annotations: annotations(),
+        }, counter);
+        finish(r);
+      } finally {
+        await executor.close();
+      }
     } finally {
-      await executor.close();
       if (rebuildDir !== undefined) await rm(rebuildDir, { recursive: true, force: true });
       await cache.enforce();
     }
   } catch (e) {
     fail(e);
   }
+}
+
+function finish(r: { exitCode: number; reportFile: string }): void {
+  if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional images); see ${r.reportFile || 'the lines above'}\n`);
+  process.exitCode = r.exitCode;
 }
 
 const HELP = `
@@ -125,9 +173,14 @@ Examples (oc-mirror v2's command shapes; --v2 is accepted and ignored):
   # See what would be copied first (writes working-dir/dry-run/mapping.txt and missing.txt)
   airlock mirror -c imageset-config.yaml --workspace file:///var/mirror docker://mirror.example.com:5000/ocp --dry-run
 
-  # Mirror to disk, then disk to mirror (parsed; not available until the archive transport is merged)
+  # Mirror to disk (mirror_000001.tar, … holding only what the far side lacks), check, then disk to mirror
   airlock mirror -c imageset-config.yaml file:///media/usb
+  airlock archive verify /media/usb
   airlock mirror -c imageset-config.yaml --from file:///media/usb docker://mirror.example.com:5000/ocp
+
+  # Incremental: pack only what the disconnected mirror lacks (inventory written there)
+  airlock inventory export docker://mirror.example.com:5000 -o inventory.json
+  airlock mirror -c imageset-config.yaml file:///media/usb --since-inventory inventory.json
 
 The destination is checked before any work: credentials, push permission (an upload session is opened and
 cancelled) and repository depth (a registry that refuses deep paths gets the exact --max-nested-paths to use).
@@ -151,8 +204,10 @@ export function mirrorCommand(): Command {
     .addCommand(mirrorDeleteCommand())
     .option('--authfile <file>', 'credentials (podman auth.json, docker config.json or a pull secret); same as -a')
     .addOption(new Option('--v2', 'accepted for oc-mirror compatibility; airlock always works as v2').hideHelp())
-    .option('--since <yyyy-MM-dd>', 'mirror to disk: pack only content newer than that history point (needs the archive transport)')
-    .option('--strict-archive', 'mirror to disk: fail instead of writing an archive file larger than archiveSize (needs the archive transport)')
+    .option('--since <yyyy-MM-dd>', 'mirror to disk: pack only blobs not in the blob history written before that day (default: the newest history)')
+    .option('--since-inventory <file>', 'mirror to disk: pack only what the registry of this inventory (airlock inventory export) lacks')
+    .option('--strict-archive', 'mirror to disk: fail instead of writing an archive file larger than archiveSize (one oversized blob)')
+    .addOption(new Option('--archive-size-bytes <n>', 'archive file size in bytes, overriding archiveSize (tests)').argParser(range('--archive-size-bytes', 65536, Number.MAX_SAFE_INTEGER)).hideHelp())
     .option('--dry-run', 'plan only: write working-dir/dry-run/mapping.txt (and missing.txt) and print the bytes that would be transferred')
     .option('--parallel-images <n>', 'images copied at once (1-10)', range('--parallel-images', 1, 10), 4)
     .option('--parallel-layers <n>', 'concurrent blob transfers per image (1-10); at most images × layers to one registry', range('--parallel-layers', 1, 10), 5)

@@ -17,6 +17,7 @@ import type { CacheStore } from '../cache/cache-store.js';
 import { cachedSignatures } from '../cache/signature-cache.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type OriginKind, type PlanItem } from '../plan.js';
+import type { ReleaseSignatures } from '../resources/signature-configmap.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import { ImageSetCollector, type ImageSetInfo } from './collector.js';
 import { clusterResources } from './cluster-resources.js';
@@ -57,9 +58,9 @@ export interface M2mResult {
   readonly reportFile: string;
 }
 
-const label = (i: PlanItem): string => `${destinationName(i.source, undefined)}${i.within.includes(':') ? '@' : ':'}${i.within}`;
+export const label = (i: PlanItem): string => `${destinationName(i.source, undefined)}${i.within.includes(':') ? '@' : ':'}${i.within}`;
 
-function kindOf(i: PlanItem): 'release' | 'operator' | 'additional' {
+export function kindOf(i: PlanItem): 'release' | 'operator' | 'additional' {
   const kinds = new Set<OriginKind>(i.origins.map((o) => o.kind));
   return kinds.has('release') ? 'release' : kinds.has('operator') ? 'operator' : 'additional';
 }
@@ -80,18 +81,32 @@ export class OriginCounter {
     release: { transferred: 0, saved: 0, blobs: 0 }, operator: { transferred: 0, saved: 0, blobs: 0 }, additional: { transferred: 0, saved: 0, blobs: 0 },
   };
   private readonly byRepo = new Map<string, 'release' | 'operator' | 'additional'>();
+  /** `keyOf` turns an event's destination description into the repositoryText of its target (default: drop `docker://`). */
+  constructor(private readonly keyOf: (dst: string) => string = (dst) => dst.replace(/^docker:\/\//, '')) {}
   setItems(items: readonly PlanItem[]): void {
     for (const i of items) for (const t of i.targets) if (!this.byRepo.has(repositoryText(t.ref))) this.byRepo.set(repositoryText(t.ref), kindOf(i));
   }
   readonly onEvent = (e: CopyEvent): void => {
     if (e.type !== 'blob') return;
-    const k = this.byRepo.get(e.dst.replace(/^docker:\/\//, ''));
+    const k = this.byRepo.get(this.keyOf(e.dst));
     if (k === undefined) return;
     const b = this.bytes[k];
     b.blobs++;
     if (e.action === 'uploaded') b.transferred += e.size;
     else b.saved += e.size;
   };
+}
+
+/** The GPG signatures of each release whose payload names signature stores (warnings as lines). */
+export async function releaseSignatures(info: ImageSetInfo, message: (line: string) => void, cache?: CacheStore): Promise<ReleaseSignatures[]> {
+  const out: ReleaseSignatures[] = [];
+  for (const r of info.releases) {
+    if (r.info.payloadStores.length === 0) continue;
+    const s = await cachedSignatures(cache, r.info.payloadStores, r.info.releaseDigest);
+    for (const w of s.warnings) message(`warning: ${w}`);
+    out.push({ digest: r.info.releaseDigest, signatures: s.signatures });
+  }
+  return out;
 }
 
 export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCounter): Promise<M2mResult> {
@@ -150,13 +165,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   const failedLabels = new Set(result.errors.map((e) => e.source));
   const mirrored = keep.filter((i) => !failedLabels.has(label(i)));
   // 5. Cluster resources (release signatures when the payload names stores), pinned config, report.
-  const signatures = [];
-  for (const r of info.releases) {
-    if (r.info.payloadStores.length === 0) continue;
-    const s = await cachedSignatures(o.cache, r.info.payloadStores, r.info.releaseDigest);
-    for (const w of s.warnings) c.message(`warning: ${w}`);
-    signatures.push({ digest: r.info.releaseDigest, signatures: s.signatures });
-  }
+  const signatures = await releaseSignatures(info, (m) => c.message(m), o.cache);
   const resources = releaseMissing ? new Map<string, string>() : clusterResources({ items: mirrored, catalogs: info.catalogs, maxNestedPaths: o.maxNestedPaths, signatures, annotations: o.annotations });
   const files = new Map<string, string>([...resources, ...(graphOut?.files ?? [])].map(([k, v]) => [`cluster-resources/${k}`, v]));
   const samples = info.samples && !o.dryRun && !releaseMissing ? samplesClusterResource(info.samples, mirrored, o.dest, o.annotations) : undefined;

@@ -37,3 +37,24 @@ export function decideWorkflow(destination: string | undefined, from: string | u
   if (workspace === undefined) throw new WorkflowError(`mirror to mirror needs --workspace file://DIR (its working directory); ${USAGE}`);
   return { kind: 'm2m', workspace: fileDir('--workspace', workspace), dest: destination };
 }
+
+/** The flags a workflow takes that others do not. */
+export interface WorkflowFlags {
+  readonly since?: string;
+  readonly sinceInventory?: string;
+  readonly strictArchive?: boolean;
+  readonly archiveSizeBytes?: number;
+  readonly cacheDir?: string;
+}
+
+/** Refuses flags that the chosen workflow does not take, in one line naming flag and workflow. */
+export function checkWorkflowFlags(wf: Workflow, f: WorkflowFlags): void {
+  const name = wf.kind === 'd2m' ? 'disk to mirror (--from)' : 'mirror to mirror (--workspace)';
+  if (wf.kind !== 'm2d') {
+    for (const [flag, set] of [['--since', f.since], ['--since-inventory', f.sinceInventory], ['--strict-archive', f.strictArchive], ['--archive-size-bytes', f.archiveSizeBytes]] as const) {
+      if (set !== undefined && set !== false) throw new WorkflowError(`${flag} applies to mirror to disk (a file:// destination) only, not to ${name}: it chooses what goes into the archive`);
+    }
+  }
+  if (f.since !== undefined && f.sinceInventory !== undefined) throw new WorkflowError('--since and --since-inventory cannot be used together: --since picks a point of the blob history, --since-inventory packs against what the far registry holds');
+  if (wf.kind === 'd2m' && f.cacheDir !== undefined) throw new WorkflowError('--cache-dir applies to mirror to disk and mirror to mirror (where catalogs are rebuilt), not to disk to mirror (--from), which streams from the archive');
+}

@@ -15,6 +15,7 @@
  *   ArchiveWriteError instead (v2's --strict-archive).
  * - A blob is verified (size and digest) while it streams; one that fails is
  *   cut out of the tar again, so a member only exists once its bytes are right.
+ * - After a strict refusal, commit() fails with it: a set missing a blob never becomes visible.
  * - Writes are serialized (one tar stream at a time); memory holds no blob.
  */
 import { randomUUID, createHash } from 'node:crypto';
@@ -64,6 +65,7 @@ export class ArchiveWriter {
   private readonly files: Record<string, string> = {};
   private queue: Promise<unknown> = Promise.resolve();
   private committed: Promise<ArchiveIndex> | undefined;
+  private refusal: ArchiveWriteError | undefined;
 
   private constructor(private readonly o: ArchiveWriterOptions) {
     this.dir = resolve(o.dir);
@@ -156,7 +158,10 @@ export class ArchiveWriter {
     const fits = (seg: TarSegment): boolean => seg.offset + need + reserve(this.currentManifestBytes) <= this.o.archiveSize;
     if (this.current !== undefined && this.current.members.length > 0 && !fits(this.current)) await this.roll();
     if (need + reserve(0) > this.o.archiveSize) {
-      if (this.o.strict) throw new ArchiveWriteError(`${name} (${size} bytes) is larger than the archive size ${this.o.archiveSize}; raise archiveSize or drop --strict-archive`);
+      if (this.o.strict) {
+        this.refusal ??= new ArchiveWriteError(`${name} (${size} bytes) is larger than the archive size ${this.o.archiveSize}; raise archiveSize or drop --strict-archive`);
+        throw this.refusal;
+      }
       this.o.onWarning?.(`${name} (${size} bytes) is larger than the archive size ${this.o.archiveSize}: it gets an archive of its own`);
     }
     this.current ??= TarSegment.create(this.partialPath(++this.sequence), this.created);
@@ -189,7 +194,13 @@ export class ArchiveWriter {
     return this.committed;
   }
 
+  /** The strict-mode refusal of an oversized blob, if one happened: the set can no longer be committed. */
+  get refused(): ArchiveWriteError | undefined {
+    return this.refusal;
+  }
+
   private async finish(): Promise<ArchiveIndex> {
+    if (this.refusal !== undefined) throw this.refusal;
     for (const [name, r] of [...this.repositories].sort(([a], [b]) => a.localeCompare(b))) {
       for (const d of [...r.manifests].sort()) await this.add(revisionMember(name, d), d.length, Buffer.from(d));
       for (const [tag, d] of [...r.tags].sort(([a], [b]) => a.localeCompare(b))) await this.add(tagMember(name, tag), d.length, Buffer.from(d));

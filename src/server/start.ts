@@ -7,6 +7,7 @@ import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { GcHistory } from '../registry/gc-history.js';
+import { SqliteRunLog } from '../metadata/sqlite/sqlite-run-log.js';
 import { SessionStore } from '../auth/sessions.js';
 import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
@@ -52,8 +53,8 @@ export function parseListen(listen: string): { host: string; port: number } {
 }
 
 /** Data directory layout: storage/ holds blob bytes, metadata.db the SQLite metadata. */
-export function dataPaths(dataDir: string): { storage: string; metadata: string } {
-  return { storage: join(dataDir, 'storage'), metadata: join(dataDir, 'metadata.db') };
+export function dataPaths(dataDir: string): { storage: string; metadata: string; runs: string } {
+  return { storage: join(dataDir, 'storage'), metadata: join(dataDir, 'metadata.db'), runs: join(dataDir, 'runs.db') };
 }
 
 /** The certificate to serve: --tls-cert/--tls-key when given, else the managed one in the data directory (created on first start). */
@@ -125,7 +126,8 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const space = new StorageSpace(dataDir, config.minFreeSpace, { warn: (o, m) => log.warn(o, m) });
   const metrics = new RegistryMetrics(meta, space);
-  const gcHistory = new GcHistory();
+  const runs = new SqliteRunLog(paths.runs);
+  const gcHistory = new GcHistory(20, runs);
   const gc = new GarbageCollector(
     meta,
     blobs,
@@ -158,6 +160,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       accounts: auth?.store,
       ...(auth ? { sessions: { store: new SessionStore(auth.store, CONSOLE_IDLE_MS), authn: auth.authn } } : {}),
       registryHost: () => `${shownHost}:${listenedPort}`,
+      runs,
     },
   });
   auth?.audit.attach(app.log.child({ component: 'audit' }));
@@ -166,6 +169,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     await app.listen({ host, port });
   } catch (e) {
     await meta.close();
+    runs.close();
     auth?.close();
     throw e;
   }
@@ -190,6 +194,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       await app.close();
       clearTimeout(force);
       await meta.close();
+      runs.close();
       auth?.close();
     })());
 

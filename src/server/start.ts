@@ -41,8 +41,6 @@ export interface RunningRegistry {
 
 /** Lifetime of the presigned URLs blob GETs redirect to (--storage-redirect). */
 const BLOB_REDIRECT_SECONDS = 600;
-/** A console session ends after this long without a request. */
-const CONSOLE_IDLE_MS = 15 * 60_000;
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = listen.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/);
@@ -52,7 +50,7 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-/** Data directory layout: storage/ holds blob bytes, metadata.db the SQLite metadata. */
+/** Data directory layout: storage/ holds blob bytes, metadata.db the SQLite metadata, runs.db the run log (mirror runs, GC history). */
 export function dataPaths(dataDir: string): { storage: string; metadata: string; runs: string } {
   return { storage: join(dataDir, 'storage'), metadata: join(dataDir, 'metadata.db'), runs: join(dataDir, 'runs.db') };
 }
@@ -158,7 +156,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     api: {
       storage: new StorageReport(meta, gc, gcHistory),
       accounts: auth?.store,
-      ...(auth ? { sessions: { store: new SessionStore(auth.store, CONSOLE_IDLE_MS), authn: auth.authn } } : {}),
+      ...(auth ? { sessions: { store: new SessionStore(auth.store, config.auth.consoleIdleSeconds * 1000), authn: auth.authn } } : {}),
       registryHost: () => `${shownHost}:${listenedPort}`,
       runs,
     },

@@ -75,7 +75,10 @@ export function ManifestView({ spec }: { spec: string }) {
   const name = spec.slice(0, at);
   const digest = spec.slice(at + 1);
   const host = location.host;
-  const m = useLoad(() => api<Manifest>('GET', `/repositories/${repoPath(name)}/manifests/${encodeURIComponent(digest)}`), spec);
+  const m = useLoad(async () => {
+    if (!/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest)) throw new Error(`not a digest: ${digest}`);
+    return api<Manifest>('GET', `/repositories/${repoPath(name)}/manifests/${digest}`);
+  }, spec);
   const d = m.data;
   return (
     <div>

@@ -3,6 +3,7 @@
  * log in; walk the tree to a 4-level repository skopeo pushed and see the
  * same digest; create a pull-only robot and pull with podman using the entry
  * the console showed once; delete a tag and see the GC dry run change; see a
+ * mirrored release's versions and imageContentSources; see a
  * run that `airlock image mirror --report-to-registry` sent. Every view is
  * screenshotted at 1280 px and 390 px into test-artifacts/console/; no page
  * may request anything off loopback.
@@ -176,6 +177,22 @@ describe('console in a real browser', { skip: gate.skip, timeout: 900_000 }, () 
     const afterDelete = await dry();
     assert.equal(afterDelete, before + 1, 'the untagged manifest is what a collection would now remove');
     await c.shot('storage');
+  });
+
+  it('shows a mirrored release: versions, component counts and the imageContentSources snippet', async () => {
+    for (const tag of ['4.16.3-x86_64', '4.16.3-x86_64-etcd', '4.16.3-x86_64-cli', '4.16.3-x86_64-installer', '4.17.0-rc.1-aarch64', '4.17.0-rc.1-aarch64-etcd']) {
+      assert.equal((await api.pushImage('ocp4/openshift4', tag, admin, 'release-seed')).status, 201);
+    }
+    const c = await open(390);
+    const p = c.page;
+    await p.goto(`${reg.url}/#/repo/ocp4/openshift4`);
+    const rows = p.locator('[data-table="releases"] tbody tr');
+    await rows.first().waitFor();
+    const text = await Promise.all((await rows.all()).map((r) => r.locator('td').allTextContents()));
+    assert.deepEqual(text, [['4.16.3', 'x86_64', '3'], ['4.17.0-rc.1', 'aarch64', '1']]);
+    const snippet = await p.locator('[data-copy="imageContentSources"]').textContent();
+    assert.equal(snippet, `imageContentSources:\n- mirrors:\n  - ${reg.hostPort}/ocp4/openshift4\n  source: quay.io/openshift-release-dev/ocp-release\n- mirrors:\n  - ${reg.hostPort}/ocp4/openshift4\n  source: quay.io/openshift-release-dev/ocp-v4.0-art-dev`);
+    await c.shot('release');
   });
 
   it('lists a run that airlock image mirror --report-to-registry sent', async () => {

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, bytes, repoPath, when } from '../api.js';
 import { Copy, Problem, Section, link, useLoad } from '../components.js';
+import { ReleaseSection } from './release.js';
 
 interface Node {
   name: string;
@@ -160,6 +161,7 @@ export function TagsView({ name }: { name: string }) {
       </div>
       {tags.loaded && tags.items.length === 0 && <p>No tags.</p>}
       {tags.next !== null && <button onClick={tags.more}>More tags</button>}
+      {tags.loaded && <ReleaseSection name={name} firstTags={tags.items.map((t) => t.name)} />}
       {tags.items[0] && (
         <Section title="Pull">
           <Copy label="podman pull" text={`podman pull ${host}/${name}:${tags.items[0].name}`} />

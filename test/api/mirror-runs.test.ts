@@ -4,7 +4,7 @@
  * push robot limited to one namespace cannot report into another), GET lists
  * newest first with paging and shows a pull-only account only runs into
  * repositories it may pull; reports and GC history survive a restart
- * (runs.db beside metadata.db).
+ * (runs.db beside metadata.db), and an offline `airlock gc` joins the history.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
+import { runAirlockCli } from '../helpers/airlock-process.js';
 import { SecureClient, basic } from '../security/support/secure-client.js';
 
 const report = (repositories: string[], extra: Record<string, unknown> = {}) => ({
@@ -100,13 +101,17 @@ describe('mirror runs API', () => {
     assert.equal(before.length, 1);
     await c.close();
     await reg.registry.close();
+    // An offline `airlock gc` joins the same history.
+    const offline = await runAirlockCli(['gc', '--data-dir', dataDir, '-o', 'json']);
+    assert.equal(offline.code, 0, offline.stderr);
     const { startRegistry } = await import('../../src/server/start.js');
     const again = await startRegistry({ logLevel: 'silent', listen: '127.0.0.1:0', dataDir, insecureHttp: false, auth: { enabled: true }, gc: { enabled: false } });
     try {
       c = new SecureClient(`https://127.0.0.1:${again.port}`, reg.security!.caCertPath);
       assert.equal((await list(admin)).runs.length, 2);
       const gcRuns = (await c.request('GET', '/api/v1/storage', { headers: { authorization: admin } })).json<{ gcRuns: unknown[] }>().gcRuns;
-      assert.deepEqual(gcRuns, before);
+      assert.equal(gcRuns.length, 2, 'the online run and the offline one');
+      assert.deepEqual(gcRuns[1], before[0]);
     } finally {
       await again.close();
     }

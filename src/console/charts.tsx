@@ -1,7 +1,7 @@
 /**
  * A bar chart in plain SVG (no library, no inline style): one bar per value,
- * each with a <title> and the value printed under the chart's table, so the
- * figures are readable without colour and by screen readers.
+ * each with a <title>, and its value printed under it (up to 20 bars; the
+ * table beside the chart has every figure), readable without colour.
  */
 export interface Bar {
   readonly label: string;
@@ -22,9 +22,16 @@ export function BarChart({ title, bars }: { title: string; bars: readonly Bar[] 
         {bars.map((b, i) => {
           const h = Math.max(1, (b.value / max) * (H - 10));
           return (
-            <rect key={i} x={i * w + w * 0.1} y={H - h} width={w * 0.8} height={h} class="bar">
-              <title>{`${b.label}: ${b.text}`}</title>
-            </rect>
+            <g key={i}>
+              <rect x={i * w + w * 0.1} y={H - h} width={w * 0.8} height={h} class="bar">
+                <title>{`${b.label}: ${b.text}`}</title>
+              </rect>
+              {bars.length <= 20 && (
+                <text x={i * w + w / 2} y={H + 15} text-anchor="middle" class="bar-label">
+                  {b.text}
+                </text>
+              )}
+            </g>
           );
         })}
       </svg>

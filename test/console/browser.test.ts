@@ -212,6 +212,20 @@ describe('console in a real browser', { skip: gate.skip, timeout: 900_000 }, () 
     assert.equal(cells[6], '0', 'nothing missing');
     assert.match(cells[8]!, /^mirrored\/small$/);
     assert.equal(await p.locator('figure.chart svg rect.bar').count(), 2, 'a bar in each chart');
+
+    // A later run with missing and failed images (as release mirror would send it) lists them.
+    const failed = { command: 'release mirror', startedAt: Date.now() - 65_000, finishedAt: Date.now(), dryRun: false, repositories: ['mirrored/release'], images: 180, bytes: 5_000_000, blobsTransferred: 300, blobsMounted: 0, blobsPresent: 10, missingCount: 1, missing: ['quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:0000'], failedCount: 2, failed: [{ image: 'quay.io/a/b:c', error: 'manifest unknown' }, { image: 'quay.io/d/e:f', error: 'denied' }] };
+    const posted = await api.request('POST', '/api/v1/mirror-runs', { headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify(failed) });
+    assert.equal(posted.status, 201, posted.text());
+    await p.reload();
+    await p.locator('[data-table="runs"] tbody tr', { hasText: 'release mirror' }).waitFor();
+    const newest = await p.locator('[data-table="runs"] tbody tr').first().locator('td').allTextContents();
+    assert.equal(newest[1], 'release mirror');
+    assert.equal(newest[3], '65.0 s');
+    assert.equal(newest[7], '2 (failed)');
+    const details = p.getByRole('region', { name: /missing and failed images/ });
+    assert.deepEqual(await details.locator('li').allTextContents(), ['missing: quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:0000', 'failed: quay.io/a/b:c: manifest unknown', 'failed: quay.io/d/e:f: denied']);
+    assert.equal(await p.locator('figure.chart svg rect.bar').count(), 4, 'two bars in each chart');
     await c.shot('mirror-runs');
   });
 });

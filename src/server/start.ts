@@ -135,7 +135,12 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       metrics.gcBlobs.inc(typeof r.blobs === 'number' ? r.blobs : r.blobs.length);
       metrics.gcManifests.inc(typeof r.manifests === 'number' ? r.manifests : r.manifests.length);
       metrics.gcBytes.inc(r.bytes);
-      gcHistory.record(r);
+      try {
+        gcHistory.record(r);
+      } catch (e) {
+        // The history is for the console; a full disk must not fail the collection that frees it.
+        app.log.warn({ err: e }, 'could not record the GC run in runs.db');
+      }
       const { strayFiles, relinkedFiles, missingFiles, warning } = r.reconcile;
       if (strayFiles.length + relinkedFiles.length + missingFiles.length > 0 || warning) {
         app.log.warn({ reconcile: r.reconcile }, 'blob storage reconciled with the metadata');

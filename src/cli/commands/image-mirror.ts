@@ -147,7 +147,11 @@ export function imageMirrorCommand(): Command {
 Output: "<digest> <destination>" on stdout per image; on stderr a progress bar (terminal) or
 "progress:" lines (otherwise: one per image and one every 10 s), then a summary: images, blobs
 transferred/mounted/present, bytes, wall time, MB/s. --dry-run prints the plan instead (oc's
-layout plus mounts, blobs already present and digests changed by --filter-by-os).`,
+layout plus mounts, blobs already present and digests changed by --filter-by-os).
+
+Example:
+  airlock image mirror -a pull-secret.json --report-to-registry \\
+    quay.io/openshift/origin-cli:4.16 mirror.example.com:8443/openshift/origin-cli:4.16`,
     )
     .action((args: string[], f: MirrorFlags) => mirror(args, f));
 }

@@ -100,6 +100,7 @@ function buildTarball() {
   const lib = join(stage, 'lib/airlock');
   mkdirSync(lib, { recursive: true });
   cpSync(join(ROOT, 'dist/src'), join(lib, 'dist/src'), { recursive: true, filter: (p) => !p.endsWith('.map') });
+  if (existsSync(join(ROOT, 'dist/console'))) cpSync(join(ROOT, 'dist/console'), join(lib, 'dist/console'), { recursive: true });
   writeFileSync(join(lib, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', private: true, engines: pkg.engines, dependencies: pkg.dependencies }, null, 2)}\n`);
   const { top, packages } = prodDependencies(ROOT);
   for (const { dir, name } of packages) {

@@ -89,6 +89,8 @@ export const RegistryConfigSchema = z
         /** Failed logins per user from all addresses together (the slower bound). */
         loginUserFailureLimit: z.number().int().min(1).default(50),
         loginUserFailureWindowSeconds: z.number().positive().default(900),
+        /** A console session ends after this long without a request. */
+        consoleIdleSeconds: z.number().int().min(1).max(86400).default(900),
       })
       .strict()
       .default({}),

@@ -1,5 +1,11 @@
 import type { GcReport } from './gc.js';
 
+/** Where finished runs persist (metadata/run-log.ts); without one the history lives in memory. */
+export interface GcRunSink {
+  addGcRun(run: GcRunSummary): void;
+  gcRuns(limit: number): GcRunSummary[];
+}
+
 /** One finished collection, as the JSON API shows it. */
 export interface GcRunSummary {
   readonly finishedAt: number;
@@ -13,15 +19,15 @@ export interface GcRunSummary {
   readonly missingFiles: number;
 }
 
-/** The last collections of this process (newest first), in memory: a restart starts an empty history. */
+/** The last collections (newest first): in the sink when given (kept across restarts), else in memory for this process. */
 export class GcHistory {
   private readonly runs: GcRunSummary[] = [];
 
-  constructor(private readonly keep = 20) {}
+  constructor(private readonly keep = 20, private readonly sink?: GcRunSink) {}
 
   record(r: GcReport, at = Date.now()): void {
     const count = (v: unknown[] | number): number => (typeof v === 'number' ? v : v.length);
-    this.runs.unshift({
+    const run: GcRunSummary = {
       finishedAt: at,
       durationMs: r.durationMs,
       manifests: count(r.manifests),
@@ -30,11 +36,13 @@ export class GcHistory {
       bytes: r.bytes,
       strayFiles: r.reconcile.strayFiles.length,
       missingFiles: r.reconcile.missingFiles.length,
-    });
+    };
+    if (this.sink) return this.sink.addGcRun(run);
+    this.runs.unshift(run);
     this.runs.length = Math.min(this.runs.length, this.keep);
   }
 
   list(): GcRunSummary[] {
-    return [...this.runs];
+    return this.sink ? this.sink.gcRuns(this.keep) : [...this.runs];
   }
 }

@@ -76,7 +76,12 @@ function parse(content: Buffer, mediaType: string): Parsed {
   return { config: view(m.config), layers: m.layers.map(view) };
 }
 
+/** Config digests → platform text: content-addressed, so an entry never goes stale. */
+const PLATFORM_CACHE_MAX = 10_000;
+
 export class ManifestViews {
+  private readonly platformOf = new Map<string, string | null>();
+
   constructor(private readonly service: RegistryService) {}
 
   private get meta() {
@@ -89,17 +94,18 @@ export class ManifestViews {
     const rows = await this.meta.listTagDetails(repo, { n: o.limit + 1, ...(o.cursor ? { last: o.cursor } : {}) });
     if (rows === undefined) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
     const items: TagView[] = [];
+    // Tags often share a manifest (a release's components, moving tags): each digest is read once per page.
+    const seen = new Map<string, { parsed: Parsed; platforms: string[]; referrers: number }>();
     for (const r of rows.slice(0, o.limit)) {
-      const rec = await this.meta.getManifestByDigest(repo, r.digest);
-      const parsed = rec ? parse(rec.content, rec.mediaType) : {};
+      let d = seen.get(r.digest);
+      if (!d) {
+        const rec = await this.meta.getManifestByDigest(repo, r.digest);
+        const parsed = rec ? parse(rec.content, rec.mediaType) : {};
+        d = { parsed, platforms: await this.platforms(repo, parsed), referrers: (await this.meta.referrers(repo, r.digest)).length };
+        seen.set(r.digest, d);
+      }
       const { tag, ...rest } = r;
-      items.push({
-        name: tag,
-        ...rest,
-        platforms: await this.platforms(repo, parsed),
-        totalSize: totalSize(r.size, parsed),
-        referrers: (await this.meta.referrers(repo, r.digest)).length,
-      });
+      items.push({ name: tag, ...rest, platforms: d.platforms, totalSize: totalSize(r.size, d.parsed), referrers: d.referrers });
     }
     return rows.length > o.limit ? { items, next: items[items.length - 1]!.name } : { items };
   }
@@ -126,7 +132,15 @@ export class ManifestViews {
   private async platforms(repo: string, p: Parsed): Promise<string[]> {
     if (p.manifests) return [...new Set(p.manifests.flatMap((m) => (m.platform ? [m.platform] : [])))];
     if (!p.config || p.config.size > CONFIG_MAX_BYTES) return [];
-    const platform = platformText(await this.readJson(repo, p.config.digest));
+    const known = this.platformOf.get(p.config.digest);
+    if (known !== undefined) return known === null ? [] : [known];
+    const json = await this.readJson(repo, p.config.digest);
+    const platform = platformText(json);
+    // An absent config (sparse repository) is not remembered: it may be pushed later.
+    if (json !== undefined) {
+      if (this.platformOf.size >= PLATFORM_CACHE_MAX) this.platformOf.delete(this.platformOf.keys().next().value!);
+      this.platformOf.set(p.config.digest, platform ?? null);
+    }
     return platform ? [platform] : [];
   }
 

@@ -11,6 +11,7 @@ import type { RegistryMetrics } from './metrics.js';
 import { healthPlugin } from './plugins/health-plugin.js';
 import { metricsPlugin } from './plugins/metrics-plugin.js';
 import { tokenPlugin } from './plugins/token-plugin.js';
+import { uiPlugin } from './plugins/ui-plugin.js';
 import { v2Plugin } from './plugins/v2-plugin.js';
 import type { StorageSpace } from './storage-space.js';
 
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly audit?: AuditLog;
   /** The JSON API under /api/v1 (off when absent). */
   readonly api?: Omit<ApiPluginOptions, 'service' | 'access'>;
+  /** The console at / (over the JSON API; default on when the API is). */
+  readonly console?: boolean;
 }
 
 declare module 'fastify' {
@@ -111,5 +114,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(healthPlugin, { isReady: deps.isReady, space: deps.space, storageCheck: deps.storageCheck });
   void app.register(metricsPlugin, { metrics: deps.metrics });
   if (deps.api) void app.register(apiPlugin, { prefix: '/api/v1', service: deps.service, access: deps.access, ...deps.api });
+  if (deps.api && deps.console !== false) void app.register(uiPlugin, {});
   return app;
 }

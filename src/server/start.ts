@@ -7,6 +7,7 @@ import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { GcHistory } from '../registry/gc-history.js';
+import { SqliteRunLog } from '../metadata/sqlite/sqlite-run-log.js';
 import { SessionStore } from '../auth/sessions.js';
 import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
@@ -40,8 +41,6 @@ export interface RunningRegistry {
 
 /** Lifetime of the presigned URLs blob GETs redirect to (--storage-redirect). */
 const BLOB_REDIRECT_SECONDS = 600;
-/** A console session ends after this long without a request. */
-const CONSOLE_IDLE_MS = 15 * 60_000;
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = listen.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/);
@@ -51,9 +50,9 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-/** Data directory layout: storage/ holds blob bytes, metadata.db the SQLite metadata. */
-export function dataPaths(dataDir: string): { storage: string; metadata: string } {
-  return { storage: join(dataDir, 'storage'), metadata: join(dataDir, 'metadata.db') };
+/** Data directory layout: storage/ holds blob bytes, metadata.db the SQLite metadata, runs.db the run log (mirror runs, GC history). */
+export function dataPaths(dataDir: string): { storage: string; metadata: string; runs: string } {
+  return { storage: join(dataDir, 'storage'), metadata: join(dataDir, 'metadata.db'), runs: join(dataDir, 'runs.db') };
 }
 
 /** The certificate to serve: --tls-cert/--tls-key when given, else the managed one in the data directory (created on first start). */
@@ -125,7 +124,8 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const space = new StorageSpace(dataDir, config.minFreeSpace, { warn: (o, m) => log.warn(o, m) });
   const metrics = new RegistryMetrics(meta, space);
-  const gcHistory = new GcHistory();
+  const runs = new SqliteRunLog(paths.runs);
+  const gcHistory = new GcHistory(20, runs);
   const gc = new GarbageCollector(
     meta,
     blobs,
@@ -135,7 +135,12 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       metrics.gcBlobs.inc(typeof r.blobs === 'number' ? r.blobs : r.blobs.length);
       metrics.gcManifests.inc(typeof r.manifests === 'number' ? r.manifests : r.manifests.length);
       metrics.gcBytes.inc(r.bytes);
-      gcHistory.record(r);
+      try {
+        gcHistory.record(r);
+      } catch (e) {
+        // The history is for the console; a full disk must not fail the collection that frees it.
+        app.log.warn({ err: e }, 'could not record the GC run in runs.db');
+      }
       const { strayFiles, relinkedFiles, missingFiles, warning } = r.reconcile;
       if (strayFiles.length + relinkedFiles.length + missingFiles.length > 0 || warning) {
         app.log.warn({ reconcile: r.reconcile }, 'blob storage reconciled with the metadata');
@@ -156,8 +161,9 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     api: {
       storage: new StorageReport(meta, gc, gcHistory),
       accounts: auth?.store,
-      ...(auth ? { sessions: { store: new SessionStore(auth.store, CONSOLE_IDLE_MS), authn: auth.authn } } : {}),
+      ...(auth ? { sessions: { store: new SessionStore(auth.store, config.auth.consoleIdleSeconds * 1000), authn: auth.authn } } : {}),
       registryHost: () => `${shownHost}:${listenedPort}`,
+      runs,
     },
   });
   auth?.audit.attach(app.log.child({ component: 'audit' }));
@@ -166,6 +172,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     await app.listen({ host, port });
   } catch (e) {
     await meta.close();
+    runs.close();
     auth?.close();
     throw e;
   }
@@ -190,6 +197,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       await app.close();
       clearTimeout(force);
       await meta.close();
+      runs.close();
       auth?.close();
     })());
 

@@ -4,6 +4,7 @@
  * related images, missing images are found before anything is copied, the
  * executor copies, catalog-outputs writes the manifests directory.
  */
+import { reportToRegistries } from '../../mirror/run-report.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ import { hubOptions, positiveInt, withConnectionFlags, type ConnectionFlags } fr
 import { parseRef } from './release-common.js';
 
 interface CatalogMirrorFlags extends ConnectionFlags {
+  reportToRegistry?: boolean;
   manifestsOnly?: boolean;
   toManifests?: string;
   maxComponents: number;
@@ -165,6 +167,10 @@ async function mirror(srcText: string, destText: string, f: CatalogMirrorFlags):
         if (!json && !dryRun) c.out(`${o.digest} ${o.destination}\n`);
       },
     });
+    if (f.reportToRegistry && !manifestsOnly) {
+      const report = { ...result, missing: [...result.missing, ...missing.map((m) => m.image)] };
+      await reportToRegistries(executor.registries, { command: 'catalog mirror', startedAt: started, finishedAt: Date.now(), plan: { ...plan, items: keep }, result: report, stats: executor.report.stats }, (l) => c.message(l));
+    }
     const files = catalogManifests(info, { scope, maxSize, missing: new Set(missing.map((m) => m.image)) });
     if (missing.length > 0) files.set('missing.txt', missingTxt(missing));
     if (writeManifests) await writeManifestsDir(manifestsDir, files);
@@ -243,6 +249,7 @@ export function catalogMirrorCommand(): Command {
     .option('--max-idms-size <bytes>', `largest ImageDigestMirrorSet/ImageContentSourcePolicy document; more entries go to <name>-1, … (default ${DEFAULT_MAX_DOCUMENT_SIZE})`, positiveInt('--max-idms-size'))
     .addOption(new Option('--max-icsp-size <bytes>', 'deprecated alias of --max-idms-size').argParser(positiveInt('--max-icsp-size')))
     .option('--dry-run', 'print the plan and the missing images; copy nothing, and write the manifests only with --to-manifests')
+    .option('--report-to-registry', 'send the run report to each airlock registry the run pushed into (listed in its console under Mirror runs)')
     .option('--max-per-registry <n>', 'concurrent requests per registry (or local store)', positiveInt('--max-per-registry'), 4)
     .option('--skip-missing', 'mirror the other images when related images do not exist (they are listed in missing.txt)')
     .option('--continue-on-error', 'keep mirroring other images after a copy error (the default, as oc; exit status 1 remains)')

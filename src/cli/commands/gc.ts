@@ -1,3 +1,5 @@
+import { SqliteRunLog } from '../../metadata/sqlite/sqlite-run-log.js';
+import { GcHistory } from '../../registry/gc-history.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -77,17 +79,21 @@ export function gcCommand(): Command {
         throw new CliError(`airlock serve (pid ${pid}) is using ${dataDir} and collects garbage online; use --dry-run to preview, or stop it first`);
       }
       const meta = new SqliteMetadataStore(paths.metadata);
+      // A real collection joins the GC history the console shows (runs.db); a dry run is not one.
+      const runs = f.dryRun ? undefined : new SqliteRunLog(paths.runs);
+      const history = runs ? new GcHistory(20, runs) : undefined;
       try {
         const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver), {
           graceMs: f.grace * 1000,
           uploadTtlMs: f.uploadTtl * 1000,
           deleteUntagged: !!f.deleteUntagged,
-        });
+        }, (r) => history?.record(r));
         const report = f.dryRun ? await gc.plan() : await gc.run();
         if (f.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else printText(report);
       } finally {
         await meta.close();
+        runs?.close();
       }
     });
 }

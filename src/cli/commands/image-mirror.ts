@@ -12,6 +12,7 @@ import { MappingCollector, readMappings } from '../../mirror/collectors/mapping.
 import { MirrorExecutor } from '../../mirror/executor.js';
 import { makePlan, platformPattern, type PlatformSelection } from '../../mirror/plan.js';
 import { summaryText } from '../../mirror/summary.js';
+import { reportToRegistries } from '../../mirror/run-report.js';
 import { CliError } from '../cli-error.js';
 import { mirrorConsole } from '../mirror-console.js';
 import { hubOptions, positiveInt, withConnectionFlags, type ConnectionFlags } from './registry-flags.js';
@@ -35,6 +36,7 @@ interface MirrorFlags extends ConnectionFlags {
   blobCache?: boolean;
   dir?: string;
   fromDir?: string;
+  reportToRegistry?: boolean;
 }
 
 function platformsOf(f: MirrorFlags): PlatformSelection {
@@ -91,6 +93,7 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
       },
     });
     const wall = Date.now() - started;
+    if (f.reportToRegistry) await reportToRegistries(executor.registries, { command: 'image mirror', startedAt: started, finishedAt: started + wall, plan, result, stats: executor.report.stats }, say);
     if (result.missing.length > 0) await writeFile(f.missingFile, `${result.missing.join('\n')}\n`);
     if (json) {
       const doc = { dryRun, images: result.images, attachments: result.attachments, attachmentsPresent: result.attachmentsPresent, missing: result.missing, errors: result.errors, stats: executor.report.stats, wallSeconds: wall / 1000, requests: executor.registries.totals() };
@@ -135,6 +138,7 @@ export function imageMirrorCommand(): Command {
       DEFAULT_MAX_REGISTRIES,
     )
     .option('--blob-cache', 'remember which repositories hold which blobs ($XDG_CACHE_HOME/airlock/blob-locations.json) and mount from them in later runs')
+    .option('--report-to-registry', 'send the run report (images, bytes, duration, missing and failed images) to each airlock registry the run pushed into; its console lists it under Mirror runs')
     .option('--no-progress', 'no progress bar (terminal) or progress lines (otherwise) on stderr')
     .addOption(new Option('-o, --output <format>', 'output format (json: one document on stdout, no progress)').choices(['text', 'json']).default('text'))
     .addHelpText(
@@ -143,7 +147,11 @@ export function imageMirrorCommand(): Command {
 Output: "<digest> <destination>" on stdout per image; on stderr a progress bar (terminal) or
 "progress:" lines (otherwise: one per image and one every 10 s), then a summary: images, blobs
 transferred/mounted/present, bytes, wall time, MB/s. --dry-run prints the plan instead (oc's
-layout plus mounts, blobs already present and digests changed by --filter-by-os).`,
+layout plus mounts, blobs already present and digests changed by --filter-by-os).
+
+Example:
+  airlock image mirror -a pull-secret.json --report-to-registry \\
+    quay.io/openshift/origin-cli:4.16 mirror.example.com:8443/openshift/origin-cli:4.16`,
     )
     .action((args: string[], f: MirrorFlags) => mirror(args, f));
 }

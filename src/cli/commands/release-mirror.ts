@@ -3,6 +3,7 @@
  * engine, plus cosign signatures, deterministic mirror instructions and
  * --output-dir files.
  */
+import { reportToRegistries } from '../../mirror/run-report.js';
 import { Command, Option } from 'commander';
 import { ReleaseCollector, type ReleaseDestination } from '../../mirror/collectors/release.js';
 import { MirrorExecutor } from '../../mirror/executor.js';
@@ -34,6 +35,7 @@ interface MirrorFlags extends RegistryFlags {
   cosignSignatures: boolean;
   filterByOs?: string;
   progress: boolean;
+  reportToRegistry?: boolean;
 }
 
 function dest(what: string, text: string): ReleaseDestination {
@@ -86,6 +88,7 @@ async function mirror(arg: string | undefined, f: MirrorFlags): Promise<void> {
     c.message(`info: Mirroring ${info.mappings.length} images to ${f.to ?? formatImageReference(to)} ...`);
     const plan = makePlan(items, { dryRun, continueOnError: true, attachments: f.cosignSignatures });
     const r = await executor.execute(plan);
+    if (f.reportToRegistry) await reportToRegistries(executor.registries, { command: 'release mirror', startedAt: started, finishedAt: Date.now(), plan, result: r, stats: executor.report.stats }, (l) => c.message(l));
     if (r.errors.length === 0) {
       await writeReleaseOutputs(
         {
@@ -134,6 +137,7 @@ export function releaseMirrorCommand(): Command {
     .option('--to-dir <dir>', 'mirror into a file:// store under this directory (default --to: file://openshift/release)')
     .option('--from-dir <dir>', 'root of the file:// store to read from')
     .option('--dry-run', 'plan only: print what would be copied and the instructions (and write --output-dir files)')
+    .option('--report-to-registry', 'send the run report to each airlock registry the run pushed into (listed in its console under Mirror runs)')
     .option('--to-mirror', 'only print the SRC DST mappings')
     .option('--skip-release-image', 'do not push the release image')
     .option('--keep-manifest-list', 'keep a multi-arch release whole and name it <version>-multi')

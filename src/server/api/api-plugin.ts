@@ -19,6 +19,8 @@ import type { SessionStore } from '../../auth/sessions.js';
 import { apiAuth } from './api-auth.js';
 import { sessionAuth, sessionRoutes } from './session-routes.js';
 import { repoRoutes } from './repo-routes.js';
+import type { RunLog } from '../../metadata/run-log.js';
+import { mirrorRunRoutes } from './mirror-run-routes.js';
 
 export interface ApiPluginOptions {
   readonly service: RegistryService;
@@ -28,6 +30,8 @@ export interface ApiPluginOptions {
   /** Console sessions (with authentication on): login at /api/v1/session, cookie + CSRF token. */
   readonly sessions?: { readonly store: SessionStore; readonly authn: Authenticator } | undefined;
   readonly registryHost: () => string;
+  /** Mirror run reports (POST/GET /api/v1/mirror-runs); off when absent. */
+  readonly runs?: RunLog | undefined;
 }
 
 const BODY_MAX_BYTES = 64 * 1024;
@@ -57,6 +61,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app, o) =>
   const browser = new RepositoryBrowser(o.service.meta);
   repoRoutes(app, { auth, browser, views: new ManifestViews(o.service) });
   adminRoutes(app, { auth, browser, storage: o.storage, accounts: o.accounts, registryHost: o.registryHost });
+  if (o.runs) mirrorRunRoutes(app, { auth, runs: o.runs });
   app.setNotFoundHandler((req, rep) => {
     const what = `no route for ${req.method} ${req.url.split('?')[0]!.slice(0, 200)} in the JSON API (see docs/api.md)`;
     rep.code(404).header('content-type', 'application/json; charset=utf-8').send(errorBody('UNSUPPORTED', what));

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { bootstrapAdmin, setupAuth, type RegistryAuth } from '../auth/setup.js';
 import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
-import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
+import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-metadata-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { GcHistory } from '../registry/gc-history.js';
@@ -109,7 +109,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     throw new ConfigError(`blob storage: ${(e as Error).message}`);
   }
   const meta = new SqliteMetadataStore(paths.metadata);
-  const blobs = new BlobStore(storage.driver, { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000 });
+  const blobs = new BlobStore(storage.driver, { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000, locks: meta.blobLocks });
   const service = new RegistryService(meta, blobs, {
     manifestMaxBytes: config.manifestMaxBytes,
     sparseRepos: config.sparseRepos,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { SqliteMetadataStore } from '../../metadata/sqlite/sqlite-store.js';
+import { SqliteMetadataStore } from '../../metadata/sqlite/sqlite-metadata-store.js';
 import { GarbageCollector, type GcReport } from '../../registry/gc.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { createStorageDriver } from '../../storage/create-driver.js';
@@ -78,7 +78,7 @@ export function gcCommand(): Command {
       }
       const meta = new SqliteMetadataStore(paths.metadata);
       try {
-        const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver), {
+        const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver, { locks: meta.blobLocks }), {
           graceMs: f.grace * 1000,
           uploadTtlMs: f.uploadTtl * 1000,
           deleteUntagged: !!f.deleteUntagged,

@@ -300,6 +300,12 @@ export interface MetadataStore extends MetadataQueries {
    * bytes are gone, and then the committer writes them again.
    */
   readonly blobLocks: KeyedLock;
+  /**
+   * Runs `fn` unless another holder (any process sharing the store) runs
+   * under `name` right now; undefined when it was held. GC leadership: one
+   * replica collects at a time (PostgreSQL: a session advisory lock).
+   */
+  tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
   /** Throws when the store cannot answer (the /readyz check). */
   ping(): Promise<void>;
   close(): Promise<void>;

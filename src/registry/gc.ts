@@ -16,6 +16,8 @@ export interface GcSettings {
 
 export interface GcReport {
   readonly dryRun: boolean;
+  /** Set when another replica was collecting (nothing was done here). */
+  readonly skipped?: 'another replica is collecting';
   readonly manifests: { repo: string; digest: Digest; size: number }[] | number;
   readonly blobs: { digest: Digest; size: number }[] | number;
   readonly uploads: number;
@@ -82,7 +84,16 @@ export class GarbageCollector {
     return this.running;
   }
 
+  /** Collects unless another replica sharing the store is collecting (leadership: MetadataStore.tryExclusive). */
   private async collect(now: number): Promise<GcReport> {
+    const t0 = Date.now();
+    const report = await this.meta.tryExclusive('gc', () => this.collectAsLeader(now));
+    if (report) return report;
+    const reconcile = { strayFiles: [], strayBytes: 0, youngStrayFiles: 0, relinkedFiles: [], missingFiles: [], missingBytes: 0, complete: false };
+    return { dryRun: false, skipped: 'another replica is collecting', manifests: 0, blobs: 0, uploads: 0, reconcile, bytes: 0, durationMs: Date.now() - t0 };
+  }
+
+  private async collectAsLeader(now: number): Promise<GcReport> {
     const t0 = Date.now();
     const opts = this.options(now);
     const swept = await this.meta.transaction((tx) => sweepMetadata(tx, opts));

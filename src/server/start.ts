@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { bootstrapAdmin, setupAuth, type RegistryAuth } from '../auth/setup.js';
 import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
-import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-metadata-store.js';
+import { openMetadataStore } from '../metadata/open-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { GcHistory } from '../registry/gc-history.js';
@@ -26,6 +26,8 @@ export interface RunningRegistry {
   readonly service: RegistryService;
   readonly gc: GarbageCollector;
   readonly meta: MetadataStore;
+  /** Where metadata lives (the SQLite file, or the PostgreSQL URL without its password). */
+  readonly metadataWhere: string;
   /** Where blob bytes live (the storage directory, or the S3 bucket, endpoint and prefix). */
   readonly storageWhere: string;
   /** TLS in use: `managed` when airlock generated it (CA in the data directory); undefined with plain HTTP. */
@@ -108,7 +110,10 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   } catch (e) {
     throw new ConfigError(`blob storage: ${(e as Error).message}`);
   }
-  const meta = new SqliteMetadataStore(paths.metadata);
+  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
+  const { store: meta, where: metadataWhere } = await openMetadataStore(config.metadata, paths.metadata, {
+    onError: (e) => log.warn({ err: { message: e.message } }, 'metadata store connection lost'),
+  });
   const blobs = new BlobStore(storage.driver, { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000, locks: meta.blobLocks });
   const service = new RegistryService(meta, blobs, {
     manifestMaxBytes: config.manifestMaxBytes,
@@ -122,7 +127,6 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       sessionTtlMs: config.gc.uploadTtlSeconds * 1000,
     },
   });
-  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const space = new StorageSpace(dataDir, config.minFreeSpace, { warn: (o, m) => log.warn(o, m) });
   const metrics = new RegistryMetrics(meta, space);
   const gcHistory = new GcHistory();
@@ -151,6 +155,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     isReady: () => ready,
     space,
     storageCheck: () => storage.driver.check(),
+    metadataCheck: () => meta.ping(),
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
     api: {
@@ -210,6 +215,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     gc,
     meta,
     storageWhere: storage.where,
+    metadataWhere,
     ...(tls ? { tls: { ...(tls.managed ? { managed: tls.managed } : {}), ...(tls.certFile ? { certFile: tls.certFile } : {}) } } : {}),
     ...(auth ? { auth } : {}),
     reloadTls,

@@ -51,6 +51,10 @@ export class PgMetadataStore extends PgQueries implements MetadataStore {
     return serializable(this.pool, (s) => body(new PgQueries(s)), opts.commit !== false);
   }
 
+  tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.locks.tryRun(`exclusive:${name}`, fn);
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
   }

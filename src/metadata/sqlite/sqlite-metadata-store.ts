@@ -58,6 +58,18 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
+  private readonly held = new Set<string>();
+
+  async tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.held.has(name)) return undefined;
+    this.held.add(name);
+    try {
+      return await fn();
+    } finally {
+      this.held.delete(name);
+    }
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }

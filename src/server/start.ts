@@ -113,6 +113,8 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const { store: meta, where: metadataWhere } = await openMetadataStore(config.metadata, paths.metadata, {
     onError: (e) => log.warn({ err: { message: e.message } }, 'metadata store connection lost'),
+  }).catch((e: Error) => {
+    throw new ConfigError(e.message);
   });
   const blobs = new BlobStore(storage.driver, { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000, locks: meta.blobLocks });
   const service = new RegistryService(meta, blobs, {

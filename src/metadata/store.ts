@@ -300,6 +300,8 @@ export interface MetadataStore extends MetadataQueries {
    * bytes are gone, and then the committer writes them again.
    */
   readonly blobLocks: KeyedLock;
+  /** Serializes the requests of one upload session (by id), across processes: PATCHes on two replicas never interleave. */
+  readonly uploadLocks: KeyedLock;
   /**
    * Runs `fn` unless another holder (any process sharing the store) runs
    * under `name` right now; undefined when it was held. GC leadership: one

@@ -161,6 +161,39 @@ export function raceConformance(under: MetadataUnderTest): void {
       }
     });
 
+    it('blobLocks, uploadLocks and tryExclusive exclude each other across replicas, per key', async () => {
+      for (const kind of ['blobLocks', 'uploadLocks'] as const) {
+        let inside = 0;
+        let peak = 0;
+        const order: string[] = [];
+        const hold = (s: MetadataStore, key: string, tag: string) => s[kind].run(key, async () => {
+          inside++;
+          peak = Math.max(peak, inside);
+          order.push(tag);
+          await tick();
+          await tick();
+          inside--;
+        });
+        await Promise.all(Array.from({ length: 8 }, (_, i) => hold(i % 2 ? a : b, 'same', `${kind}${i}`)));
+        assert.equal(peak, 1, `${kind}: one holder of a key at a time`);
+        assert.equal(order.length, 8);
+        // Different keys do not wait for each other.
+        let release!: () => void;
+        const held = a[kind].run('k1', () => new Promise<void>((r) => (release = r)));
+        await b[kind].run('k2', async () => undefined);
+        release();
+        await held;
+      }
+      let release!: () => void;
+      const leader = a.tryExclusive('gc-test', () => new Promise<string>((r) => (release = () => r('ran'))));
+      await tick();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await b.tryExclusive('gc-test', async () => 'second'), undefined, 'a second holder is refused while the first runs');
+      release();
+      assert.equal(await leader, 'ran');
+      assert.equal(await b.tryExclusive('gc-test', async () => 'second'), 'second', 'free again afterwards');
+    });
+
     it('upload quota holds across replicas: concurrent starts never overshoot', async () => {
       const q = { perOwner: 5, perAddress: 100, activeSince: 0 };
       const starts = Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).createUpload({ id: `q${i}`, repo: 'uq/a', now: 1_000, owner: 'dave' }, q));

@@ -19,6 +19,8 @@ export interface PgSettings {
   readonly max?: number;
   /** Application name shown in pg_stat_activity. */
   readonly name?: string;
+  /** Close idle connections after this (default 30 s; 0: never, for connections holding session locks). */
+  readonly idleMs?: number;
 }
 
 /** A pool with airlock's type parsing; errors of idle clients are reported, never thrown. */
@@ -28,7 +30,7 @@ export function createPool(s: PgSettings, onError: (e: Error) => void = () => un
     max: s.max ?? 10,
     application_name: s.name ?? 'airlock',
     connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: s.idleMs ?? 30_000,
     types: TYPES,
   });
   pool.on('error', onError);

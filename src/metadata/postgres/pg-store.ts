@@ -3,7 +3,7 @@ import type { MetadataQueries, MetadataStore, TransactionOptions } from '../stor
 import { createPool, migrate, redactPgUrl } from './pg-connect.js';
 import { PoolSql, serializable } from './pg-exec.js';
 import { PgQueries } from './pg-gc.js';
-import { PgAdvisoryLocks } from './pg-locks.js';
+import { PgAdvisoryLocks, PgSharedLocks } from './pg-locks.js';
 
 export interface PgStoreOptions {
   /** Query connections per process (default 10). */
@@ -25,11 +25,13 @@ export class PgMetadataStore extends PgQueries implements MetadataStore {
   readonly blobLocks: PgAdvisoryLocks;
   /** Locks other than blobs' (e.g. GC leadership). */
   readonly locks: PgAdvisoryLocks;
+  readonly uploadLocks: PgSharedLocks;
 
-  private constructor(private readonly pool: pg.Pool, private readonly lockPool: pg.Pool) {
+  private constructor(private readonly pool: pg.Pool, private readonly lockPool: pg.Pool, private readonly sharedPool: pg.Pool) {
     super(new PoolSql(pool));
     this.blobLocks = new PgAdvisoryLocks(lockPool, 'airlock-blob');
     this.locks = new PgAdvisoryLocks(lockPool, 'airlock');
+    this.uploadLocks = new PgSharedLocks(sharedPool, 'airlock-upload');
   }
 
   /** Connects and migrates; the error names the server, never the password. */
@@ -37,14 +39,15 @@ export class PgMetadataStore extends PgQueries implements MetadataStore {
     const onError = opts.onError ?? (() => undefined);
     const pool = createPool({ url, max: opts.poolSize ?? 10 }, onError);
     const lockPool = createPool({ url, max: opts.lockPoolSize ?? 16, name: 'airlock-locks' }, onError);
+    const sharedPool = createPool({ url, max: 1, name: 'airlock-upload-locks', idleMs: 0 }, onError);
     try {
       await migrate(pool);
     } catch (e) {
-      await Promise.all([pool.end(), lockPool.end()]).catch(() => undefined);
+      await Promise.all([pool.end(), lockPool.end(), sharedPool.end()]).catch(() => undefined);
       const msg = e instanceof Error ? e.message : String(e);
       throw new Error(`cannot open the PostgreSQL metadata store ${redactPgUrl(url)}: ${msg}`, { cause: e });
     }
-    return new PgMetadataStore(pool, lockPool);
+    return new PgMetadataStore(pool, lockPool, sharedPool);
   }
 
   transaction<T>(body: (tx: MetadataQueries) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
@@ -60,6 +63,6 @@ export class PgMetadataStore extends PgQueries implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.pool.end(), this.lockPool.end()]);
+    await Promise.all([this.pool.end(), this.lockPool.end(), this.sharedPool.end()]);
   }
 }

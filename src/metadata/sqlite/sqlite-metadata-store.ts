@@ -24,6 +24,7 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Resolved when the open transaction ends. */
   private active: Promise<void> | undefined;
   readonly blobLocks: KeyedLock = new KeyedMutex();
+  readonly uploadLocks: KeyedLock = new KeyedMutex();
 
   constructor(path: string) {
     this.db = openSqlite(path);

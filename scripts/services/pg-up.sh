@@ -3,7 +3,8 @@
 # pg_ctlcluster) for airlock's tests and benchmarks: listening on 127.0.0.1
 # only, all state under $AIRLOCK_PG_DIR, run as the `postgres` OS user,
 # fsync off (the data is throwaway), one test role with password auth and
-# one database it owns. Re-running while it is up only re-checks the role.
+# one database it owns. Re-running while it is up only re-checks the role;
+# after pg-down.sh with AIRLOCK_PG_KEEP=1 it restarts on the same data.
 # Stop it with scripts/services/pg-down.sh.
 #
 # stdout: lines to eval, e.g. eval "$(scripts/services/pg-up.sh)":
@@ -57,6 +58,18 @@ emit() { echo "export AIRLOCK_TEST_PG_URL=postgres://$ROLE:$PASS@127.0.0.1:$PORT
 if alive && ready; then
   role || fail "could not create the test role"
   say "already up on 127.0.0.1:$PORT ($DIR)"
+  emit
+  exit 0
+fi
+# A stopped server with its data (pg-down.sh with AIRLOCK_PG_KEEP=1, a
+# crash): start it again on the same data, as a PostgreSQL restart does.
+if [[ -s $DIR/data/PG_VERSION && -f $DIR/data/postgresql.conf ]] && ! alive; then
+  in_use "$PORT" && fail "127.0.0.1:$PORT is taken by another process (set AIRLOCK_PG_PORT)"
+  as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log/postgres.log" -w -t 30 start >/dev/null 2>&1 || fail "postgres did not restart"
+  for ((i = 0; i < 100; i++)); do ready && break; sleep 0.1; done
+  ((i < 100)) || fail "postgres does not answer on 127.0.0.1:$PORT"
+  role || fail "could not create the test role"
+  say "PostgreSQL restarted on 127.0.0.1:$PORT (existing data in $DIR)"
   emit
   exit 0
 fi

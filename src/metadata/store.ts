@@ -23,6 +23,17 @@ import type { KeyedLock } from '../util/keyed-mutex.js';
  *   from indexes, never from a scan of blob storage.
  */
 
+/**
+ * The metadata store cannot be reached (connection refused or lost, server
+ * shutting down). The registry answers 503 UNAVAILABLE: a retry may succeed.
+ */
+export class MetadataUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`the metadata store is unavailable: ${reason}`);
+    this.name = 'MetadataUnavailableError';
+  }
+}
+
 export interface Page {
   /** Maximum number of entries. */
   readonly n: number;

@@ -2,8 +2,8 @@
  * PostgreSQL restarted under a running `airlock serve --metadata`: a
  * PostgreSQL of the test's own (scripts/services/pg-up.sh on a free port
  * and a temporary directory) is stopped and started again on the same data.
- * While it is down /readyz answers 503 and a push fails with a 5xx and one
- * line, no stack trace; once it is back /readyz is 200 again without
+ * While it is down /readyz answers 503 and a push gets 503 UNAVAILABLE
+ * with one line, no stack trace; once it is back /readyz is 200 again without
  * restarting airlock, what was pushed before reads back byte for byte, and
  * pushes work.
  */
@@ -66,7 +66,10 @@ describe('airlock serve --metadata across a PostgreSQL restart', { skip: gate.sk
     assert.equal(down.status, 503);
     assert.deepEqual(await down.json(), { status: 'metadata store unavailable' });
     const refused = await push(reg.url, 'restart/app', 'v2');
-    assert.ok(refused.status >= 500, `a push while PostgreSQL is down fails (${refused.status})`);
+    assert.equal(refused.status, 503, `a push while PostgreSQL is down: ${refused.body}`);
+    const err = JSON.parse(refused.body) as { errors: { code: string; message: string }[] };
+    assert.equal(err.errors[0]!.code, 'UNAVAILABLE');
+    assert.match(err.errors[0]!.message, /metadata store is unavailable: PostgreSQL: .*retry later/);
     assert.doesNotMatch(refused.body, /\n\s+at /, 'no stack trace in the answer');
 
     await script('pg-up.sh');

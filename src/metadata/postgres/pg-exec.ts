@@ -1,5 +1,20 @@
 import type pg from 'pg';
+import { MetadataUnavailableError } from '../store.js';
 import { RETRYABLE } from './pg-connect.js';
+
+const NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A lost or refused connection becomes MetadataUnavailableError (503); anything else is returned as is. */
+export function mapUnavailable(e: unknown): unknown {
+  if (e instanceof MetadataUnavailableError) return e;
+  const code = (e as { code?: string }).code ?? '';
+  const msg = e instanceof Error ? e.message : String(e);
+  if (NET.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(msg)) {
+    return new MetadataUnavailableError(`PostgreSQL: ${code ? `${code} ` : ''}${msg.split('\n')[0]}`);
+  }
+  return e;
+}
 
 /** Runs SQL: one statement, or several atomically. */
 export interface Sql {
@@ -45,7 +60,9 @@ export class ClientSql implements Sql {
  */
 export async function serializable<T>(pool: pg.Pool, body: (s: Sql) => Promise<T>, commit = true): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const c = await pool.connect();
+    const c = await pool.connect().catch((e: unknown) => {
+      throw mapUnavailable(e);
+    });
     let broken: Error | undefined;
     try {
       await c.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
@@ -58,7 +75,7 @@ export async function serializable<T>(pool: pg.Pool, body: (s: Sql) => Promise<T
         throw e;
       }
     } catch (e) {
-      if (!retryable(e) || attempt >= ATTEMPTS) throw e;
+      if (!retryable(e) || attempt >= ATTEMPTS) throw mapUnavailable(e);
     } finally {
       c.release(broken);
     }
@@ -71,11 +88,19 @@ export class PoolSql implements Sql {
   constructor(private readonly pool: pg.Pool) {}
 
   async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(text, params as unknown[])).rows as T[];
+    try {
+      return (await this.pool.query(text, params as unknown[])).rows as T[];
+    } catch (e) {
+      throw mapUnavailable(e);
+    }
   }
 
   async count(text: string, params: readonly unknown[] = []): Promise<number> {
-    return (await this.pool.query(text, params as unknown[])).rowCount ?? 0;
+    try {
+      return (await this.pool.query(text, params as unknown[])).rowCount ?? 0;
+    } catch (e) {
+      throw mapUnavailable(e);
+    }
   }
 
   atomic<T>(fn: (s: Sql) => Promise<T>): Promise<T> {

@@ -43,6 +43,15 @@ export const RegistryConfigSchema = z
       .string()
       .regex(/^s3:\/\//, 'expected s3://BUCKET[/PREFIX]?endpoint=…&region=… (leave unset for the filesystem)')
       .optional(),
+    /**
+     * Where metadata lives: unset for SQLite in dataDir (the default), or
+     * postgres://USER[:PASSWORD]@HOST:PORT/DB (the password may instead come
+     * from PGPASSWORD or ~/.pgpass; it is never logged).
+     */
+    metadata: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected postgres://USER@HOST:PORT/DATABASE (leave unset for SQLite in the data directory)')
+      .optional(),
     /** Blob GETs answer 307 to a presigned object-store URL (S3 only; off: in an air gap clients often cannot reach the store). */
     storageRedirect: z.boolean().default(false),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -121,6 +130,7 @@ export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolea
   AIRLOCK_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   AIRLOCK_STORAGE: { path: ['storage'], type: 'string' },
   AIRLOCK_STORAGE_REDIRECT: { path: ['storageRedirect'], type: 'boolean' },
+  AIRLOCK_METADATA: { path: ['metadata'], type: 'string' },
   AIRLOCK_MANIFEST_MAX_BYTES: { path: ['manifestMaxBytes'], type: 'number' },
   AIRLOCK_SPARSE_REPOS: { path: ['sparseRepos'], type: 'list' },
   AIRLOCK_SPARSE_INDEX_REPOS: { path: ['sparseIndexRepos'], type: 'list' },

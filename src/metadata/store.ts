@@ -1,18 +1,38 @@
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import type { KeyedLock } from '../util/keyed-mutex.js';
 
 /**
  * Everything that is not blob bytes: repositories, blob links, manifests
  * (their bytes included: they are small and served on the hot path), tags,
  * manifest→blob and manifest→child references, referrers, upload sessions.
  *
- * Contract for every implementation (SQLite now, PostgreSQL later):
+ * The store is split into role interfaces (below); `MetadataStore` is all of
+ * them plus `transaction()`, `blobLocks` and `close()`.
+ *
+ * Contract for every implementation (SQLite, PostgreSQL), proved by
+ * test/metadata/conformance.ts:
  * - each method is atomic: it either fully happens or not at all;
+ * - the store holds queries only; policy (what GC collects, in which order)
+ *   lives in src/registry/;
+ * - all coordination between writers is in the store (its transactions and
+ *   `blobLocks`), never in one process's memory, so N processes may share it;
  * - `putManifest` checks references (presence and size) and writes rows in
  *   the same transaction, so it cannot race with the garbage collector;
  * - list methods return names in byte order (ORDER BY name) and are served
  *   from indexes, never from a scan of blob storage.
  */
+
+/**
+ * The metadata store cannot be reached (connection refused or lost, server
+ * shutting down). The registry answers 503 UNAVAILABLE: a retry may succeed.
+ */
+export class MetadataUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`the metadata store is unavailable: ${reason}`);
+    this.name = 'MetadataUnavailableError';
+  }
+}
 
 export interface Page {
   /** Maximum number of entries. */
@@ -116,21 +136,13 @@ export type CreateUploadResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly limit: 'owner' | 'address'; readonly open: number };
 
-export interface GcPlan {
-  /** Manifests (repo + digest) that would be removed. */
-  readonly manifests: { repo: string; digest: Digest; size: number }[];
-  /** Blobs that would be removed, with their sizes. */
-  readonly blobs: { digest: Digest; size: number }[];
-  readonly uploads: UploadRecord[];
-}
-
-export interface GcOptions {
-  /** Orphaned manifests and unreferenced blobs younger than this (epoch ms) are kept. */
-  readonly olderThan: number;
-  /** Upload sessions idle since before this (epoch ms) are purged. */
-  readonly uploadsIdleBefore: number;
-  /** Also collect manifests that never had a tag or parent (off by default: tagless push is normal). */
-  readonly deleteUntagged: boolean;
+/** A manifest the collector may remove: no tag, no parent index. */
+export interface GcManifestCandidate {
+  readonly repo: string;
+  readonly digest: Digest;
+  readonly size: number;
+  /** When it lost its last root (epoch ms); undefined for one never tagged. */
+  readonly orphanedAt?: number;
 }
 
 /** A tag with the manifest it points at (JSON API listings). */
@@ -167,15 +179,37 @@ export interface RepositoryUsage {
   readonly manifestBytes: number;
 }
 
-export interface MetadataStore {
-  // repositories
+export interface RepositoryQueries {
   repositoryExists(repo: string): Promise<boolean>;
   listRepositories(page: Page): Promise<string[]>;
   repositoryCount(): Promise<number>;
   /** Names strictly between `after` and `before` in byte order, at most `n`: one index range scan (prefix search, tree walks). */
   repositoriesBetween(after: string, before: string, n: number): Promise<string[]>;
+  /** undefined when the repository does not exist; reads only that repository's rows. */
+  repositoryUsage(repo: string): Promise<RepositoryUsage | undefined>;
+}
 
-  // blobs
+export interface ManifestQueries {
+  /**
+   * Checks references (presence and size) and writes the manifest, its
+   * references and its tags in one transaction: it cannot race the collector.
+   * A tag moved away from a manifest orphans it when nothing else holds it.
+   */
+  putManifest(m: NewManifest): Promise<PutManifestResult>;
+  getManifestByDigest(repo: string, digest: Digest): Promise<ManifestRecord | undefined>;
+  getManifestByTag(repo: string, tag: string): Promise<ManifestRecord | undefined>;
+  /** Deletes a manifest and every tag pointing at it. Children losing their last parent become orphans at `now`. */
+  deleteManifest(repo: string, digest: Digest, now: number): Promise<boolean>;
+  /** Deletes one tag. A manifest losing its last tag becomes an orphan. */
+  deleteTag(repo: string, tag: string, now: number): Promise<boolean>;
+  /** Tag names after `page.last` in byte order; undefined when the repository does not exist. */
+  listTags(repo: string, page: Page): Promise<string[] | undefined>;
+  /** Tags after `page.last` with their manifests (index range scan); undefined when the repository does not exist. */
+  listTagDetails(repo: string, page: Page): Promise<TagDetail[] | undefined>;
+  manifestInfo(repo: string, digest: Digest): Promise<ManifestInfo | undefined>;
+}
+
+export interface BlobLinkQueries {
   /** Records a committed blob and links it to `repo` (creating the repository). */
   linkBlob(repo: string, digest: Digest, size: number, now: number): Promise<void>;
   /**
@@ -192,27 +226,11 @@ export interface MetadataStore {
   /** Removes the link of a blob to a repository. false when there was none. */
   unlinkBlob(repo: string, digest: Digest): Promise<boolean>;
   blobStats(): Promise<{ count: number; bytes: number }>;
-
-  // manifests and tags
-  putManifest(m: NewManifest): Promise<PutManifestResult>;
-  getManifestByDigest(repo: string, digest: Digest): Promise<ManifestRecord | undefined>;
-  getManifestByTag(repo: string, tag: string): Promise<ManifestRecord | undefined>;
-  /** Deletes a manifest and every tag pointing at it. Children losing their last parent become orphans. */
-  deleteManifest(repo: string, digest: Digest, now: number): Promise<boolean>;
-  /** Deletes one tag. A manifest losing its last tag becomes an orphan. */
-  deleteTag(repo: string, tag: string, now: number): Promise<boolean>;
-  /** undefined when the repository does not exist. */
-  listTags(repo: string, page: Page): Promise<string[] | undefined>;
-  referrers(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]>;
-  /** Tags after `page.last` with their manifests (index range scan); undefined when the repository does not exist. */
-  listTagDetails(repo: string, page: Page): Promise<TagDetail[] | undefined>;
-  manifestInfo(repo: string, digest: Digest): Promise<ManifestInfo | undefined>;
-  /** undefined when the repository does not exist; reads only that repository's rows. */
-  repositoryUsage(repo: string): Promise<RepositoryUsage | undefined>;
   /** Sum over all repositories of their linked blobs' sizes: the bytes storage would take without deduplication (reads every link). */
   linkedBlobBytes(): Promise<number>;
+}
 
-  // uploads
+export interface UploadQueries {
   /**
    * Records a new session unless `quota` is exceeded: counting the owner's
    * and the address's open sessions and inserting happen in one transaction
@@ -223,17 +241,33 @@ export interface MetadataStore {
   getUpload(id: string): Promise<UploadRecord | undefined>;
   touchUpload(id: string, now: number): Promise<void>;
   deleteUpload(id: string): Promise<void>;
+}
 
-  // garbage collection
-  gcPlan(opts: GcOptions): Promise<GcPlan>;
-  /** Deletes the plan's manifests and upload rows, re-checking each condition inside the transaction. */
-  gcSweepManifests(opts: GcOptions): Promise<{ manifests: number; uploads: string[] }>;
-  /** Unreferenced blobs old enough to collect (links to repositories included). */
-  gcBlobCandidates(opts: GcOptions): Promise<{ digest: Digest; size: number }[]>;
-  /** Deletes the blob row if it is still unreferenced; true when deleted (the caller then deletes the bytes). */
-  gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean>;
+export interface ReferrerQueries {
+  /** Manifests of `repo` whose subject is `subject`, in digest order, optionally of one artifact type. */
+  referrers(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]>;
+}
 
-  // reconciliation with blob storage (files without rows, rows without files)
+/** The collector's queries (its rules are in src/registry/gc-sweep.ts). */
+export interface GcQueries {
+  /** Manifests orphaned before `olderThan` with no tag and no parent. */
+  gcOrphanedManifests(olderThan: number): Promise<GcManifestCandidate[]>;
+  /** Manifests never orphaned, created before `olderThan`, with no tag, no parent and no present subject. */
+  gcUntaggedManifests(olderThan: number): Promise<GcManifestCandidate[]>;
+  /** Drops manifest bytes no manifest row uses. */
+  gcSweepManifestContent(): Promise<void>;
+  /** Drops repository links older than `olderThan` that no manifest of the repository references. */
+  gcDropStaleLinks(olderThan: number): Promise<void>;
+  /** Upload sessions last touched before `idleBefore`. */
+  gcStaleUploads(idleBefore: number): Promise<UploadRecord[]>;
+  /** Blobs linked before `olderThan` with no repository link and no manifest reference, in digest order. */
+  gcBlobCandidates(olderThan: number): Promise<{ digest: Digest; size: number }[]>;
+  /** Deletes the blob row if it is still a candidate; true when deleted (the caller then deletes the bytes, under `blobLocks`). */
+  gcDeleteBlob(digest: Digest, olderThan: number): Promise<boolean>;
+}
+
+/** Reconciliation with blob storage (files without rows, rows without files). */
+export interface ReconcileQueries {
   /** Blob rows whose digest starts with `prefix` (e.g. `sha256:ab`), in digest order. */
   blobsWithPrefix(prefix: string): Promise<{ digest: Digest; size: number }[]>;
   /** Number of manifest→blob references to `digest`, over all repositories. */
@@ -246,6 +280,46 @@ export interface MetadataStore {
   relinkBlob(digest: Digest, size: number, now: number): Promise<number>;
   /** Deletes a blob row and its repository links (its file is gone); manifests and their references stay. */
   dropBlobRow(digest: Digest): Promise<boolean>;
+}
 
+/** Every query role: what a transaction body may call. */
+export interface MetadataQueries
+  extends RepositoryQueries, ManifestQueries, BlobLinkQueries, UploadQueries, ReferrerQueries, GcQueries, ReconcileQueries {}
+
+export interface TransactionOptions {
+  /**
+   * false: the body's writes are rolled back when it returns (a dry run sees
+   * its own writes, nobody else ever does). Default true: commit.
+   */
+  readonly commit?: boolean;
+}
+
+/** Mutual exclusion by key; the store's spans every process sharing it (PostgreSQL: advisory locks). */
+export type { KeyedLock } from '../util/keyed-mutex.js';
+
+export interface MetadataStore extends MetadataQueries {
+  /**
+   * Runs `body` in one transaction: every call on `tx` sees the body's
+   * earlier writes, other callers see all of them or none. A body that
+   * throws rolls back and the error propagates. The body must only use `tx`
+   * (not the store) and must not run other transactions.
+   */
+  transaction<T>(body: (tx: MetadataQueries) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /**
+   * Serializes commit, mount and delete of a blob's bytes by digest, across
+   * processes: a blob the collector is deleting cannot be re-linked until its
+   * bytes are gone, and then the committer writes them again.
+   */
+  readonly blobLocks: KeyedLock;
+  /** Serializes the requests of one upload session (by id), across processes: PATCHes on two replicas never interleave. */
+  readonly uploadLocks: KeyedLock;
+  /**
+   * Runs `fn` unless another holder (any process sharing the store) runs
+   * under `name` right now; undefined when it was held. GC leadership: one
+   * replica collects at a time (PostgreSQL: a session advisory lock).
+   */
+  tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+  /** Throws when the store cannot answer (the /readyz check). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

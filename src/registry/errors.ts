@@ -1,4 +1,5 @@
 import { StorageUnavailableError } from '../storage/driver.js';
+import { MetadataUnavailableError } from '../metadata/store.js';
 
 /**
  * Registry errors carry the OCI distribution-spec error code and the HTTP
@@ -82,7 +83,7 @@ export const STORAGE_UNAVAILABLE_RETRY_AFTER = 10;
 
 /** The 503 UNAVAILABLE answer for a StorageUnavailableError (the object store is down or unreachable), else undefined. */
 export function asStorageUnavailable(e: unknown): RegistryError | undefined {
-  if (!(e instanceof StorageUnavailableError)) return undefined;
+  if (!(e instanceof StorageUnavailableError) && !(e instanceof MetadataUnavailableError)) return undefined;
   return new RegistryError('UNAVAILABLE', `${e.message}; nothing was stored, retry later`, undefined, 503, {
     'Retry-After': String(STORAGE_UNAVAILABLE_RETRY_AFTER),
   });

@@ -1,5 +1,6 @@
 import type { Digest } from '../oci/digest.js';
-import type { GcOptions, MetadataStore } from '../metadata/store.js';
+import type { MetadataStore } from '../metadata/store.js';
+import { sweepMetadata, type GcOptions } from './gc-sweep.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { reconcileBlobs, type ReconcileReport } from './gc-reconcile.js';
 
@@ -15,6 +16,8 @@ export interface GcSettings {
 
 export interface GcReport {
   readonly dryRun: boolean;
+  /** Set when another replica was collecting (nothing was done here). */
+  readonly skipped?: 'another replica is collecting';
   readonly manifests: { repo: string; digest: Digest; size: number }[] | number;
   readonly blobs: { digest: Digest; size: number }[] | number;
   readonly uploads: number;
@@ -31,9 +34,10 @@ export interface GcListener {
 
 /**
  * Online garbage collector. It runs while the registry serves: every step is
- * a metadata transaction that re-checks its condition, and blob bytes are
- * deleted under the same per-digest lock that upload commits and mounts take,
- * so a concurrent push either keeps the blob alive or re-creates it.
+ * a metadata transaction that re-checks its condition (the rules are in
+ * gc-sweep.ts), and blob bytes are deleted under the store's per-digest lock
+ * (`MetadataStore.blobLocks`) that upload commits and mounts take on every
+ * replica, so a concurrent push either keeps the blob alive or re-creates it.
  */
 export class GarbageCollector {
   private timer: NodeJS.Timeout | undefined;
@@ -60,7 +64,8 @@ export class GarbageCollector {
   async plan(now = Date.now()): Promise<GcReport> {
     const t0 = Date.now();
     const opts = this.options(now);
-    const p = await this.meta.gcPlan(opts);
+    // The same sweep as a run, in a transaction that is rolled back, not committed.
+    const p = await this.meta.transaction((tx) => sweepMetadata(tx, opts), { commit: false });
     const reconcile = await reconcileBlobs(this.meta, this.blobs, { olderThan: opts.olderThan, now, dryRun: true });
     return {
       dryRun: true,
@@ -79,11 +84,20 @@ export class GarbageCollector {
     return this.running;
   }
 
+  /** Collects unless another replica sharing the store is collecting (leadership: MetadataStore.tryExclusive). */
   private async collect(now: number): Promise<GcReport> {
     const t0 = Date.now();
+    const report = await this.meta.tryExclusive('gc', () => this.collectAsLeader(now));
+    if (report) return report;
+    const reconcile = { strayFiles: [], strayBytes: 0, youngStrayFiles: 0, relinkedFiles: [], missingFiles: [], missingBytes: 0, complete: false };
+    return { dryRun: false, skipped: 'another replica is collecting', manifests: 0, blobs: 0, uploads: 0, reconcile, bytes: 0, durationMs: Date.now() - t0 };
+  }
+
+  private async collectAsLeader(now: number): Promise<GcReport> {
+    const t0 = Date.now();
     const opts = this.options(now);
-    const swept = await this.meta.gcSweepManifests(opts);
-    for (const id of swept.uploads) await this.blobs.deleteUpload(id);
+    const swept = await this.meta.transaction((tx) => sweepMetadata(tx, opts));
+    for (const u of swept.uploads) await this.blobs.deleteUpload(u.id);
     let uploads = swept.uploads.length;
     // Upload directories without a session row (e.g. left by a crash).
     for (const id of await this.blobs.listUploads()) {
@@ -99,9 +113,12 @@ export class GarbageCollector {
     }
     let blobs = 0;
     let bytes = 0;
-    for (const c of await this.meta.gcBlobCandidates(opts)) {
+    for (const c of swept.blobs) {
+      // Under the blob lock (the store's blobLocks: every replica's commits and mounts take
+      // it): a commit re-linking the blob waits until its bytes are gone,
+      // then writes them again.
       const deleted = await this.blobs.digestLocks.run(c.digest, async () => {
-        if (!(await this.meta.gcDeleteBlob(c.digest, opts))) return false;
+        if (!(await this.meta.gcDeleteBlob(c.digest, opts.olderThan))) return false;
         await this.blobs.deleteBlob(c.digest);
         return true;
       });
@@ -112,7 +129,7 @@ export class GarbageCollector {
     }
     const reconcile = await reconcileBlobs(this.meta, this.blobs, { olderThan: opts.olderThan, now, dryRun: false, stopped: () => this.stopping });
     bytes += reconcile.strayBytes;
-    const report: GcReport = { dryRun: false, manifests: swept.manifests, blobs, uploads, reconcile, bytes, durationMs: Date.now() - t0 };
+    const report: GcReport = { dryRun: false, manifests: swept.manifests.length, blobs, uploads, reconcile, bytes, durationMs: Date.now() - t0 };
     this.onRun(report);
     return report;
   }

@@ -4,7 +4,7 @@ import type { Digest } from '../oci/digest.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { BlobStore, DigestMismatchError, SizeMismatchError, UPLOAD_ID_RE, type AppendResult } from '../storage/blob-store.js';
 import { isValidRepositoryName } from '../oci/names.js';
-import { KeyedMutex } from '../util/keyed-mutex.js';
+import type { KeyedLock } from '../util/keyed-mutex.js';
 import { RegistryError, asStorageFull, asStorageUnavailable } from './errors.js';
 import { assertDigest, assertName } from './validate.js';
 
@@ -72,13 +72,16 @@ export function uploadRange(size: number): string {
  * current end is refused with 416 and the current Range.
  */
 export class UploadService {
-  private readonly sessionLocks = new KeyedMutex();
+  /** The store's per-session lock: a session's requests never interleave, on any replica. */
+  private readonly sessionLocks: KeyedLock;
 
   constructor(
     private readonly meta: MetadataStore,
     private readonly blobs: BlobStore,
     private readonly limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
-  ) {}
+  ) {
+    this.sessionLocks = meta.uploadLocks;
+  }
 
   /**
    * Opens a session: a metadata row only; storage is touched at the first

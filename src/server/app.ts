@@ -25,6 +25,8 @@ export interface AppDeps {
   readonly space?: StorageSpace;
   /** The blob storage's check: /readyz answers 503 while it fails. */
   readonly storageCheck?: () => Promise<void>;
+  /** The metadata store's check (a query): /readyz answers 503 while it fails. */
+  readonly metadataCheck?: () => Promise<void>;
   readonly logger: FastifyServerOptions['logger'];
   readonly https?: { key: Buffer; cert: Buffer } | undefined;
   /** The Docker token endpoint, served at /token when authentication is on. */
@@ -111,7 +113,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   void app.register(v2Plugin, { prefix: '/v2', service: deps.service, access: deps.access, audit: deps.audit });
   if (deps.tokenEndpoint) void app.register(tokenPlugin, { endpoint: deps.tokenEndpoint, idleTimeoutMs: deps.service.blobs.idleTimeoutMs });
-  void app.register(healthPlugin, { isReady: deps.isReady, space: deps.space, storageCheck: deps.storageCheck });
+  void app.register(healthPlugin, { isReady: deps.isReady, space: deps.space, storageCheck: deps.storageCheck, metadataCheck: deps.metadataCheck });
   void app.register(metricsPlugin, { metrics: deps.metrics });
   if (deps.api) void app.register(apiPlugin, { prefix: '/api/v1', service: deps.service, access: deps.access, ...deps.api });
   if (deps.api && deps.console !== false) void app.register(uiPlugin, {});

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { bootstrapAdmin, setupAuth, type RegistryAuth } from '../auth/setup.js';
 import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
-import { SqliteMetadataStore } from '../metadata/sqlite/sqlite-store.js';
+import { openMetadataStore } from '../metadata/open-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { GcHistory } from '../registry/gc-history.js';
@@ -27,6 +27,8 @@ export interface RunningRegistry {
   readonly service: RegistryService;
   readonly gc: GarbageCollector;
   readonly meta: MetadataStore;
+  /** Where metadata lives (the SQLite file, or the PostgreSQL URL without its password). */
+  readonly metadataWhere: string;
   /** Where blob bytes live (the storage directory, or the S3 bucket, endpoint and prefix). */
   readonly storageWhere: string;
   /** TLS in use: `managed` when airlock generated it (CA in the data directory); undefined with plain HTTP. */
@@ -107,8 +109,13 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   } catch (e) {
     throw new ConfigError(`blob storage: ${(e as Error).message}`);
   }
-  const meta = new SqliteMetadataStore(paths.metadata);
-  const blobs = new BlobStore(storage.driver, { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000 });
+  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
+  const { store: meta, where: metadataWhere } = await openMetadataStore(config.metadata, paths.metadata, {
+    onError: (e) => log.warn({ err: { message: e.message } }, 'metadata store connection lost'),
+  }).catch((e: Error) => {
+    throw new ConfigError(e.message);
+  });
+  const blobs = new BlobStore(storage.driver, { idleTimeoutMs: config.uploads.idleTimeoutSeconds * 1000, locks: meta.blobLocks });
   const service = new RegistryService(meta, blobs, {
     manifestMaxBytes: config.manifestMaxBytes,
     sparseRepos: config.sparseRepos,
@@ -121,7 +128,6 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       sessionTtlMs: config.gc.uploadTtlSeconds * 1000,
     },
   });
-  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const space = new StorageSpace(dataDir, config.minFreeSpace, { warn: (o, m) => log.warn(o, m) });
   const metrics = new RegistryMetrics(meta, space);
   const runs = new SqliteRunLog(paths.runs);
@@ -156,6 +162,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     isReady: () => ready,
     space,
     storageCheck: () => storage.driver.check(),
+    metadataCheck: () => meta.ping(),
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
     api: {
@@ -218,6 +225,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     gc,
     meta,
     storageWhere: storage.where,
+    metadataWhere,
     ...(tls ? { tls: { ...(tls.managed ? { managed: tls.managed } : {}), ...(tls.certFile ? { certFile: tls.certFile } : {}) } } : {}),
     ...(auth ? { auth } : {}),
     reloadTls,

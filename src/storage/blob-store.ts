@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { DigestHasher, parseDigest, type Digest } from '../oci/digest.js';
-import { KeyedMutex } from '../util/keyed-mutex.js';
+import { KeyedMutex, type KeyedLock } from '../util/keyed-mutex.js';
 import type { ByteRange, FileWriter, StorageDriver } from './driver.js';
 import { SizeMismatchError, stagedCopy } from './staged-copy.js';
 import { StagingPool } from './staging-pool.js';
@@ -68,13 +68,15 @@ export interface BlobStoreOptions {
   readonly staging?: StagingPool;
   /** An upload body silent for this long is stopped (default 60 s). */
   readonly idleTimeoutMs?: number;
+  /** The per-digest lock (default: this process only); servers pass the metadata store's `blobLocks`, shared by every replica. */
+  readonly locks?: KeyedLock;
 }
 
 export class BlobStore {
   /** sha256 state of uploads in progress, so commit needs no second read. */
   private readonly hashes = new Map<string, HashState>();
-  /** Serializes commit and delete of the same digest. */
-  readonly digestLocks = new KeyedMutex();
+  /** Serializes commit, mount and delete of the same digest. */
+  readonly digestLocks: KeyedLock;
   readonly staging: StagingPool;
   /** An upload body silent for this long is stopped. */
   readonly idleTimeoutMs: number;
@@ -82,6 +84,7 @@ export class BlobStore {
   constructor(readonly driver: StorageDriver, opts: BlobStoreOptions = {}) {
     this.staging = opts.staging ?? new StagingPool();
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+    this.digestLocks = opts.locks ?? new KeyedMutex();
   }
 
   async size(digest: Digest): Promise<number | undefined> {

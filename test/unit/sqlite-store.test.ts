@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqlite-store.js';
+import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqlite-metadata-store.js';
 import { digestOf } from '../../src/oci/digest.js';
 
 describe('SqliteMetadataStore', () => {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/metadata/sqlite/migrations.js';
-import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqlite-store.js';
+import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqlite-metadata-store.js';
 
 describe('upload session quota (SQLite)', () => {
   let dir: string;

@@ -3,7 +3,7 @@ import { GcHistory } from '../../registry/gc-history.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { SqliteMetadataStore } from '../../metadata/sqlite/sqlite-store.js';
+import { openMetadataStore } from '../../metadata/open-store.js';
 import { GarbageCollector, type GcReport } from '../../registry/gc.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { createStorageDriver } from '../../storage/create-driver.js';
@@ -14,6 +14,7 @@ import { runningServer } from '../pid-file.js';
 interface GcFlags {
   dataDir: string;
   storage?: string;
+  metadata?: string;
   dryRun?: boolean;
   grace: number;
   uploadTtl: number;
@@ -64,32 +65,42 @@ export function gcCommand(): Command {
     )
     .option('--data-dir <dir>', 'the registry data directory', process.env.AIRLOCK_DATA_DIR ?? './airlock-data')
     .option('--storage <url>', 'the blob storage airlock serve uses, when not the data directory: s3://BUCKET[/PREFIX]?endpoint=…&region=… [env AIRLOCK_STORAGE]', process.env.AIRLOCK_STORAGE || undefined)
+    .option('--metadata <url>', 'the PostgreSQL metadata store airlock serve uses, when not the data directory: postgres://USER@HOST:PORT/DB (password in the URL or PGPASSWORD) [env AIRLOCK_METADATA]', process.env.AIRLOCK_METADATA || undefined)
     .option('--dry-run', 'report what would be removed and the bytes reclaimed; change nothing (safe while serving)')
     .option('--grace <seconds>', 'keep unreferenced content younger than this', (v) => Number(v), 3600)
     .option('--upload-ttl <seconds>', 'purge upload sessions idle longer than this', (v) => Number(v), 86400)
     .option('--delete-untagged', 'also collect manifests that never had a tag or parent')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  airlock gc --data-dir /var/lib/airlock --dry-run\n' +
+        '  PGPASSWORD=… airlock gc --dry-run --metadata postgres://airlock@db.example:5432/airlock --storage "s3://mirror?endpoint=…&region=…"',
+    )
     .action(async (f: GcFlags) => {
       const dataDir = resolve(f.dataDir);
       const paths = dataPaths(dataDir);
-      if (!existsSync(paths.metadata)) throw new CliError(`no registry data in ${dataDir} (missing metadata.db); pass --data-dir`);
+      if (f.metadata === undefined && !existsSync(paths.metadata)) throw new CliError(`no registry data in ${dataDir} (missing metadata.db); pass --data-dir or --metadata`);
       if (!Number.isFinite(f.grace) || !Number.isFinite(f.uploadTtl)) throw new CliError('--grace and --upload-ttl take seconds');
       const pid = runningServer(dataDir);
-      if (!f.dryRun && pid !== undefined) {
+      if (!f.dryRun && pid !== undefined && f.metadata === undefined) {
         throw new CliError(`airlock serve (pid ${pid}) is using ${dataDir} and collects garbage online; use --dry-run to preview, or stop it first`);
       }
-      const meta = new SqliteMetadataStore(paths.metadata);
+      // On shared stores a run takes the replicas' GC leadership, so it never overlaps their collectors.
+      const meta = await openMetadataStore(f.metadata, paths.metadata).then((o) => o.store, (e: Error) => {
+        throw new CliError(e.message);
+      });
       // A real collection joins the GC history the console shows (runs.db); a dry run is not one.
       const runs = f.dryRun ? undefined : new SqliteRunLog(paths.runs);
       const history = runs ? new GcHistory(20, runs) : undefined;
       try {
-        const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver), {
+        const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver, { locks: meta.blobLocks }), {
           graceMs: f.grace * 1000,
           uploadTtlMs: f.uploadTtl * 1000,
           deleteUntagged: !!f.deleteUntagged,
         }, (r) => history?.record(r));
         const report = f.dryRun ? await gc.plan() : await gc.run();
         if (f.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else if (report.skipped) process.stdout.write(`gc skipped: ${report.skipped}; nothing was changed\n`);
         else printText(report);
       } finally {
         await meta.close();

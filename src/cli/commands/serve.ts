@@ -13,6 +13,7 @@ interface ServeFlags {
   dataDir?: string;
   storage?: string;
   storageRedirect?: boolean;
+  metadata?: string;
   insecureHttp?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -86,6 +87,7 @@ export function serveCommand(): Command {
     .option('--listen <addr>', 'address to listen on, HOST:PORT or [IPv6]:PORT [env AIRLOCK_LISTEN] (default 0.0.0.0:5000)')
     .option('--data-dir <dir>', 'where blobs and metadata live [env AIRLOCK_DATA_DIR] (default ./airlock-data)')
     .option('--storage <url>', 'keep blobs in S3 instead of <data-dir>/storage: s3://BUCKET[/PREFIX]?endpoint=URL&region=R&forcePathStyle=true; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, never here [env AIRLOCK_STORAGE]')
+    .option('--metadata <url>', 'keep metadata in PostgreSQL instead of <data-dir>/metadata.db, shared by every replica: postgres://USER[:PASSWORD]@HOST:PORT/DB (or the password in PGPASSWORD / ~/.pgpass; never logged) [env AIRLOCK_METADATA]')
     .option('--storage-redirect', 'answer blob GETs with a 307 to a presigned object-store URL (S3 only; off by default: in an air gap clients often cannot reach the store) [env AIRLOCK_STORAGE_REDIRECT]')
     .option('--insecure-http', 'serve plain HTTP instead of TLS [env AIRLOCK_INSECURE_HTTP]')
     .option('--tls-cert <file>', 'PEM server certificate (chain) [env AIRLOCK_TLS_CERT]')
@@ -114,6 +116,12 @@ export function serveCommand(): Command {
       '\nBlobs in S3 (Ceph RGW, MinIO, AWS), metadata still in the data directory:\n' +
         '  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… airlock serve --storage "s3://mirror?endpoint=http://rgw.example:7480&region=us-east-1&forcePathStyle=true"',
     )
+    .addHelpText(
+      'after',
+      '\nOne of N replicas behind a balancer (metadata in PostgreSQL, blobs in S3; see docs/high-availability.md):\n' +
+        '  PGPASSWORD=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… airlock serve --metadata postgres://airlock@db.example:5432/airlock \\\n' +
+        '    --storage "s3://mirror?endpoint=http://rgw.example:7480&region=us-east-1&forcePathStyle=true"',
+    )
     .addHelpText('after', '\nPrecedence: flags > environment > config file > defaults.\nSIGTERM/SIGINT drain in-flight requests before exit.')
     .action(async (f: ServeFlags) => {
       const gc: Record<string, unknown> = {};
@@ -138,6 +146,7 @@ export function serveCommand(): Command {
           dataDir: f.dataDir,
           storage: f.storage,
           storageRedirect: f.storageRedirect,
+          metadata: f.metadata,
           insecureHttp: f.insecureHttp,
           tlsCert: f.tlsCert,
           tlsKey: f.tlsKey,
@@ -162,7 +171,8 @@ export function serveCommand(): Command {
       writeServeAddress(dataDir, reachableAddress(config.listen, reg.port, config.publicUrl));
       // One write: whoever waits for the "listening" line sees the whole banner with it.
       const storageLine = config.storage === undefined ? '' : `  blob storage: ${reg.storageWhere}${config.storageRedirect ? ' (blob GETs redirect to presigned URLs)' : ''}\n`;
-      process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n${storageLine}${startupNotes(reg, authEnabled(config))}`);
+      const metadataLine = config.metadata === undefined ? '' : `  metadata: ${reg.metadataWhere}\n`;
+      process.stdout.write(`airlock registry listening on ${reg.url}\n  data directory: ${dataDir}\n${storageLine}${metadataLine}${startupNotes(reg, authEnabled(config))}`);
       const stop = (sig: string) => {
         reg.app.log.info({ signal: sig }, 'shutting down: draining in-flight requests');
         void reg.close().then(

@@ -1,34 +1,33 @@
 import type { Digest } from '../../oci/digest.js';
 import type { Statement } from 'better-sqlite3';
 import type {
-  CreateUploadResult, GcOptions, GcPlan, ManifestInfo, ManifestRecord, MetadataStore, NewManifest, NewUpload, Page,
+  CreateUploadResult, GcManifestCandidate, ManifestInfo, ManifestRecord, MetadataQueries, NewManifest, NewUpload, Page,
   PutManifestResult, ReferrerDescriptor, RepositoryUsage, SizedRef, SizeMismatch, TagDetail, UploadQuota, UploadRecord,
 } from '../store.js';
 import { SqliteBrowse } from './sqlite-browse.js';
 import { SqliteGc } from './sqlite-gc.js';
 import { SqliteReconcile } from './sqlite-reconcile.js';
-import { openSqlite, type Db } from './open.js';
+import type { Db } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
 
 interface ManifestRow { digest: string; media_type: string; size: number; content: Buffer }
 
 /**
- * MetadataStore on SQLite (better-sqlite3). better-sqlite3 is synchronous and
- * each method body runs inside one transaction, so every method is atomic and
- * never interleaves with another on this process; WAL mode lets readers in
- * other connections proceed.
+ * Every query of the SQLite store (better-sqlite3). better-sqlite3 is
+ * synchronous and each method body runs inside one transaction (a savepoint
+ * inside an open one), so every method is atomic and never interleaves with
+ * another on this process; WAL mode lets readers in other connections
+ * proceed. SqliteMetadataStore (sqlite-metadata-store.ts) adds transactions.
  */
-export class SqliteMetadataStore implements MetadataStore {
-  private readonly db: Db;
+export class SqliteQueries implements MetadataQueries {
   private readonly q: Statements;
   private readonly gc: SqliteGc;
   private readonly reconcile: SqliteReconcile;
   private readonly browse: SqliteBrowse;
 
-  constructor(path: string) {
-    this.db = openSqlite(path);
+  constructor(readonly db: Db) {
     this.q = prepareStatements(this.db);
-    this.gc = new SqliteGc(this.db, this.q);
+    this.gc = new SqliteGc(this.db);
     this.reconcile = new SqliteReconcile(this.db, this.q);
     this.browse = new SqliteBrowse(this.db);
   }
@@ -177,7 +176,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Deletes one manifest row with its tags and refs; orphans children that lose their last root at `orphanAt`. */
-  removeManifest(repoId: number, digest: string, orphanAt: number): boolean {
+  private removeManifest(repoId: number, digest: string, orphanAt: number): boolean {
     const children = (this.q.childManifests.all(repoId, digest) as { child: string }[]).map((r) => r.child);
     const deleted = this.q.manifestDelete.run(repoId, digest).changes > 0;
     if (!deleted) return false;
@@ -258,20 +257,32 @@ export class SqliteMetadataStore implements MetadataStore {
     this.q.uploadDelete.run(id);
   }
 
-  async gcPlan(opts: GcOptions): Promise<GcPlan> {
-    return this.gc.plan(opts, (repoId, digest, at) => this.removeManifest(repoId, digest, at));
+  gcOrphanedManifests(olderThan: number): Promise<GcManifestCandidate[]> {
+    return this.gc.gcOrphanedManifests(olderThan);
   }
 
-  async gcSweepManifests(opts: GcOptions): Promise<{ manifests: number; uploads: string[] }> {
-    return this.gc.sweepManifests(opts, (repoId, digest, at) => this.removeManifest(repoId, digest, at));
+  gcUntaggedManifests(olderThan: number): Promise<GcManifestCandidate[]> {
+    return this.gc.gcUntaggedManifests(olderThan);
   }
 
-  async gcBlobCandidates(opts: GcOptions): Promise<{ digest: Digest; size: number }[]> {
-    return this.gc.blobCandidates(opts);
+  gcSweepManifestContent(): Promise<void> {
+    return this.gc.gcSweepManifestContent();
   }
 
-  async gcDeleteBlob(digest: Digest, opts: GcOptions): Promise<boolean> {
-    return this.gc.deleteBlob(digest, opts);
+  gcDropStaleLinks(olderThan: number): Promise<void> {
+    return this.gc.gcDropStaleLinks(olderThan);
+  }
+
+  gcStaleUploads(idleBefore: number): Promise<UploadRecord[]> {
+    return this.gc.gcStaleUploads(idleBefore);
+  }
+
+  gcBlobCandidates(olderThan: number): Promise<{ digest: Digest; size: number }[]> {
+    return this.gc.gcBlobCandidates(olderThan);
+  }
+
+  gcDeleteBlob(digest: Digest, olderThan: number): Promise<boolean> {
+    return this.gc.gcDeleteBlob(digest, olderThan);
   }
 
   async blobsWithPrefix(prefix: string): Promise<{ digest: Digest; size: number }[]> {
@@ -290,9 +301,6 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.reconcile.drop(digest);
   }
 
-  async close(): Promise<void> {
-    this.db.close();
-  }
 }
 
 function toRecord(r: ManifestRow | undefined): ManifestRecord | undefined {

@@ -1,8 +1,9 @@
 /**
  * /healthz (the process answers) and /readyz: 503 while draining, below the
  * free-space minimum, or when the blob storage does not answer its check
- * (an S3 HeadBucket, bounded by a timeout), so a load balancer takes a
- * replica cut off from the object store out of rotation.
+ * (an S3 HeadBucket, bounded by a timeout), or when the metadata store does
+ * not answer a query (PostgreSQL), so a load balancer takes a replica cut off
+ * from the object store or the database out of rotation.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { StorageSpace } from '../storage-space.js';
@@ -13,6 +14,8 @@ export interface HealthPluginOptions {
   readonly space?: StorageSpace | undefined;
   /** The blob storage's own check (StorageDriver.check); rejects when it is unreachable. */
   readonly storageCheck?: (() => Promise<void>) | undefined;
+  /** The metadata store's check (MetadataStore.ping); rejects when PostgreSQL is unreachable. */
+  readonly metadataCheck?: (() => Promise<void>) | undefined;
 }
 
 const STORAGE_CHECK_TIMEOUT_MS = 3000;
@@ -48,6 +51,14 @@ export const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app,
       } catch (e) {
         req.log.warn({ err: { message: (e as Error).message } }, 'blob storage check failed');
         return rep.code(503).send('{"status":"blob storage unavailable"}');
+      }
+    }
+    if (o.metadataCheck) {
+      try {
+        await withTimeout(o.metadataCheck(), STORAGE_CHECK_TIMEOUT_MS);
+      } catch (e) {
+        req.log.warn({ err: { message: (e as Error).message } }, 'metadata store check failed');
+        return rep.code(503).send('{"status":"metadata store unavailable"}');
       }
     }
     return rep.send('{"status":"ready"}');

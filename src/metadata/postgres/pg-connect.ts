@@ -1,0 +1,80 @@
+import pg from 'pg';
+import { PG_MIGRATIONS } from './pg-migrations.js';
+
+/** BIGINT (int8) as a JS number: sizes and epoch ms stay below 2^53. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Serialization failure and deadlock: the transaction may be retried. */
+export const RETRYABLE = new Set(['40001', '40P01']);
+
+/** Advisory lock key of the schema migration (any constant other code never uses). */
+const MIGRATION_LOCK = 7_346_113_905;
+
+export interface PgSettings {
+  /** postgres:// URL; the password may be in it or in PGPASSWORD / ~/.pgpass (libpq's environment is honoured by pg). */
+  readonly url: string;
+  readonly max?: number;
+  /** Application name shown in pg_stat_activity. */
+  readonly name?: string;
+  /** Close idle connections after this (default 30 s; 0: never, for connections holding session locks). */
+  readonly idleMs?: number;
+}
+
+/** A pool with airlock's type parsing; errors of idle clients are reported, never thrown. */
+export function createPool(s: PgSettings, onError: (e: Error) => void = () => undefined): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: s.url,
+    max: s.max ?? 10,
+    application_name: s.name ?? 'airlock',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: s.idleMs ?? 30_000,
+    types: TYPES,
+  });
+  pool.on('error', onError);
+  return pool;
+}
+
+/** Applies pending migrations under an advisory lock (replicas starting together migrate once). */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await c.query('CREATE TABLE IF NOT EXISTS airlock_schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const r = await c.query<{ v: number | null }>('SELECT MAX(version) AS v FROM airlock_schema_migrations');
+      const current = r.rows[0]?.v ?? 0;
+      if (current > PG_MIGRATIONS.length) {
+        throw new Error(`the PostgreSQL metadata schema is version ${current}, newer than this airlock (${PG_MIGRATIONS.length}); upgrade airlock`);
+      }
+      for (let v = current + 1; v <= PG_MIGRATIONS.length; v++) {
+        await c.query('BEGIN');
+        try {
+          await c.query(PG_MIGRATIONS[v - 1]!);
+          await c.query('INSERT INTO airlock_schema_migrations (version, applied_at) VALUES ($1, $2)', [v, Date.now()]);
+          await c.query('COMMIT');
+        } catch (e) {
+          await c.query('ROLLBACK');
+          throw e;
+        }
+      }
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    c.release();
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactPgUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { Readable } from 'node:stream';
 import { digestOf } from '../../src/oci/digest.js';
 import { AuthStore } from '../../src/transports/registry/auth-file.js';
@@ -97,6 +97,20 @@ describe('docs/disconnected-install.md, run as written (loopback)', { timeout: 9
     // the Red Hat pull secret: entries for the upstream hosts (which here need no login)
     await writeFile(join(work, 'pull-secret'), JSON.stringify({ auths: { 'cloud.openshift.com': { auth: Buffer.from('rh:token').toString('base64'), email: 'you@example.com' }, [up.hostPort]: { auth: Buffer.from('rh:token').toString('base64') } } }));
 
+    // What `oc get configmap imagestreamtag-to-image -o yaml` gives (section 10), naming upstream images:
+    // ruby and nodejs are mirrored (--only), perl is not.
+    const comp = rel.components;
+    await writeFile(join(work, 'imagestreamtag-to-image.yaml'), stringify({
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: 'imagestreamtag-to-image', namespace: 'openshift-cluster-samples-operator' },
+      data: {
+        'ruby_2.7-ubi8': `${up.hostPort}/${rel.componentRepo}@${comp[0]!.digest}`,
+        ruby_latest: `${up.hostPort}/${rel.releaseRepo}:${rel.tag}`,
+        'nodejs_16-ubi8': `${up.hostPort}/${rel.componentRepo}@${comp[1]!.digest}`,
+        'perl_5.30-ubi8': `${up.hostPort}/${rel.componentRepo}@${comp[2]!.digest}`,
+      },
+    }));
+
     const markdown = await readFile(join(repoRoot(), 'docs/disconnected-install.md'), 'utf8');
     const blocks = runnableBlocks(markdown);
     const script = ['set -euo pipefail', ...blocks.map((b) => `echo '### docs/disconnected-install.md line ${b.line}' >&2\n${b.text}`)].join('\n');
@@ -128,7 +142,7 @@ describe('docs/disconnected-install.md, run as written (loopback)', { timeout: 9
   it('the document has runnable blocks for every section that talks to a registry', async () => {
     const blocks = runnableBlocks(await readFile(join(repoRoot(), 'docs/disconnected-install.md'), 'utf8'));
     const text = blocks.map((b) => b.text).join('\n');
-    for (const cmd of ['airlock user add', 'airlock robot add', 'airlock login', 'airlock release mirror', 'airlock image mirror', 'airlock release extract', 'airlock catalog mirror']) {
+    for (const cmd of ['airlock user add', 'airlock robot add', 'airlock login', 'airlock release mirror', 'airlock image mirror', 'airlock release extract', 'airlock catalog mirror', 'airlock samples mirror']) {
       assert.ok(text.includes(cmd), `a runnable block uses ${cmd}`);
     }
   });
@@ -179,6 +193,24 @@ describe('docs/disconnected-install.md, run as written (loopback)', { timeout: 9
       const dst = hub.destination({ registry: mirror.hostPort, repository: 'ocp4/openshift4' });
       const bytes = Buffer.from('not allowed');
       await assert.rejects(dst.putBlob({ digest: digestOf(bytes), size: bytes.length }, Readable.from([bytes])), /denied|unauthorized|401|403/i);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('samples (§4.3.6): the chosen streams are in the mirror by digest; skippedImagestreams is exactly the rest', async () => {
+    const cfg = parse(await readFile(join(work, 'samples-resources', 'samples-operator-config.yaml'), 'utf8')) as { kind: string; spec: { samplesRegistry: string; skippedImagestreams: string[] } };
+    assert.equal(cfg.kind, 'Config');
+    assert.equal(cfg.spec.samplesRegistry, `${mirror.hostPort}/samples`);
+    assert.deepEqual(cfg.spec.skippedImagestreams, ['perl']);
+    const file = join(work, 'pull-secret.json');
+    const hub = new RegistryHub({ auth: AuthStore.parse(file, await readFile(file, 'utf8')), caFile: join(work, 'trusted-cas.pem') });
+    try {
+      const comps = hub.destination({ registry: mirror.hostPort, repository: `samples/${rel.componentRepo}` });
+      for (const c of rel.components.slice(0, 2)) assert.equal(await comps.resolveManifest(c.digest), c.digest, c.name);
+      assert.equal(await comps.resolveManifest(rel.components[2]!.digest), undefined, 'perl was not chosen');
+      const release = hub.destination({ registry: mirror.hostPort, repository: `samples/${rel.releaseRepo}` });
+      assert.equal(await release.resolveManifest(rel.tag), rel.digest, 'the by-tag entry keeps its digest');
     } finally {
       await hub.close();
     }

@@ -46,7 +46,7 @@ export const ArchivePlanSchema = z.object({
   catalogs: z.array(z.object({ catalog: z.string(), indexDigest: z.string(), name: z.string(), path: z.string(), selector: z.string(), rebuilt: z.boolean(), packages: z.number(), bundles: z.number() }).strict()),
   blocked: z.array(z.object({ image: z.string(), pattern: z.string(), where: z.string(), origins: z.array(origin) }).strict()),
   /** Images the m2d run could not pack (they are not in the set). */
-  failed: z.array(z.object({ image: z.string(), kind: z.enum(['release', 'operator', 'additional']), why: z.string(), missing: z.boolean().optional() }).strict()),
+  failed: z.array(z.object({ image: z.string(), kind: z.enum(['release', 'operator', 'additional', 'helm']), why: z.string(), missing: z.boolean().optional() }).strict()),
   signatures: z.array(z.object({ digest: z.string(), signatures: z.array(z.string()) }).strict()),
 }).strict();
 export type ArchivePlan = z.infer<typeof ArchivePlanSchema>;

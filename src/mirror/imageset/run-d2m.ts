@@ -29,7 +29,7 @@ import { checkDestination } from './dest-check.js';
 import { splitRegistryDest } from './naming.js';
 import { writeFiles } from './outputs.js';
 import { buildReport, type FailedImage } from './report.js';
-import { EXIT, kindOf, label, OriginCounter, type M2mResult } from './run-m2m.js';
+import { exitBits, IMAGE_KINDS, kindOf, label, OriginCounter, type M2mResult } from './run-m2m.js';
 
 export interface D2mInput {
   readonly config: ImageSetConfig;
@@ -108,7 +108,7 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
   const ok = mirrored.filter((_, n) => !bad.has(n));
   const resources = clusterResources({ items: ok, catalogs: info.catalogs, maxNestedPaths: o.maxNestedPaths, signatures, annotations: o.annotations });
   const files = new Map<string, string>(o.dryRun ? [] : [...resources].map(([k, v]) => [`cluster-resources/${k}`, v]));
-  const exitCode = (failed.some((f) => f.kind === 'release') ? EXIT.release : 0) | (failed.some((f) => f.kind === 'operator') ? EXIT.operator : 0) | (failed.some((f) => f.kind === 'additional') ? EXIT.additional : 0);
+  const exitCode = exitBits(failed);
   const report = buildReport({
     workflow: 'diskToMirror', config: o.config.file, destination: flag, dryRun: o.dryRun, started, items: ok, info, failed, bytes: counter.bytes, stats: x.report.stats,
     timings: { checkMs: tCheck - t0, copyMs: tCopy - tCheck, totalMs: Date.now() - t0 }, exitCode,
@@ -118,8 +118,8 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
   if (!o.dryRun) await rm(join(work, 'cluster-resources'), { recursive: true, force: true });
   await writeFiles(work, files);
   const b = counter.bytes;
-  const total = b.release.transferred + b.operator.transferred + b.additional.transferred;
-  c.message(`info: ${o.dryRun ? 'would push' : 'pushed'} ${formatBytes(total)} (${total} bytes); already at the destination or mounted ${b.release.saved + b.operator.saved + b.additional.saved} bytes`);
+  const total = IMAGE_KINDS.reduce((n, k) => n + b[k].transferred, 0);
+  c.message(`info: ${o.dryRun ? 'would push' : 'pushed'} ${formatBytes(total)} (${total} bytes); already at the destination or mounted ${IMAGE_KINDS.reduce((n, k) => n + b[k].saved, 0)} bytes`);
   c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')}`);
   return { exitCode, reportFile: join(work, 'report.json') };
 }

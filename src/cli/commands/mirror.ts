@@ -133,7 +133,7 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
         const archiveSize = f.archiveSizeBytes ?? (config.archiveSize ?? DEFAULT_ARCHIVE_GIB) * GiB;
         const r = await runM2d((archive, counter) => new MirrorExecutor({ ...executorOptions(f, hub, wf.dir, counter), archive }), {
           config, configText, dir: wf.dir, dryRun: f.dryRun === true, graph: cache.graph({ url: f.graphUrl }), rebuildDir, removeSignatures: f.removeSignatures === true,
-          archiveSize, strict: f.strictArchive === true, ...(f.since !== undefined ? { since: parseSince(f.since) } : {}), ...(f.sinceInventory !== undefined ? { inventory: f.sinceInventory } : {}),
+          archiveSize, strict: f.strictArchive === true, graphDataUrl: f.graphDataUrl, graphBaseImage: f.graphBaseImage, ...(f.since !== undefined ? { since: parseSince(f.since) } : {}), ...(f.sinceInventory !== undefined ? { inventory: f.sinceInventory } : {}),
         });
         finish(r);
         return;

@@ -21,6 +21,7 @@ import { ArchiveWriteError } from '../../transports/archive/format.js';
 import { inventorySkipSet, type DigestSet } from '../../transports/archive/skip-set.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type PlanItem } from '../plan.js';
+import { packGraph, samplesInSet, type GraphInSet } from './archive-extras.js';
 import { archivePlan, ARCHIVE_HOST, PLAN_MEMBER, toArchiveItems } from './archive-plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import { ImageSetCollector, type ImageSetInfo } from './collector.js';
@@ -48,6 +49,9 @@ export interface M2dInput {
   readonly since?: Date;
   /** --since-inventory FILE (airlock inventory export of the far registry). */
   readonly inventory?: string;
+  /** platform.graph: --graph-data-url and --graph-base-image (archive-extras.ts packs the image). */
+  readonly graphDataUrl?: string;
+  readonly graphBaseImage?: string;
 }
 
 /** The executor for a run, once the archive set it writes exists (its counter sees the engine's events). */
@@ -116,11 +120,15 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     if (releaseMissing) return { exitCode: EXIT.release, reportFile: '' };
     const signatures = await releaseSignatures(info, (m) => c.message(m));
     const configMember = `isc_${fileTime(started)}.yaml`;
-    if (!o.dryRun) {
-      await writer.addFile(configMember, Buffer.from(o.configText));
-      const doc = archivePlan({ created: started, config: o.config.file, configMember, items: keep, info, failed, signatures });
-      await writer.addFile(PLAN_MEMBER, Buffer.from(`${JSON.stringify(doc, null, 1)}\n`));
-    }
+    if (!o.dryRun) await writer.addFile(configMember, Buffer.from(o.configText));
+    // The plan's failures are those before copying (a copy failure is found again by d2m: the image is not in the set).
+    const failedAtPlan = [...failed];
+    let graph: GraphInSet | undefined;
+    if (o.config.platform?.graph === true && !o.dryRun) {
+      const g = await packGraph(x, o);
+      graph = g.graph;
+      if (g.error !== undefined) failed.push({ image: 'graph-data image', kind: 'release', why: g.error });
+    } else if (o.config.platform?.graph === true) c.message('info: dry run: would build the graph-data image into the set as openshift/graph-image:latest');
     let result;
     try {
       result = await x.execute({ ...plan, items: keep }, { onImage: (im) => { if (!o.dryRun) c.out(`${im.digest} ${im.destination}\n`); } });
@@ -141,6 +149,9 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     const mirrored = keep.filter((i) => !failedLabels.has(label(i)));
     const files = new Map<string, string>();
     if (!o.dryRun) {
+      const samples = info.samples ? samplesInSet(info.samples, mirrored) : undefined;
+      const doc = archivePlan({ created: started, config: o.config.file, configMember, items: keep, info, failed: failedAtPlan, signatures, ...(graph ? { graph } : {}), ...(samples ? { samples } : {}) });
+      await writer.addFile(PLAN_MEMBER, Buffer.from(`${JSON.stringify(doc, null, 1)}\n`));
       const index = await writer.commit();
       const newest = o.inventory === undefined && o.since === undefined ? skip : (await readHistory(work)).digests;
       const history = await writeHistory(work, started, [...newest.values(), ...Object.keys(index.blobs), ...Object.keys(index.delivered)]);

@@ -47,7 +47,7 @@ export async function packGraph(x: MirrorExecutor, o: { graphDataUrl?: string; g
   const base = o.graphBaseImage ?? DEFAULT_GRAPH_BASE_IMAGE;
   try {
     const files = await fetchGraphData(url);
-    const img = await buildGraphImage({ env: x.env, copy: createCopyContext(), base, files, repository: `archive://${GRAPH_IMAGE_PATH}` });
+    const img = await buildGraphImage({ env: x.env, copy: createCopyContext(), base, files, repository: `archive://${GRAPH_IMAGE_PATH}`, commit: false });
     x.console.message(`info: graph-data image packed as ${GRAPH_IMAGE_PATH}:latest (${img.digest}): ${files.length} files from ${url} on ${base}`);
     return { graph: { path: GRAPH_IMAGE_PATH, tag: 'latest', digest: img.digest } };
   } catch (e) {

@@ -7,7 +7,7 @@
  *   `<dest>/openshift/graph-image:latest` as one more copy and writes
  *   `updateService.yaml` for its destination (resources/update-service.ts).
  * - `mirror.samples`: which image streams each packed item serves and the
- *   streams already skipped at packing; d2m writes
+ *   streams already skipped at planning; d2m writes
  *   `samples-operator-config.yaml` with samplesRegistry = its destination
  *   and skippedImagestreams = every stream not fully pushed.
  * Both are optional fields of the plan document (older sets have neither).
@@ -30,7 +30,7 @@ import { samplesClusterResource } from './samples-section.js';
 export const GraphInSetSchema = z.object({ path: z.string(), tag: z.string(), digest: z.string() }).strict();
 export const SamplesInSetSchema = z.object({
   streams: z.array(z.string()),
-  /** Streams not mirrorable already at packing (not chosen, missing, unreachable, failed). */
+  /** Streams not mirrorable already at planning (not chosen, missing, unreachable). */
   skipped: z.array(z.string()),
   /** Plan item source (as in ArchivePlan.items[].source) → the streams it serves. */
   items: z.array(z.object({ source: z.string(), streams: z.array(z.string()) }).strict()),

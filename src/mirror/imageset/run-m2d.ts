@@ -121,14 +121,18 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     const signatures = await releaseSignatures(info, (m) => c.message(m));
     const configMember = `isc_${fileTime(started)}.yaml`;
     if (!o.dryRun) await writer.addFile(configMember, Buffer.from(o.configText));
-    // The plan's failures are those before copying (a copy failure is found again by d2m: the image is not in the set).
-    const failedAtPlan = [...failed];
     let graph: GraphInSet | undefined;
     if (o.config.platform?.graph === true && !o.dryRun) {
       const g = await packGraph(x, o);
       graph = g.graph;
       if (g.error !== undefined) failed.push({ image: 'graph-data image', kind: 'release', why: g.error });
     } else if (o.config.platform?.graph === true) c.message('info: dry run: would build the graph-data image into the set as openshift/graph-image:latest');
+    // The plan goes in before copying (the copy commits the set); an image that fails to pack fails again at d2m.
+    if (!o.dryRun) {
+      const samples = info.samples ? samplesInSet(info.samples, keep) : undefined;
+      const doc = archivePlan({ created: started, config: o.config.file, configMember, items: keep, info, failed, signatures, ...(graph ? { graph } : {}), ...(samples ? { samples } : {}) });
+      await writer.addFile(PLAN_MEMBER, Buffer.from(`${JSON.stringify(doc, null, 1)}\n`));
+    }
     let result;
     try {
       result = await x.execute({ ...plan, items: keep }, { onImage: (im) => { if (!o.dryRun) c.out(`${im.digest} ${im.destination}\n`); } });
@@ -149,9 +153,6 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     const mirrored = keep.filter((i) => !failedLabels.has(label(i)));
     const files = new Map<string, string>();
     if (!o.dryRun) {
-      const samples = info.samples ? samplesInSet(info.samples, mirrored) : undefined;
-      const doc = archivePlan({ created: started, config: o.config.file, configMember, items: keep, info, failed: failedAtPlan, signatures, ...(graph ? { graph } : {}), ...(samples ? { samples } : {}) });
-      await writer.addFile(PLAN_MEMBER, Buffer.from(`${JSON.stringify(doc, null, 1)}\n`));
       const index = await writer.commit();
       const newest = o.inventory === undefined && o.since === undefined ? skip : (await readHistory(work)).digests;
       const history = await writeHistory(work, started, [...newest.values(), ...Object.keys(index.blobs), ...Object.keys(index.delivered)]);

@@ -25,6 +25,7 @@ const COMMANDS: CommandTable = {
   helm: MIRRORING_COMMANDS.helm!,
   samples: MIRRORING_COMMANDS.samples!,
   verify: MIRRORING_COMMANDS.verify!,
+  graph: MIRRORING_COMMANDS.graph!,
 };
 
 await runCli(COMMANDS);

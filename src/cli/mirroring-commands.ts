@@ -19,6 +19,7 @@ export const MIRRORING_COMMANDS: CommandTable = {
   helm: async () => (await import('./commands/helm-mirror.js')).helmCommand(),
   samples: async () => (await import('./commands/samples-mirror.js')).samplesCommand(),
   verify: async () => (await import('./commands/verify.js')).verifyCommand(),
+  graph: async () => (await import('./commands/graph-mirror.js')).graphCommand(),
 };
 
 /** Commands that open SQLite (better-sqlite3) and so need the full bundle. */

@@ -16,7 +16,7 @@ import { RegistryHub, type RegistryHubOptions } from '../transports/registry/reg
 import type { RetryPolicy } from '../transports/registry/retry.js';
 import type { MirrorConsole } from './console.js';
 import { findMissing, type MissingItem } from './preflight.js';
-import { platformPattern, type MirrorPlan, type PlanItem } from './plan.js';
+import { isSparse, platformPattern, type MirrorPlan, type PlanItem } from './plan.js';
 
 export interface ExecutorOptions {
   /** Registry access from the command's flags (auth, TLS per side, timeouts); retries and warnings are wired here. */
@@ -61,7 +61,7 @@ export function planJobs(items: readonly PlanItem[]): MirrorJob[] {
     source: i.source,
     within: i.within,
     targets: i.targets,
-    ...(i.platforms !== undefined ? { platform: { filter: platformPattern(i.platforms), keepManifestList: i.platforms.mode === 'filter-by-os' && i.platforms.keepManifestList, sparse: i.platforms.mode === 'sparse' } } : {}),
+    ...(i.platforms !== undefined ? { platform: { filter: platformPattern(i.platforms), keepManifestList: i.platforms.mode === 'filter-by-os' && i.platforms.keepManifestList, sparse: isSparse(i.platforms) } } : {}),
   }));
 }
 
@@ -112,7 +112,7 @@ export class MirrorExecutor {
       skipMount: this.o.skipMount,
       platformFilter: platformPattern(p.platforms),
       keepManifestList: p.platforms.mode === 'filter-by-os' ? p.platforms.keepManifestList : undefined,
-      sparseManifestList: p.platforms.mode === 'sparse',
+      sparseManifestList: isSparse(p.platforms),
       dryRun: p.dryRun,
       emit: this.emit,
     });

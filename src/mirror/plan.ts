@@ -34,14 +34,15 @@ export interface ItemOrigin {
  * - `filter-by-os`: only the entries whose `os/arch[/variant]` matches the
  *   regular expression `pattern` (matched against the whole string). With
  *   `keepManifestList` a filtered list (a NEW manifest, new digest) is pushed,
- *   otherwise the single match replaces the list;
+ *   otherwise the single match replaces the list; with `sparse` (image
+ *   mirror --sparse-manifest-list) the list is kept as `sparse` below;
  * - `sparse`: the list is copied byte for byte (digest unchanged) with only
  *   the children of `platforms` (`os/arch[/variant]`; `os/arch` matches any
  *   variant): a sparse list, which the destination must accept.
  */
 export type PlatformSelection =
   | { readonly mode: 'all' }
-  | { readonly mode: 'filter-by-os'; readonly pattern: string; readonly keepManifestList: boolean }
+  | { readonly mode: 'filter-by-os'; readonly pattern: string; readonly keepManifestList: boolean; readonly sparse?: boolean }
   | { readonly mode: 'sparse'; readonly platforms: readonly string[] };
 
 /** One destination of an item. */
@@ -102,6 +103,11 @@ export function makePlan(items: readonly PlanItem[], options: Partial<PlanOption
 /** Image copies the plan starts (items × destinations). */
 export function planTargetCount(plan: MirrorPlan): number {
   return plan.items.reduce((n, i) => n + i.targets.length, 0);
+}
+
+/** Whether a selection copies lists sparse (byte for byte, only the matching children). */
+export function isSparse(p: PlatformSelection | undefined): boolean {
+  return p !== undefined && (p.mode === 'sparse' || (p.mode === 'filter-by-os' && p.sparse === true));
 }
 
 /**

@@ -15,7 +15,7 @@ import { MediaType } from '../oci/media-types.js';
 import { repositoryText } from '../transports/all.js';
 import { RegistryHttpError } from '../transports/registry/http-errors.js';
 import type { RegistryClient } from '../transports/registry/registry-client.js';
-import type { PlanItem } from './plan.js';
+import { isSparse, type PlanItem } from './plan.js';
 
 export class SparseDestinationError extends Error {
   readonly code = 'ERR_SPARSE_DESTINATION';
@@ -37,7 +37,7 @@ export const SPARSE_PROBE = Buffer.from(
 export function sparseRepositories(items: readonly PlanItem[]): string[] {
   const out = new Set<string>();
   for (const i of items) {
-    if (i.platforms?.mode !== 'sparse') continue;
+    if (!isSparse(i.platforms)) continue;
     for (const t of i.targets) if (t.ref.transport === 'docker') out.add(repositoryText(t.ref));
   }
   return [...out];

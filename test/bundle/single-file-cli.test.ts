@@ -47,7 +47,7 @@ describe('single-file CLI (airlock-cli.mjs)', () => {
     assert.equal(sum.code, 0, sum.stderr);
   });
 
-  for (const group of ['image', 'release', 'catalog', 'login', 'logout', 'pull-secret', 'samples', 'verify']) {
+  for (const group of ['image', 'release', 'catalog', 'login', 'logout', 'pull-secret', 'samples', 'verify', 'graph']) {
     it(`\`${group} --help\` works`, async () => {
       const r = await airlock(group, '--help');
       assert.equal(r.code, 0, r.stderr);
@@ -58,7 +58,7 @@ describe('single-file CLI (airlock-cli.mjs)', () => {
   it('the top-level help lists the mirroring commands and marks the server ones', async () => {
     const r = await airlock('--help');
     assert.equal(r.code, 0, r.stderr);
-    for (const c of ['image', 'release', 'catalog', 'login', 'logout', 'pull-secret', 'samples', 'verify']) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['image', 'release', 'catalog', 'login', 'logout', 'pull-secret', 'samples', 'verify', 'graph']) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
     assert.match(r.stdout, /^ {2}serve +\(needs the full bundle/m);
   });
 

@@ -202,6 +202,31 @@ mirror:
     assert.match(await readFile(join(ws, 'working-dir/helm/indexes', `127.0.0.1_${new URL(repo.url).port}`, 'charts', 'index.yaml'), 'utf8'), /webapp:/);
   });
 
+  it('image-set runs count helm images under their own origin; a helm failure sets exit bit 16, not 8', async () => {
+    type Report = { exitCode: number; mirrored: Record<string, { images: { source: string }[]; transferred: number; saved: number }>; failed: { kind: string; why: string }[] };
+    const report = async (ws: string): Promise<Report> => JSON.parse(await readFile(join(ws, 'working-dir/report.json'), 'utf8')) as Report;
+    const good = await report(join(work, 'ws'));
+    assert.equal(good.exitCode, 0);
+    const helmImages = good.mirrored.helm!.images.map((i) => i.source).sort();
+    assert.ok(helmImages.includes(`${U}/apps/webapp:2.0.0`) && helmImages.includes(`${U}/operator/agent:3.1`), helmImages.join(' '));
+    assert.equal(good.mirrored.additional!.images.length, 0, 'helm images are not counted as additional');
+    assert.ok(good.mirrored.helm!.transferred > 0);
+    assert.match(await readFile(join(work, 'ws', 'working-dir/report.html'), 'utf8'), /<h3>helm \(\d+\)<\/h3>/);
+    // the broken chart: a template that cannot be rendered is a helm failure
+    const isc = join(work, 'isc-broken.yaml');
+    await writeFile(isc, `kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  helm:\n    repositories:\n    - name: fixtures\n      url: ${repo.url}\n      charts:\n      - name: broken\n        version: 0.1.0\n`);
+    // a dry run (first: nothing is there yet) names the helm bytes
+    const dry = await airlock(['mirror', '-c', isc, '--workspace', `file://${join(work, 'ws-broken-dry')}`, `docker://${mirror.hostPort}/broken`, '--dry-run', ...tls], work);
+    assert.match(dry.stderr, /info: would transfer .* release 0, operator 0, additional 0, helm [1-9]\d* bytes;/);
+    const ws = join(work, 'ws-broken');
+    const r = await airlock(['mirror', '-c', isc, '--workspace', `file://${ws}`, `docker://${mirror.hostPort}/broken`, ...tls], work);
+    assert.equal(r.code, 16, r.stderr);
+    assert.match(r.stderr, /exit status 16: 2 release, 4 operator, 8 additional, 16 helm images/);
+    const bad = await report(ws);
+    assert.equal(bad.exitCode, 16);
+    assert.ok(bad.failed.length > 0 && bad.failed.every((f) => f.kind === 'helm'), JSON.stringify(bad.failed));
+  });
+
   it('charts omitted: every non-library chart version, counted; dry run pushes nothing', async () => {
     const isc = join(work, 'isc-all.yaml');
     await writeFile(isc, `kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  helm:\n    repositories:\n    - name: everything\n      url: ${repo.url}\n`);

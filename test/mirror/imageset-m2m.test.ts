@@ -109,7 +109,7 @@ mirror:
     assert.ok(mapping.includes(`docker://${up.hostPort}/${rel.releaseRepo}@${rel.digest}=docker://${mirror.hostPort}/${prefix}/openshift/release-images:4.18.2-x86_64\n`), mapping);
     assert.ok(mapping.includes(`docker://${up.hostPort}/extra/tools/app:v1=docker://${mirror.hostPort}/${prefix}/extra/tools/app:v1\n`));
     assert.ok(!mapping.includes('extra/tools/debug'), 'blocked image not planned');
-    assert.match(r.stderr, /info: would transfer .* \((\d+) bytes\) after deduplication: release [1-9]\d*, operator [1-9]\d*, additional [1-9]\d* bytes/);
+    assert.match(r.stderr, /info: would transfer .* \((\d+) bytes\) after deduplication: release [1-9]\d*, operator [1-9]\d*, additional [1-9]\d*, helm 0 bytes/);
     assert.deepEqual(await resolveTags(mirror.hostPort, `${prefix}/openshift/release-images`, ['4.18.2-x86_64']), [undefined]);
   });
 

@@ -259,7 +259,7 @@ describe('airlock verify: bad input is one line', () => {
         [['-r', join(work, 'cs.yaml')], `error: ${join(work, 'cs.yaml')}: document 1: kind CatalogSource holds no mirrors (expected ImageDigestMirrorSet, ImageTagMirrorSet or ImageContentSourcePolicy)\n`],
         [['-r', join(work, 'idms.yaml')], `error: ${join(work, 'idms.yaml')}: document 1 spec.imageDigestMirrors[0]: no source\n`],
         [['-r', join(work, 'ok.yaml'), '-f', join(work, 'list.txt')], `error: ${join(work, 'list.txt')}:2: invalid image reference "ubi8/ruby:latest": no registry host; write it fully qualified, e.g. registry.example.com:5000/ubi8/ruby\n`],
-        [['-r', join(work, 'ok.yaml')], 'error: nothing to verify: give --image, -f LIST, --mapping FILE, --release REF or --catalog REF (or --write-registries-conf / --write-containerd-hosts)\n'],
+        [['-r', join(work, 'ok.yaml')], 'error: nothing to verify: give --image, -f LIST, --mapping FILE, --release REF, --catalog REF or --config ISC (or --write-registries-conf / --write-containerd-hosts)\n'],
       ];
       for (const [args, want] of cases) {
         const r = await airlock(['verify', ...args]);

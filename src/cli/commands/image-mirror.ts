@@ -10,7 +10,8 @@ import { MappingError } from '../../copy/mappings.js';
 import { DEFAULT_MAX_REGISTRIES } from '../../copy/mirror.js';
 import { MappingCollector, readMappings } from '../../mirror/collectors/mapping.js';
 import { MirrorExecutor } from '../../mirror/executor.js';
-import { makePlan, platformPattern, type PlatformSelection } from '../../mirror/plan.js';
+import { isSparse, makePlan, platformPattern, type PlanItem, type PlatformSelection } from '../../mirror/plan.js';
+import { checkSparseDestinations, SparseDestinationError } from '../../mirror/sparse-check.js';
 import { summaryText } from '../../mirror/summary.js';
 import { reportToRegistries } from '../../mirror/run-report.js';
 import { CliError } from '../cli-error.js';
@@ -29,6 +30,7 @@ interface MirrorFlags extends ConnectionFlags {
   skipSignatures?: boolean;
   filterByOs?: string;
   keepManifestList?: boolean;
+  sparseManifestList?: boolean;
   maxPerRegistry: number;
   maxRegistry: number;
   output: 'text' | 'json';
@@ -40,14 +42,27 @@ interface MirrorFlags extends ConnectionFlags {
 }
 
 function platformsOf(f: MirrorFlags): PlatformSelection {
+  if (f.sparseManifestList === true && f.filterByOs === undefined) throw new CliError('--sparse-manifest-list needs --filter-by-os REGEX (the platforms whose children are copied)');
+  if (f.sparseManifestList === true && f.keepManifestList === true) throw new CliError('--sparse-manifest-list and --keep-manifest-list cannot be used together: sparse keeps the list as it is (same digest), keep pushes a new filtered list');
   if (f.filterByOs === undefined) return { mode: 'all' };
-  const p: PlatformSelection = { mode: 'filter-by-os', pattern: f.filterByOs, keepManifestList: f.keepManifestList === true };
+  const p: PlatformSelection = { mode: 'filter-by-os', pattern: f.filterByOs, keepManifestList: f.keepManifestList === true, ...(f.sparseManifestList === true ? { sparse: true } : {}) };
   try {
     platformPattern(p);
   } catch (e) {
     throw new CliError(`--filter-by-os: ${(e as Error).message}`);
   }
   return p;
+}
+
+/** --sparse-manifest-list: the sparse-list probe of every registry destination, before copying (one line when one refuses). */
+async function sparseProbe(x: MirrorExecutor, items: readonly PlanItem[]): Promise<void> {
+  try {
+    const r = await checkSparseDestinations((host) => x.registries.client(host, 'destination'), items);
+    if (r.leftOver.length > 0) x.console.message(`warning: could not delete the sparse-list probe (an untagged index) in ${r.leftOver.join(', ')}`);
+  } catch (e) {
+    if (e instanceof SparseDestinationError) throw new CliError(e.message.replace('which the config\'s "platforms" filters need', 'which --sparse-manifest-list needs').replace('or remove "platforms" to copy whole lists', 'or drop --sparse-manifest-list'));
+    throw e;
+  }
 }
 
 /** A MappingError (bad input: reading, parsing or expanding mappings) is the user's to fix: one line, exit 2. */
@@ -83,7 +98,10 @@ async function mirror(args: string[], f: MirrorFlags): Promise<void> {
   });
   const say = (line: string): void => executor.console.message(line);
   try {
-    const { items } = await asUserError(() => new MappingCollector(mappings).collect({ env: executor.env, warn: (m) => say(`warning: ${m}`) }));
+    const collected = await asUserError(() => new MappingCollector(mappings).collect({ env: executor.env, warn: (m) => say(`warning: ${m}`) }));
+    // Sparse lists: every destination is probed first (a registry that refuses them is named before anything is copied).
+    const items = isSparse(platforms) ? collected.items.map((i) => ({ ...i, platforms })) : collected.items;
+    if (isSparse(platforms) && !dryRun) await sparseProbe(executor, items);
     const plan = makePlan(items, { dryRun, skipMissing: f.skipMissing === true, missingHint: 'rerun with --skip-missing to skip missing images', continueOnError: f.continueOnError === true, attachments: !f.skipSignatures, platforms });
     const result = await executor.execute(plan, {
       onImage: (o) => {
@@ -129,6 +147,7 @@ export function imageMirrorCommand(): Command {
     .option('--skip-multiple-scopes', 'request one token scope at a time (for registries that refuse several)')
     .option('--filter-by-os <regex>', 'keep only manifest-list entries whose os/arch[/variant] matches (default: keep the whole list)')
     .option('--keep-manifest-list', 'with --filter-by-os: push a filtered manifest list (new digest) instead of the single match')
+    .option('--sparse-manifest-list', 'with --filter-by-os: copy the manifest list byte for byte (same digest) with only the matching children; the destination must accept sparse lists')
     .option('--max-per-registry <n>', 'concurrent requests per registry (or local store)', positiveInt('--max-per-registry'), 6)
     .option(
       '--max-registry <n>',
@@ -148,6 +167,10 @@ Output: "<digest> <destination>" on stdout per image; on stderr a progress bar (
 "progress:" lines (otherwise: one per image and one every 10 s), then a summary: images, blobs
 transferred/mounted/present, bytes, wall time, MB/s. --dry-run prints the plan instead (oc's
 layout plus mounts, blobs already present and digests changed by --filter-by-os).
+
+Sparse lists (the list's digest kept, only the matching platforms copied; the destination must accept them):
+  airlock image mirror --filter-by-os 'linux/arm64' --sparse-manifest-list \
+    quay.io/example/app:1.0 mirror.example.com:8443/example/app:1.0
 
 Example:
   airlock image mirror -a pull-secret.json --report-to-registry \\

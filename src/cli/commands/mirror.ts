@@ -133,7 +133,7 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
         const archiveSize = f.archiveSizeBytes ?? (config.archiveSize ?? DEFAULT_ARCHIVE_GIB) * GiB;
         const r = await runM2d((archive, counter) => new MirrorExecutor({ ...executorOptions(f, hub, wf.dir, counter), archive }), {
           config, configText, dir: wf.dir, dryRun: f.dryRun === true, graph: cache.graph({ url: f.graphUrl }), rebuildDir, removeSignatures: f.removeSignatures === true,
-          archiveSize, strict: f.strictArchive === true, ...(f.since !== undefined ? { since: parseSince(f.since) } : {}), ...(f.sinceInventory !== undefined ? { inventory: f.sinceInventory } : {}),
+          archiveSize, strict: f.strictArchive === true, graphDataUrl: f.graphDataUrl, graphBaseImage: f.graphBaseImage, ...(f.since !== undefined ? { since: parseSince(f.since) } : {}), ...(f.sinceInventory !== undefined ? { inventory: f.sinceInventory } : {}),
         });
         finish(r);
         return;
@@ -161,7 +161,7 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
 }
 
 function finish(r: { exitCode: number; reportFile: string }): void {
-  if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional images); see ${r.reportFile || 'the lines above'}\n`);
+  if (r.exitCode !== 0) process.stderr.write(`error: the run had errors (exit status ${r.exitCode}: 2 release, 4 operator, 8 additional, 16 helm images); see ${r.reportFile || 'the lines above'}\n`);
   process.exitCode = r.exitCode;
 }
 
@@ -189,7 +189,9 @@ platform.graph: true builds <dest>/openshift/graph-image:latest from --graph-dat
 update service, else api.openshift.com) on --graph-base-image, and writes cluster-resources/updateService.yaml.
 platforms: [{os, architecture}] copies manifest lists sparse (digests kept; the destination must accept that,
 e.g. airlock serve --sparse-repo 'ocp/**'; a registry that refuses is named before anything is copied).
-Exit status (oc-mirror's bitmask): 1 generic, 2 release, 4 operator, 8 additional images.`;
+helm: charts and their images; their failures (an unreadable repository or chart, a template that cannot be
+rendered, an image that cannot be copied) set the helm bit, and report.json counts them under the origin helm.
+Exit status (oc-mirror v2's bitmask): 1 generic, 2 release, 4 operator, 8 additional, 16 helm.`;
 
 export function mirrorCommand(): Command {
   const cmd = new Command('mirror')

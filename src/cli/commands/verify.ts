@@ -10,6 +10,7 @@
 import { dirname, basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { writeFiles } from '../../mirror/imageset/outputs.js';
+import { imageSetInputs } from '../../mirror/verify/imageset-inputs.js';
 import { containerdHosts } from '../../mirror/verify/containerd-hosts.js';
 import { readMirrorRules, VerifyInputError } from '../../mirror/verify/mirror-rules.js';
 import { pullReference, readMappingSources, readReferenceList, uniqueInputs, type PullInput } from '../../mirror/verify/pull-inputs.js';
@@ -26,6 +27,8 @@ interface VerifyFlags extends ConnectionFlags {
   mapping: string[];
   release: string[];
   catalog: string[];
+  config: string[];
+  graphUrl?: string;
   writeRegistriesConf?: string;
   writeContainerdHosts?: string;
   insecureMirrors?: boolean;
@@ -78,9 +81,15 @@ async function verify(f: VerifyFlags): Promise<void> {
       for (const file of f.mapping) out.push(...(await readMappingSources(file)));
       for (const r of f.release) out.push(...(await releaseInputs(hub, entries, pullReference(r, '--release'))));
       for (const c of f.catalog) out.push(...(await catalogInputs(hub, entries, pullReference(c, '--catalog'))));
+      for (const file of f.config) {
+        const s = await imageSetInputs(hub, file, { graphUrl: f.graphUrl });
+        warnings.push(...s.warnings);
+        if (!json) for (const w of s.warnings) process.stderr.write(`warning: ${w}\n`);
+        out.push(...s.inputs);
+      }
       return uniqueInputs(out);
     });
-    if (inputs.length === 0 && written.length === 0) throw new CliError('nothing to verify: give --image, -f LIST, --mapping FILE, --release REF or --catalog REF (or --write-registries-conf / --write-containerd-hosts)');
+    if (inputs.length === 0 && written.length === 0) throw new CliError('nothing to verify: give --image, -f LIST, --mapping FILE, --release REF, --catalog REF or --config ISC (or --write-registries-conf / --write-containerd-hosts)');
     const verdicts = await verifyAll(hub, entries, inputs, f.parallel);
     const count = (v: ImageVerdict['verdict']): number => verdicts.filter((x) => x.verdict === v).length;
     const counts = { mirror: count('mirror'), sourceOnly: count('source-only'), missing: count('missing') };
@@ -110,6 +119,8 @@ export function verifyCommand(): Command {
     .option('--mapping <file>', 'a mapping file (SRC=DST or SRC DST lines, e.g. mapping.txt): its sources (repeatable)', collect, [])
     .option('--release <ref>', 'a release image: it and every component of its payload (repeatable)', collect, [])
     .option('--catalog <ref>', 'an operator index image: it and every related image of every bundle (repeatable)', collect, [])
+    .option('-c, --config <file>', 'an ImageSetConfiguration: every source image airlock mirror plans for it (planned dry, nothing copied; repeatable)', collect, [])
+    .option('--graph-url <url>', 'with --config: Cincinnati graph endpoint for release channels (default: UPDATE_URL_OVERRIDE, else api.openshift.com)')
     .option('--write-registries-conf <file>', 'write the containers-registries.conf(5) v2 drop-in the resources amount to')
     .option('--write-containerd-hosts <dir>', 'write containerd hosts.toml files (<dir>/<registry host>/hosts.toml)')
     .option('--insecure-mirrors', 'in the written files, mark mirrors insecure (registries.conf insecure = true, hosts.toml skip_verify)')
@@ -131,7 +142,10 @@ Exit status 1 when any image is not served by a mirror.
 Example:
   airlock verify -r oc-mirror-workspace/working-dir/cluster-resources \\
     --release quay.io/openshift-release-dev/ocp-release@sha256:… --mapping mapping.txt \\
-    --write-registries-conf 99-mirrors.conf --write-containerd-hosts certs.d`,
+    --write-registries-conf 99-mirrors.conf --write-containerd-hosts certs.d
+
+  # Everything an image-set config mirrors (releases, catalogs, additional, Helm and sample images)
+  airlock verify -r workspace/working-dir/cluster-resources -c imageset-config.yaml`,
     )
     .action((f: VerifyFlags) => verify(f));
 }

@@ -21,6 +21,7 @@ import type { ReleaseSignatures } from '../resources/signature-configmap.js';
 import type { CollectedCatalog, ImageSetInfo } from './collector.js';
 import { destRepository } from './naming.js';
 import type { FailedImage } from './report.js';
+import { GraphInSetSchema, SamplesInSetSchema, type GraphInSet, type SamplesInSet } from './archive-extras.js';
 
 export const PLAN_MEMBER = 'airlock-imageset-plan.json';
 export const PLAN_FORMAT = 'airlock-imageset-plan/v1';
@@ -46,8 +47,12 @@ export const ArchivePlanSchema = z.object({
   catalogs: z.array(z.object({ catalog: z.string(), indexDigest: z.string(), name: z.string(), path: z.string(), selector: z.string(), rebuilt: z.boolean(), packages: z.number(), bundles: z.number() }).strict()),
   blocked: z.array(z.object({ image: z.string(), pattern: z.string(), where: z.string(), origins: z.array(origin) }).strict()),
   /** Images the m2d run could not pack (they are not in the set). */
-  failed: z.array(z.object({ image: z.string(), kind: z.enum(['release', 'operator', 'additional']), why: z.string(), missing: z.boolean().optional() }).strict()),
+  failed: z.array(z.object({ image: z.string(), kind: z.enum(['release', 'operator', 'additional', 'helm']), why: z.string(), missing: z.boolean().optional() }).strict()),
   signatures: z.array(z.object({ digest: z.string(), signatures: z.array(z.string()) }).strict()),
+  /** platform.graph: the graph-data image packed into the set (archive-extras.ts). */
+  graph: GraphInSetSchema.optional(),
+  /** mirror.samples: what d2m needs for samples-operator-config.yaml. */
+  samples: SamplesInSetSchema.optional(),
 }).strict();
 export type ArchivePlan = z.infer<typeof ArchivePlanSchema>;
 
@@ -81,6 +86,8 @@ export interface PlanParts {
   readonly info: ImageSetInfo;
   readonly failed: readonly FailedImage[];
   readonly signatures: readonly ReleaseSignatures[];
+  readonly graph?: GraphInSet;
+  readonly samples?: SamplesInSet;
 }
 
 export function archivePlan(p: PlanParts): ArchivePlan {
@@ -103,6 +110,8 @@ export function archivePlan(p: PlanParts): ArchivePlan {
     blocked: p.info.blocked.map((b) => ({ image: b.image, pattern: b.pattern, where: b.where, origins: b.origins.map((o) => ({ ...o })) })),
     failed: p.failed.map((f) => ({ ...f })),
     signatures: p.signatures.map((s) => ({ digest: s.digest, signatures: s.signatures.map((b) => b.toString('base64')) })),
+    ...(p.graph ? { graph: p.graph } : {}),
+    ...(p.samples ? { samples: p.samples } : {}),
   };
 }
 

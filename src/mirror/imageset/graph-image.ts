@@ -40,6 +40,8 @@ export interface GraphImageInput {
   readonly repository: string;
   /** RFC 3339 creation time (default: now). */
   readonly created?: string;
+  /** false: the caller commits the destination (an archive set still being written commits once, at the end). */
+  readonly commit?: boolean;
 }
 
 export interface GraphImage {
@@ -88,7 +90,7 @@ export async function buildGraphImage(o: GraphImageInput): Promise<GraphImage> {
         docker ? MediaType.DockerManifest : MediaType.OciManifest,
       );
       await putManifest(dst, manifest, 'latest');
-      await dst.commit();
+      if (o.commit !== false) await dst.commit();
       return { digest: manifest.digest, byDigest: `${o.repository}@${manifest.digest}`, byTag: `${o.repository}:latest`, baseDigest: image.digest };
     } finally {
       await dst.close();

@@ -60,7 +60,7 @@ function summary(r: ReportDoc): string {
     ['Destination', `<code>${escapeHtml(r.destination ?? '')}</code>`],
     ['Started', escapeHtml(r.started ?? '')],
     ['Dry run', r.dryRun === true ? 'yes (nothing was copied)' : 'no'],
-    ['Exit status', `${escapeHtml(r.exitCode ?? '')}${r.exitCode ? ' (bits: 1 generic, 2 release, 4 operator, 8 additional)' : ''}`],
+    ['Exit status', `${escapeHtml(r.exitCode ?? '')}${r.exitCode ? ' (bits: 1 generic, 2 release, 4 operator, 8 additional, 16 helm)' : ''}`],
   ];
   if (t !== undefined) {
     rows.push(['Transferred', size(t.bytesTransferred)], ['Saved by deduplication', size(t.bytesSaved)], ['Blobs / manifests', `${t.blobs} / ${t.manifests}`], ['Retries', String(t.retries)]);

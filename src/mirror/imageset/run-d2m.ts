@@ -22,6 +22,7 @@ import { problemLine, verifyArchiveSet } from '../../transports/archive/archive-
 import { ArchiveDamagedError } from '../../transports/archive/format.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan } from '../plan.js';
+import { graphCopy, graphResource, samplesResource } from './archive-extras.js';
 import { ArchivePlanSchema, planForDestination, PLAN_MEMBER, type ArchivePlan } from './archive-plan.js';
 import { clusterResources } from './cluster-resources.js';
 import type { ImageSetConfig } from './config-types.js';
@@ -29,7 +30,7 @@ import { checkDestination } from './dest-check.js';
 import { splitRegistryDest } from './naming.js';
 import { writeFiles } from './outputs.js';
 import { buildReport, type FailedImage } from './report.js';
-import { EXIT, kindOf, label, OriginCounter, type M2mResult } from './run-m2m.js';
+import { exitBits, IMAGE_KINDS, kindOf, label, OriginCounter, type M2mResult } from './run-m2m.js';
 
 export interface D2mInput {
   readonly config: ImageSetConfig;
@@ -89,7 +90,9 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
   await checkDestination(x.registries.client(host, 'destination'), deepest, flag);
   const tCheck = Date.now();
   if (plan.config !== o.config.file) c.message(`info: the set was packed from ${plan.config} (its copy is the member ${plan.configMember}); running with ${o.config.file}`);
-  const items = copies.map((k) => k.item);
+  // platform.graph: the packed graph-data image is one more copy (a release image: its failure is a release failure).
+  const graph = plan.graph ? graphCopy(plan.graph, o.dest, o.maxNestedPaths) : undefined;
+  const items = [...copies.map((k) => k.item), ...(graph ? [graph] : [])];
   counter.setItems(items);
   c.message(`info: ${plan.releases.length} release(s), ${plan.catalogs.length} catalog(s), ${copies.length} images to push from ${set.dir} to ${flag}`);
   const failed: FailedImage[] = plan.failed.map((f) => ({ ...f, why: `not in the archive set: ${f.why} (at mirror to disk)` }));
@@ -102,13 +105,18 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
   for (const e of result.errors) {
     const k = byLabel.get(e.source);
     if (k !== undefined) bad.add(k.of);
-    failed.push({ image: e.source, kind: k ? kindOf(k.item) : 'additional', why: e.message });
+    const isGraph = graph !== undefined && e.source === label(graph);
+    failed.push({ image: e.source, kind: k ? kindOf(k.item) : isGraph ? 'release' : 'additional', why: e.message });
     c.message(`error: ${e.source}: ${e.message}`);
   }
   const ok = mirrored.filter((_, n) => !bad.has(n));
   const resources = clusterResources({ items: ok, catalogs: info.catalogs, maxNestedPaths: o.maxNestedPaths, signatures, annotations: o.annotations });
+  const graphFailed = graph !== undefined && result.errors.some((e) => e.source === label(graph));
+  if (plan.graph && !graphFailed) resources.set(...graphResource(plan.graph, o.dest, o.maxNestedPaths, o.annotations));
+  const samples = plan.samples ? samplesResource(plan.samples, o.dest, new Set([...bad].map((n) => plan.items[n]!.source)), o.annotations) : undefined;
+  if (samples) resources.set(samples.file, samples.text);
   const files = new Map<string, string>(o.dryRun ? [] : [...resources].map(([k, v]) => [`cluster-resources/${k}`, v]));
-  const exitCode = (failed.some((f) => f.kind === 'release') ? EXIT.release : 0) | (failed.some((f) => f.kind === 'operator') ? EXIT.operator : 0) | (failed.some((f) => f.kind === 'additional') ? EXIT.additional : 0);
+  const exitCode = exitBits(failed);
   const report = buildReport({
     workflow: 'diskToMirror', config: o.config.file, destination: flag, dryRun: o.dryRun, started, items: ok, info, failed, bytes: counter.bytes, stats: x.report.stats,
     timings: { checkMs: tCheck - t0, copyMs: tCopy - tCheck, totalMs: Date.now() - t0 }, exitCode,
@@ -118,8 +126,9 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
   if (!o.dryRun) await rm(join(work, 'cluster-resources'), { recursive: true, force: true });
   await writeFiles(work, files);
   const b = counter.bytes;
-  const total = b.release.transferred + b.operator.transferred + b.additional.transferred;
-  c.message(`info: ${o.dryRun ? 'would push' : 'pushed'} ${formatBytes(total)} (${total} bytes); already at the destination or mounted ${b.release.saved + b.operator.saved + b.additional.saved} bytes`);
+  const total = IMAGE_KINDS.reduce((n, k) => n + b[k].transferred, 0);
+  c.message(`info: ${o.dryRun ? 'would push' : 'pushed'} ${formatBytes(total)} (${total} bytes); already at the destination or mounted ${IMAGE_KINDS.reduce((n, k) => n + b[k].saved, 0)} bytes`);
   c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')}`);
+  if (samples && !o.dryRun) c.message(`info: samples: skippedImagestreams ${samples.skipped.length === 0 ? '(none)' : samples.skipped.join(', ')}`);
   return { exitCode, reportFile: join(work, 'report.json') };
 }

@@ -21,6 +21,7 @@ import { ArchiveWriteError } from '../../transports/archive/format.js';
 import { inventorySkipSet, type DigestSet } from '../../transports/archive/skip-set.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type PlanItem } from '../plan.js';
+import { packGraph, samplesInSet, type GraphInSet } from './archive-extras.js';
 import { archivePlan, ARCHIVE_HOST, PLAN_MEMBER, toArchiveItems } from './archive-plan.js';
 import type { CincinnatiClient } from './cincinnati.js';
 import { ImageSetCollector, type ImageSetInfo } from './collector.js';
@@ -29,7 +30,7 @@ import { readHistory, writeHistory } from './history.js';
 import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js';
 import { ImageSetReleaseError } from './releases.js';
 import { buildReport, type FailedImage } from './report.js';
-import { EXIT, kindOf, label, OriginCounter, releaseSignatures, type M2mResult } from './run-m2m.js';
+import { EXIT, exitBits, failureKind, IMAGE_KINDS, kindOf, label, OriginCounter, releaseSignatures, type M2mResult } from './run-m2m.js';
 
 export interface M2dInput {
   readonly config: ImageSetConfig;
@@ -48,6 +49,9 @@ export interface M2dInput {
   readonly since?: Date;
   /** --since-inventory FILE (airlock inventory export of the far registry). */
   readonly inventory?: string;
+  /** platform.graph: --graph-data-url and --graph-base-image (archive-extras.ts packs the image). */
+  readonly graphDataUrl?: string;
+  readonly graphBaseImage?: string;
 }
 
 /** The executor for a run, once the archive set it writes exists (its counter sees the engine's events). */
@@ -104,7 +108,7 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     const missing = await x.findMissing(plan);
     const missingSet = new Set(missing.map((m) => m.item));
     for (const m of missing) c.message(`${kindOf(m.item) === 'release' ? 'error' : 'warning'}: ${m.image} does not exist`);
-    const failed: FailedImage[] = info.failures.map((f) => ({ image: f.what, kind: f.kind === 'operator' ? 'operator' : 'additional', why: f.message }));
+    const failed: FailedImage[] = info.failures.map((f) => ({ image: f.what, kind: failureKind(f.kind), why: f.message }));
     for (const m of missing) failed.push({ image: m.image, kind: kindOf(m.item), why: 'missing', missing: true });
     const keep = packed.filter((i) => !missingSet.has(i));
     const releaseMissing = missing.some((m) => kindOf(m.item) === 'release');
@@ -116,9 +120,17 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     if (releaseMissing) return { exitCode: EXIT.release, reportFile: '' };
     const signatures = await releaseSignatures(info, (m) => c.message(m));
     const configMember = `isc_${fileTime(started)}.yaml`;
+    if (!o.dryRun) await writer.addFile(configMember, Buffer.from(o.configText));
+    let graph: GraphInSet | undefined;
+    if (o.config.platform?.graph === true && !o.dryRun) {
+      const g = await packGraph(x, o);
+      graph = g.graph;
+      if (g.error !== undefined) failed.push({ image: 'graph-data image', kind: 'release', why: g.error });
+    } else if (o.config.platform?.graph === true) c.message('info: dry run: would build the graph-data image into the set as openshift/graph-image:latest');
+    // The plan goes in before copying (the copy commits the set); an image that fails to pack fails again at d2m.
     if (!o.dryRun) {
-      await writer.addFile(configMember, Buffer.from(o.configText));
-      const doc = archivePlan({ created: started, config: o.config.file, configMember, items: keep, info, failed, signatures });
+      const samples = info.samples ? samplesInSet(info.samples, keep) : undefined;
+      const doc = archivePlan({ created: started, config: o.config.file, configMember, items: keep, info, failed, signatures, ...(graph ? { graph } : {}), ...(samples ? { samples } : {}) });
       await writer.addFile(PLAN_MEMBER, Buffer.from(`${JSON.stringify(doc, null, 1)}\n`));
     }
     let result;
@@ -148,7 +160,7 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
       c.message(`info: wrote ${index.archives.length} archive file(s) (${index.archives.map((a) => a.file).join(', ')}), ${formatBytes(bytes)} (${bytes} bytes): ${Object.keys(index.blobs).length} blobs and manifests packed, ${Object.keys(index.delivered).length} left out as already delivered; history ${history}`);
       files.set(`isc_pinned_${fileTime(started)}.yaml`, pinnedConfig(o.configText, info));
     }
-    const exitCode = (failed.some((f) => f.kind === 'release') ? EXIT.release : 0) | (failed.some((f) => f.kind === 'operator') ? EXIT.operator : 0) | (failed.some((f) => f.kind === 'additional') ? EXIT.additional : 0);
+    const exitCode = exitBits(failed);
     const report = buildReport({
       workflow: 'mirrorToDisk', config: o.config.file, destination: `file://${o.dir}`, dryRun: o.dryRun, started, items: mirrored, info, failed, bytes: counter.bytes, stats: x.report.stats,
       timings: { collectMs: tCollect - t0, copyMs: tCopy - tCollect, totalMs: Date.now() - t0 }, exitCode,
@@ -156,8 +168,8 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     files.set('report.json', `${JSON.stringify(report, null, 2)}\n`);
     await writeFiles(work, files);
     const b = counter.bytes;
-    const total = b.release.transferred + b.operator.transferred + b.additional.transferred;
-    c.message(`info: ${o.dryRun ? 'would pack' : 'packed'} ${formatBytes(total)} (${total} bytes) of blobs: release ${b.release.transferred}, operator ${b.operator.transferred}, additional ${b.additional.transferred} bytes; left out or deduplicated ${b.release.saved + b.operator.saved + b.additional.saved} bytes`);
+    const total = IMAGE_KINDS.reduce((n, k) => n + b[k].transferred, 0);
+    c.message(`info: ${o.dryRun ? 'would pack' : 'packed'} ${formatBytes(total)} (${total} bytes) of blobs: release ${b.release.transferred}, operator ${b.operator.transferred}, additional ${b.additional.transferred}, helm ${b.helm.transferred} bytes; left out or deduplicated ${IMAGE_KINDS.reduce((n, k) => n + b[k].saved, 0)} bytes`);
     if (o.dryRun) c.message(`info: dry run: wrote ${join(work, 'dry-run', 'mapping.txt')}${missing.length > 0 ? ` and missing.txt (${missing.length} images)` : ''}`);
     else c.message(`info: report in ${join(work, 'report.json')}; carry ${o.dir} (mirror_*.tar and mirror_index.json) and check it with airlock archive verify`);
     return { exitCode, reportFile: join(work, 'report.json') };

@@ -6,7 +6,8 @@
  * origin) → cluster resources, pinned config, report.json under
  * `<workspace>/working-dir/`. Release failures end the run; operator and
  * additional failures are listed and the run goes on. The result carries
- * oc-mirror's exit bitmask (1 generic, 2 release, 4 operator, 8 additional).
+ * oc-mirror v2's exit bitmask (1 generic, 2 release, 4 operator, 8 additional,
+ * 16 helm; anchors §1).
  */
 import { join } from 'node:path';
 import type { CopyEvent } from '../../copy/events.js';
@@ -28,11 +29,23 @@ import { sparseCheck } from './sparse-outputs.js';
 import { splitRegistryDest } from './naming.js';
 import { dryRunMapping, fileTime, pinnedConfig, writeFiles } from './outputs.js';
 import { ImageSetReleaseError } from './releases.js';
-import { buildReport, type FailedImage, type OriginBytes } from './report.js';
+import { buildReport, itemKind, type FailedImage, type OriginBytes } from './report.js';
 import { reportHtml, type ReportDoc } from './report-html.js';
 import { samplesClusterResource } from './samples-section.js';
 
-export const EXIT = { generic: 1, release: 2, operator: 4, additional: 8 } as const;
+export const EXIT = { generic: 1, release: 2, operator: 4, additional: 8, helm: 16 } as const;
+
+/** The kinds an image-set run reports images (and failures, bytes, exit bits) under. */
+export type ImageKind = 'release' | 'operator' | 'additional' | 'helm';
+export const IMAGE_KINDS: readonly ImageKind[] = ['release', 'operator', 'additional', 'helm'];
+
+/** oc-mirror v2's exit bitmask for a run's failures (a missing release image counts as a release failure). */
+export function exitBits(failed: readonly { kind: ImageKind }[], releaseMissing = false): number {
+  return (releaseMissing || failed.some((f) => f.kind === 'release') ? EXIT.release : 0) | IMAGE_KINDS.filter((k) => k !== 'release' && failed.some((f) => f.kind === k)).reduce((n, k) => n | EXIT[k], 0);
+}
+
+/** A collector failure's report kind (operator catalogs, charts; anything else is additional). */
+export const failureKind = (k: OriginKind): ImageKind => (k === 'operator' || k === 'helm' ? k : 'additional');
 
 export interface M2mInput {
   readonly config: ImageSetConfig;
@@ -60,10 +73,7 @@ export interface M2mResult {
 
 export const label = (i: PlanItem): string => `${destinationName(i.source, undefined)}${i.within.includes(':') ? '@' : ':'}${i.within}`;
 
-export function kindOf(i: PlanItem): 'release' | 'operator' | 'additional' {
-  const kinds = new Set<OriginKind>(i.origins.map((o) => o.kind));
-  return kinds.has('release') ? 'release' : kinds.has('operator') ? 'operator' : 'additional';
-}
+export const kindOf = (i: PlanItem): ImageKind => itemKind(i);
 
 /** The deepest repository path (below the host) among the targets; `fallback` when none. */
 function deepestPath(items: readonly PlanItem[], fallback: string): string {
@@ -77,10 +87,10 @@ function deepestPath(items: readonly PlanItem[], fallback: string): string {
 
 /** Byte counts per origin from the engine's blob events (attributed by destination repository). */
 export class OriginCounter {
-  readonly bytes: Record<'release' | 'operator' | 'additional', OriginBytes> = {
-    release: { transferred: 0, saved: 0, blobs: 0 }, operator: { transferred: 0, saved: 0, blobs: 0 }, additional: { transferred: 0, saved: 0, blobs: 0 },
+  readonly bytes: Record<ImageKind, OriginBytes> = {
+    release: { transferred: 0, saved: 0, blobs: 0 }, operator: { transferred: 0, saved: 0, blobs: 0 }, additional: { transferred: 0, saved: 0, blobs: 0 }, helm: { transferred: 0, saved: 0, blobs: 0 },
   };
-  private readonly byRepo = new Map<string, 'release' | 'operator' | 'additional'>();
+  private readonly byRepo = new Map<string, ImageKind>();
   /** `keyOf` turns an event's destination description into the repositoryText of its target (default: drop `docker://`). */
   constructor(private readonly keyOf: (dst: string) => string = (dst) => dst.replace(/^docker:\/\//, '')) {}
   setItems(items: readonly PlanItem[]): void {
@@ -146,7 +156,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   const missing = await x.findMissing(plan);
   const missingSet = new Set(missing.map((m) => m.item));
   for (const m of missing) c.message(`${kindOf(m.item) === 'release' ? 'error' : 'warning'}: ${m.image} does not exist (${m.item.origins.map((g) => g.kind + (g.component ? ` ${g.component}` : g.package ? ` ${g.package}/${g.bundle ?? ''}` : g.where ? ` ${g.where}` : '')).join(', ')})`);
-  const failed: FailedImage[] = info.failures.map((f) => ({ image: f.what, kind: f.kind === 'operator' ? 'operator' : 'additional', why: f.message }));
+  const failed: FailedImage[] = info.failures.map((f) => ({ image: f.what, kind: failureKind(f.kind), why: f.message }));
   for (const m of missing) failed.push({ image: m.image, kind: kindOf(m.item), why: 'missing', missing: true });
   const keep = items.filter((i) => !missingSet.has(i));
   if (o.dryRun) await writeFiles(work, new Map([['dry-run/mapping.txt', dryRunMapping(keep)], ...(missing.length > 0 ? [['dry-run/missing.txt', dryRunMapping(missing.map((m) => m.item))] as [string, string]] : [])]));
@@ -171,7 +181,7 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   const samples = info.samples && !o.dryRun && !releaseMissing ? samplesClusterResource(info.samples, mirrored, o.dest, o.annotations) : undefined;
   if (samples) files.set(`cluster-resources/${samples.file}`, samples.text);
   if (!o.dryRun && !releaseMissing) files.set(`isc_pinned_${fileTime(started)}.yaml`, pinnedConfig(o.configText, info));
-  const exitCode = (releaseMissing || failed.some((f) => f.kind === 'release') ? EXIT.release : 0) | (failed.some((f) => f.kind === 'operator') ? EXIT.operator : 0) | (failed.some((f) => f.kind === 'additional') ? EXIT.additional : 0);
+  const exitCode = exitBits(failed, releaseMissing);
   const report = buildReport({
     workflow: 'mirrorToMirror', config: o.config.file, destination: flag, dryRun: o.dryRun, started, items: mirrored, info, failed, bytes: counter.bytes, stats: x.report.stats,
     timings: { checkMs: tCheck - t0, collectMs: tCollect - tCheck, copyMs: tCopy - tCollect, totalMs: Date.now() - t0 }, exitCode,
@@ -180,8 +190,8 @@ export async function runM2m(x: MirrorExecutor, o: M2mInput, counter: OriginCoun
   files.set('report.html', reportHtml(report as ReportDoc));
   await writeFiles(work, files);
   const b = counter.bytes;
-  const total = b.release.transferred + b.operator.transferred + b.additional.transferred;
-  c.message(`info: ${o.dryRun ? 'would transfer' : 'transferred'} ${formatBytes(total)} (${total} bytes) after deduplication: release ${b.release.transferred}, operator ${b.operator.transferred}, additional ${b.additional.transferred} bytes; deduplication saved ${b.release.saved + b.operator.saved + b.additional.saved} bytes`);
+  const total = IMAGE_KINDS.reduce((n, k) => n + b[k].transferred, 0);
+  c.message(`info: ${o.dryRun ? 'would transfer' : 'transferred'} ${formatBytes(total)} (${total} bytes) after deduplication: release ${b.release.transferred}, operator ${b.operator.transferred}, additional ${b.additional.transferred}, helm ${b.helm.transferred} bytes; deduplication saved ${IMAGE_KINDS.reduce((n, k) => n + b[k].saved, 0)} bytes`);
   if (o.dryRun) c.message(`info: dry run: wrote ${join(work, 'dry-run', 'mapping.txt')}${missing.length > 0 ? ` and missing.txt (${missing.length} images)` : ''}`);
   c.message(`info: cluster resources in ${join(work, 'cluster-resources')}; report in ${join(work, 'report.json')} and report.html`);
   if (samples) c.message(`info: samples: skippedImagestreams ${samples.skipped.length === 0 ? '(none)' : samples.skipped.join(', ')}; apply with: ${samples.patch}`);

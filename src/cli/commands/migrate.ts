@@ -140,6 +140,10 @@ export function migrateCommand(): Command {
           rehashAll: !!f.rehash,
           concurrency: f.concurrency,
           events: progress.events,
+        }).catch((e: Error) => {
+          progress.end();
+          // Everything verified so far stays: a re-run continues from there.
+          throw new CliError(`migration stopped: ${e.message.split('\n')[0]}; run the same command again to continue`);
         });
         progress.end();
         if (f.output === 'json') {

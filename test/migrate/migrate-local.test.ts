@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqlite-metadata-store.js';
 import type { MetadataStore } from '../../src/metadata/store.js';
 import { migrate } from '../../src/migrate/migrate.js';
@@ -161,6 +162,30 @@ describe('migrate engine (SQLite + filesystem → SQLite + filesystem)', () => {
     assert.equal(await dest.blobSize(x), (await destFs.stat(blobPath(x)))!.size);
     const r3 = await run({ rehashAll: true });
     assert.equal(r3.blobs.reverified, pop.blobs.length);
+  });
+
+  it('a tag pushed to the source during a pass (a writer on the same metadata.db) is picked up by another pass', async () => {
+    // A second connection writes the way a serving process does, synchronously inside the first pass.
+    const writer = new Database(join(src, 'metadata.db'));
+    const source = new SourceDatabase(join(src, 'metadata.db'));
+    const index = pop.manifests.at(-1)!;
+    try {
+      const r = await migrate(source, new FilesystemDriver(join(src, 'storage')), dest, destFs, {
+        events: {
+          phase: (name, _total, pass) => {
+            if (name === 'manifests' && pass === 1) {
+              writer.prepare(`INSERT INTO tags (repo_id, name, digest, updated_at) SELECT id, 'late', ?, ? FROM repositories WHERE name = ?`).run(index.digest, Date.now(), index.repo);
+            }
+          },
+        },
+      });
+      assert.equal(r.passes, 2);
+      assert.equal(r.sourceChanged, false);
+      assert.equal((await dest.getManifestByTag(index.repo, 'late'))?.digest, index.digest);
+    } finally {
+      source.close();
+      writer.close();
+    }
   });
 });
 

@@ -113,7 +113,7 @@ describe('airlock migrate: embedded install → PostgreSQL + Ceph RGW', { skip }
     source = undefined;
     const r3 = await runAirlockCli(migrateArgs(), { env: awsEnv(env!), timeoutMs: 300_000 });
     assert.equal(r3.code, 0, r3.stderr);
-    assert.match(r3.stdout, /blobs: (\d+) \(0 copied, 0 B; 0 already there and re-verified; \1 already verified\)/);
+    assert.match(r3.stdout, /blobs: (\d+) \(0 copied, 0B; 0 already there and re-verified; \1 already verified\)/);
     assert.match(r3.stdout, /manifests: (\d+) \(0 written, \1 already there\)/);
     assert.match(r3.stdout, /^note: users, robot accounts and tokens .* are not migrated by this command/m);
     assert.doesNotMatch(r3.stdout, /source changed/);

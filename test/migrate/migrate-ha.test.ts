@@ -66,7 +66,7 @@ describe('airlock migrate: embedded install → PostgreSQL + Ceph RGW', { skip }
     dbUrl = await createTestDatabase();
     storage = s3StorageUrl(env!);
     source = await startAirlockProcess({ dataDir: dataDir(), args: ['--no-auth', '--no-gc'] });
-    for (const ref of ['big-v1', 'multi-v1', 'dockerlist-v1', 'tagless-v1', 'small-01-v1', 'docker-v1']) await push(source.hostPort, fx.images.find((i) => i.ref === ref)!);
+    for (const ref of ['big-v1', 'multi-v1', 'dockerlist-v1', 'tagless-v1', 'small-00-v1', 'docker-v1']) await push(source.hostPort, fx.images.find((i) => i.ref === ref)!);
   });
   after(async () => {
     await Promise.all([source?.stop(), ha?.stop()]);
@@ -95,7 +95,7 @@ describe('airlock migrate: embedded install → PostgreSQL + Ceph RGW', { skip }
     // The source keeps serving reads, and takes a push between the runs.
     const multi = fx.images.find((i) => i.ref === 'multi-v1')!;
     assert.equal(sha(Buffer.from(await (await fetch(`${source!.url}/v2/${multi.repo}/manifests/${multi.digest}`, { headers: { accept: ACCEPT } })).arrayBuffer())), multi.digest);
-    await push(source!.hostPort, fx.images.find((i) => i.ref === 'small-02-v1')!);
+    await push(source!.hostPort, fx.images.find((i) => i.ref === 'small-01-v1')!);
 
     // Run 2: finishes, trusting what run 1 verified.
     const r2 = await runAirlockCli(migrateArgs('-o', 'json'), { env: awsEnv(env!), timeoutMs: 300_000 });

@@ -79,7 +79,7 @@ describe('airlock migrate: embedded install → PostgreSQL + Ceph RGW', { skip }
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('killed with SIGKILL mid-copy, re-run while the source serves and takes a push, then once more after writes stop', async () => {
+  it('killed with SIGKILL mid-copy, re-run while the source serves and takes a push, then once more after writes stop', async (t) => {
     // Run 1: one blob at a time, killed as soon as the first blob is copied and verified.
     const child = spawn(process.execPath, [...airlockCliArgs(), ...migrateArgs('--concurrency', '1')], { cwd: repoRoot(), env: childEnv(awsEnv(env!)), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -103,6 +103,7 @@ describe('airlock migrate: embedded install → PostgreSQL + Ceph RGW', { skip }
     const rep2 = JSON.parse(r2.stdout) as Report;
     assert.ok(rep2.blobs.trusted + rep2.blobs.reverified >= firstCopied, `run 2 skips what run 1 verified: ${r2.stdout}`);
     assert.equal(rep2.blobs.trusted + rep2.blobs.reverified + rep2.blobs.copied, rep2.blobs.total);
+    t.diagnostic(`run 1 killed after ${firstCopied} verified blobs; run 2: ${JSON.stringify(rep2.blobs)}, ${JSON.stringify(rep2.manifests)}, passes ${rep2.passes}`);
     assert.deepEqual(rep2.blobs.missingAtSource, []);
     assert.deepEqual(rep2.manifests.skipped, []);
     assert.match(rep2.auth, /users, robot accounts and tokens .* are not migrated/);

@@ -9,6 +9,7 @@ import { runCli, type CommandTable } from './run-cli.js';
 const COMMANDS: CommandTable = {
   serve: async () => (await import('./commands/serve.js')).serveCommand(),
   gc: async () => (await import('./commands/gc.js')).gcCommand(),
+  migrate: async () => (await import('./commands/migrate.js')).migrateCommand(),
   image: MIRRORING_COMMANDS.image!,
   user: async () => (await import('./commands/user.js')).userCommand(),
   robot: async () => (await import('./commands/robot.js')).robotCommand(),

@@ -85,6 +85,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   let listenedPort = port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   let auth: RegistryAuth | undefined;
+  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   if (!opts.access && authEnabled(config)) {
     auth = await setupAuth(dataDir, {
       anonymousPull: config.auth.anonymousPull,
@@ -100,6 +101,8 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
         service: config.auth.service,
         fallbackHost: () => `${shownHost}:${listenedPort}`,
       },
+    }, config.metadata, { onError: (e) => log.warn({ err: { message: e.message } }, 'auth store connection lost') }).catch((e: Error) => {
+      throw new ConfigError(e.message);
     });
   }
   if (config.storageRedirect && config.storage === undefined) throw new ConfigError('--storage-redirect needs --storage s3://… (the filesystem has no URL to redirect to)');
@@ -109,7 +112,6 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   } catch (e) {
     throw new ConfigError(`blob storage: ${(e as Error).message}`);
   }
-  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const { store: meta, where: metadataWhere } = await openMetadataStore(config.metadata, paths.metadata, {
     onError: (e) => log.warn({ err: { message: e.message } }, 'metadata store connection lost'),
   }).catch((e: Error) => {
@@ -180,7 +182,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   } catch (e) {
     await meta.close();
     runs.close();
-    auth?.close();
+    await auth?.close();
     throw e;
   }
   const addr = app.server.address();
@@ -205,7 +207,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       clearTimeout(force);
       await meta.close();
       runs.close();
-      auth?.close();
+      await auth?.close();
     })());
 
   const reloadTls = async (): Promise<void> => {

@@ -77,22 +77,22 @@ describe('console sessions', () => {
     await reg.security!.addUser('changer', 'changer-password', { pull: ['team-a/**'] });
     const { cookie } = await login('changer', 'changer-password');
     assert.equal((await req('GET', '/api/v1/me', { cookie })).status, 200);
-    reg.registry.auth!.store.setSecret('changer', await hashSecret('another-password'));
+    await reg.registry.auth!.store.setSecret('changer', await hashSecret('another-password'));
     const after = await req('GET', '/api/v1/me', { cookie });
     assert.equal(after.status, 401);
     assert.match(after.text(), /log in again/);
   });
 
-  it('expires a session after the idle time, and a request keeps it alive', () => {
+  it('expires a session after the idle time, and a request keeps it alive', async () => {
     const accounts = reg.registry.auth!.store;
     const sessions = new SessionStore(accounts, 60_000);
-    const t0 = 1_000_000;
-    const a = sessions.create(accounts.get('reader')!, t0);
-    const b = sessions.create(accounts.get('reader')!, t0);
-    assert.ok(sessions.get(a.id, t0 + 50_000), 'used within the idle time');
-    assert.ok(sessions.get(a.id, t0 + 100_000), 'the use at +50 s moved its idle start');
-    assert.equal(sessions.get(b.id, t0 + 60_001), undefined, 'idle for longer than 60 s');
-    assert.equal(sessions.get(b.id, t0), undefined, 'an expired session stays gone');
-    assert.equal(sessions.get('not-a-session', t0), undefined);
+    const t0 = Date.now();
+    const a = await sessions.create((await accounts.get('reader'))!, t0);
+    const b = await sessions.create((await accounts.get('reader'))!, t0);
+    assert.ok(await sessions.get(a.id, t0 + 50_000), 'used within the idle time');
+    assert.ok(await sessions.get(a.id, t0 + 100_000), 'the use at +50 s moved its idle start');
+    assert.equal(await sessions.get(b.id, t0 + 60_001), undefined, 'idle for longer than 60 s');
+    assert.equal(await sessions.get(b.id, t0), undefined, 'an expired session stays gone');
+    assert.equal(await sessions.get('not-a-session', t0), undefined);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { bootstrapAdmin, setupAuth, type RegistryAuth } from '../auth/setup.js';
+import { bootstrapAdmin, openAuthStore, setupAuth, type RegistryAuth } from '../auth/setup.js';
 import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
 import { openMetadataStore } from '../metadata/open-store.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -13,7 +13,9 @@ import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { createStorageDriver } from '../storage/create-driver.js';
+import { certificateNames } from '../tls/host-names.js';
 import { ensureManagedTls, type ManagedTls } from '../tls/managed-tls.js';
+import { adoptSharedCa } from '../tls/shared-ca.js';
 import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
@@ -62,6 +64,15 @@ async function loadTls(config: RegistryConfig, dataDir: string): Promise<{ key: 
   if (config.tlsCert || config.tlsKey) {
     if (!config.tlsCert || !config.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
     return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), certFile: config.tlsCert };
+  }
+  if (config.metadata !== undefined) {
+    // Replicas on one store serve certificates from one CA (tls/shared-ca.ts).
+    const store = await openAuthStore(dataDir, config.metadata);
+    try {
+      await adoptSharedCa(dataDir, store, certificateNames(config.tlsSans)[0]!);
+    } finally {
+      await store.close();
+    }
   }
   const managed = await ensureManagedTls(dataDir, { sans: config.tlsSans });
   return { cert: managed.cert, key: managed.key, managed };

@@ -62,11 +62,11 @@ describe('console sessions', () => {
     assert.match(none.text(), /X-CSRF-Token/);
     const wrong = await req('POST', '/api/v1/robots', { cookie, 'x-csrf-token': `${csrf.slice(0, -1)}A` }, { name: 'csrf-wrong', pull: ['**'] });
     assert.equal(wrong.status, 403);
-    assert.equal(store.get('robot+csrf-none'), undefined);
-    assert.equal(store.get('robot+csrf-wrong'), undefined);
+    assert.equal(await store.get('robot+csrf-none'), undefined);
+    assert.equal(await store.get('robot+csrf-wrong'), undefined);
     const ok = await req('POST', '/api/v1/robots', { cookie, 'x-csrf-token': csrf }, { name: 'csrf-ok', pull: ['team-a/**'] });
     assert.equal(ok.status, 201, ok.text());
-    assert.ok(store.get('robot+csrf-ok'));
+    assert.ok(await store.get('robot+csrf-ok'));
     // Logout needs the token as well; afterwards the cookie is dead.
     assert.equal((await req('DELETE', '/api/v1/session', { cookie })).status, 403);
     assert.equal((await req('DELETE', '/api/v1/session', { cookie, 'x-csrf-token': csrf })).status, 204);

@@ -65,6 +65,7 @@ export function authConformance(name: string, under: AuthUnderTest): void {
       await assert.rejects(s.setSecret('nobody', a.secretHash), AccountError);
       await assert.rejects(s.remove('nobody'), AccountError);
       assert.equal(await s.get('nobody'), undefined);
+      assert.equal(await r.get('alice\0x'), undefined, 'a name a client sent with NUL in it is simply unknown');
     });
 
     it('changes bump the generation and keep the identity; a name taken again gets a new identity', async () => {

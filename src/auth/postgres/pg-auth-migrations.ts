@@ -41,7 +41,7 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   CREATE TABLE auth_login_failures (
-    key TEXT PRIMARY KEY,
+    key TEXT PRIMARY KEY, -- SHA-256 of the limiter's key
     window_start BIGINT NOT NULL,
     window_ms BIGINT NOT NULL,
     failures INTEGER NOT NULL

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, migrate, redactPgUrl } from '../../metadata/postgres/pg-connect.js';
 import { mapUnavailable, PoolSql, serializable, type Sql } from '../../metadata/postgres/pg-exec.js';
@@ -57,6 +57,12 @@ const toAccount = (r: Row): Account => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
+
+/**
+ * Counter keys hold NUL separators and any user name a client sent (text
+ * in PostgreSQL cannot hold NUL): rows are keyed by their SHA-256.
+ */
+const rowKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 const uniqueViolation = (e: unknown): boolean => (e as { code?: string }).code === '23505';
 
@@ -124,6 +130,8 @@ export class PgAuthStore implements AuthStore {
   }
 
   get(name: string): Promise<Account | undefined> {
+    // A name a client sent may hold NUL, which no account name does (and PostgreSQL text cannot).
+    if (name.includes('\0')) return Promise.resolve(undefined);
     return this.getWith(this.sql, name);
   }
 
@@ -223,9 +231,9 @@ export class PgAuthStore implements AuthStore {
   }
 
   private async windows(s: Sql, w: readonly FailureWindowSpec[]): Promise<Array<WindowRow | undefined>> {
-    const rows = await s.rows<WindowRow>('SELECT key, window_start, window_ms, failures FROM auth_login_failures WHERE key = ANY($1)', [w.map((x) => x.key)]);
+    const rows = await s.rows<WindowRow>('SELECT key, window_start, window_ms, failures FROM auth_login_failures WHERE key = ANY($1)', [w.map((x) => rowKey(x.key))]);
     const by = new Map(rows.map((r) => [r.key, r]));
-    return w.map((x) => by.get(x.key));
+    return w.map((x) => by.get(rowKey(x.key)));
   }
 
   async checkFailures(w: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck> {
@@ -235,7 +243,7 @@ export class PgAuthStore implements AuthStore {
   /** Locked on the last window's key (the per-user one: every window of a login includes the user). */
   reserveFailure(w: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck> {
     const sweep = ++this.reservations % SWEEP_EVERY === 0;
-    return this.locked(`login:${w[w.length - 1]?.key ?? ''}`, async (s) => {
+    return this.locked(`login:${rowKey(w[w.length - 1]?.key ?? '')}`, async (s) => {
       if (sweep) await s.count('DELETE FROM auth_login_failures WHERE window_start + window_ms <= $1', [nowMs]);
       const rows = await this.windows(s, w);
       const full = firstFull(w, rows, nowMs);
@@ -247,7 +255,7 @@ export class PgAuthStore implements AuthStore {
              window_start = CASE WHEN $2 - auth_login_failures.window_start < auth_login_failures.window_ms THEN auth_login_failures.window_start ELSE $2 END,
              window_ms = CASE WHEN $2 - auth_login_failures.window_start < auth_login_failures.window_ms THEN auth_login_failures.window_ms ELSE $3 END,
              failures = CASE WHEN $2 - auth_login_failures.window_start < auth_login_failures.window_ms THEN auth_login_failures.failures + 1 ELSE 1 END`,
-          [x.key, nowMs, x.windowMs],
+          [rowKey(x.key), nowMs, x.windowMs],
         );
       }
       return full;
@@ -255,9 +263,10 @@ export class PgAuthStore implements AuthStore {
   }
 
   releaseFailure(keys: readonly string[], nowMs: number): Promise<void> {
-    return this.locked(`login:${keys[keys.length - 1] ?? ''}`, async (s) => {
-      await s.count('UPDATE auth_login_failures SET failures = failures - 1 WHERE key = ANY($1) AND failures > 0 AND window_start + window_ms > $2', [[...keys], nowMs]);
-      await s.count('DELETE FROM auth_login_failures WHERE key = ANY($1) AND failures <= 0', [[...keys]]);
+    const hashed = keys.map(rowKey);
+    return this.locked(`login:${hashed[hashed.length - 1] ?? ''}`, async (s) => {
+      await s.count('UPDATE auth_login_failures SET failures = failures - 1 WHERE key = ANY($1) AND failures > 0 AND window_start + window_ms > $2', [hashed, nowMs]);
+      await s.count('DELETE FROM auth_login_failures WHERE key = ANY($1) AND failures <= 0', [hashed]);
     });
   }
 

@@ -48,7 +48,13 @@ function cliName(name: string): string {
 const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: the address airlock serve on the data directory is reached at: its --public-url or --listen)');
 
 export function robotCommand(): Command {
-  const cmd = new Command('robot').description('Manage robot accounts (token logins for clusters and pipelines)');
+  const cmd = new Command('robot')
+    .description('Manage robot accounts (token logins for clusters and pipelines)')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  airlock robot add cluster --pull 'ocp4/**'\n" +
+        "  airlock robot add ci --push 'team/**' --metadata postgres://airlock@db.example:5432/airlock   # on the replicas' shared store\n",
+    );
   cmd.addCommand(
     new Command('add')
       .description("Create robot+NAME and print its token and a pull-secret entry, e.g. robot add cluster --pull 'ocp4/**'")

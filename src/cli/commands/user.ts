@@ -116,7 +116,13 @@ interface GrantFlags {
 }
 
 export function userCommand(): Command {
-  const cmd = new Command('user').description('Manage user accounts (passwords from stdin or a prompt, never flags)');
+  const cmd = new Command('user')
+    .description('Manage user accounts (passwords from stdin or a prompt, never flags)')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  airlock user add alice --push 'team/**'        # prompts for the password\n" +
+        "  airlock user list --metadata postgres://airlock@db.example:5432/airlock   # the accounts every replica shares\n",
+    );
   const grantOpts = (c: Command): Command =>
     c
       .addOption(dataDirOption())

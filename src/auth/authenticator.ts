@@ -56,9 +56,9 @@ export class Authenticator {
    * before anything is compared (see rate-limit.ts).
    */
   async login(c: Credentials, ip: string, via: 'token' | 'basic', challenge: Record<string, string>): Promise<Account> {
-    const blocked = this.limiter.blocked(ip, c.username);
+    const blocked = await this.limiter.blocked(ip, c.username);
     if (blocked) throw tooMany(blocked);
-    const account = this.store.get(c.username);
+    const account = await this.store.get(c.username);
     const key = `${c.username}\0${createHash('sha256').update(c.password).digest('hex')}`;
     const hit = this.verified.get(key);
     if (account && hit && hit.hash === account.secretHash && Date.now() - hit.at < CACHE_MS) {
@@ -81,18 +81,16 @@ export class Authenticator {
   private check(flight: string, ip: string, c: Credentials, hash: string | undefined): Promise<boolean> {
     const running = this.checking.get(flight);
     if (running) return running;
-    const r = this.limiter.reserve(ip, c.username);
-    if (isRefusal(r)) return Promise.reject(tooMany(r));
-    const p = verifySecret(c.password, hash).then(
-      (ok) => {
-        r.release(ok && hash !== undefined);
-        return ok && hash !== undefined;
-      },
-      (e: unknown) => {
-        r.release(false);
-        throw e;
-      },
-    );
+    const p = this.limiter.reserve(ip, c.username).then(async (r) => {
+      if (isRefusal(r)) throw tooMany(r);
+      let ok = false;
+      try {
+        ok = (await verifySecret(c.password, hash)) && hash !== undefined;
+      } finally {
+        await r.release(ok);
+      }
+      return ok;
+    });
     this.checking.set(flight, p);
     const forget = (): void => {
       this.checking.delete(flight);

@@ -13,6 +13,12 @@
  *   refresh_revoked(family, revoked_at)
  *     families revoked by a replay, so that a token of the family being
  *     issued at that very moment is never recorded (kept a day)
+ *   auth_secrets(name, value)
+ *     named shared secrets (created once, first writer wins)
+ *   login_failures(key, window_start, window_ms, failures)
+ *     login-failure windows (store.ts LoginCounterStore)
+ *   console_sessions(id_hash, account_id, name, generation, csrf, last_seen)
+ *     console sessions, keyed by the SHA-256 of the cookie
  */
 export const AUTH_MIGRATIONS: readonly string[] = [
   `
@@ -48,5 +54,27 @@ export const AUTH_MIGRATIONS: readonly string[] = [
     family TEXT PRIMARY KEY,
     revoked_at INTEGER NOT NULL
   ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE auth_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    window_ms INTEGER NOT NULL,
+    failures INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX login_failures_end ON login_failures (window_start);
+  CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    csrf TEXT NOT NULL,
+    last_seen INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX console_sessions_seen ON console_sessions (last_seen);
   `,
 ];

@@ -15,8 +15,14 @@
  * 200 guesses sent at the same instant get at most `limit` compares, never
  * 199. A blocked attempt is refused (429, Retry-After) without its
  * credentials being compared, so a blocked guesser learns nothing, not even
- * a right guess. The state is per process (a replica counts its own clients).
+ * a right guess. The failure windows are in a LoginCounterStore: the shared
+ * AuthStore in `airlock serve` (N replicas give a guesser the limit once, not
+ * N times; a reservation is counted there atomically), or memory. The
+ * in-flight caps are per process (they bound one replica's bcrypt work).
  */
+import type { CounterCheck, FailureWindowSpec, LoginCounterStore } from './store.js';
+import { liveFailures } from './sqlite-auth-extra.js';
+
 export interface LoginLimitOptions {
   /** Failures per (address, user) within `windowMs`. */
   readonly limit: number;
@@ -48,44 +54,59 @@ export interface LoginRefusal {
 
 /** A reserved check: release it once, with the outcome. */
 export interface LoginReservation {
-  release(ok: boolean): void;
+  release(ok: boolean): Promise<void>;
 }
 
 interface Window {
-  start: number;
+  window_start: number;
+  window_ms: number;
   failures: number;
 }
 
-/** Failure counts per key over a fixed window that starts at the first failure. */
-class FailureWindows {
+/** LoginCounterStore in memory (one process), at most `maxTracked` windows (the oldest dropped first). */
+export class MemoryLoginCounters implements LoginCounterStore {
   private readonly windows = new Map<string, Window>();
 
-  constructor(private readonly windowMs: number, private readonly maxTracked: number, private readonly now: () => number) {}
+  constructor(private readonly maxTracked = 10_000) {}
 
-  /** Failures in the current window and when it ends. */
-  get(key: string): { failures: number; endsAt: number } {
-    const w = this.windows.get(key);
-    if (!w) return { failures: 0, endsAt: this.now() + this.windowMs };
-    if (this.now() - w.start >= this.windowMs) {
-      this.windows.delete(key);
-      return { failures: 0, endsAt: this.now() + this.windowMs };
+  private first(w: readonly FailureWindowSpec[], nowMs: number): CounterCheck {
+    for (let i = 0; i < w.length; i++) {
+      const r = this.windows.get(w[i]!.key);
+      if (liveFailures(r, nowMs) >= w[i]!.limit) return { ok: false, index: i, endsAt: r!.window_start + r!.window_ms };
     }
-    return { failures: w.failures, endsAt: w.start + this.windowMs };
+    return { ok: true };
   }
 
-  fail(key: string): void {
-    const w = this.windows.get(key);
-    if (w && this.now() - w.start < this.windowMs) {
-      w.failures++;
-      return;
+  async checkFailures(w: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck> {
+    return this.first(w, nowMs);
+  }
+
+  async reserveFailure(w: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck> {
+    const full = this.first(w, nowMs);
+    if (!full.ok) return full;
+    for (const x of w) {
+      const r = this.windows.get(x.key);
+      if (r && liveFailures(r, nowMs) > 0) {
+        r.failures++;
+        continue;
+      }
+      this.windows.delete(x.key);
+      while (this.windows.size >= this.maxTracked) {
+        const oldest = this.windows.keys().next();
+        if (oldest.done) break;
+        this.windows.delete(oldest.value);
+      }
+      this.windows.set(x.key, { window_start: nowMs, window_ms: x.windowMs, failures: 1 });
     }
-    this.windows.delete(key);
-    while (this.windows.size >= this.maxTracked) {
-      const oldest = this.windows.keys().next();
-      if (oldest.done) break;
-      this.windows.delete(oldest.value);
+    return full;
+  }
+
+  async releaseFailure(keys: readonly string[], nowMs: number): Promise<void> {
+    for (const k of keys) {
+      const r = this.windows.get(k);
+      if (!r || liveFailures(r, nowMs) === 0) continue;
+      if (--r.failures <= 0) this.windows.delete(k);
     }
-    this.windows.set(key, { start: this.now(), failures: 1 });
   }
 }
 
@@ -109,64 +130,65 @@ function userKey(user: string): string {
   return user.length <= 128 ? user : `${user.slice(0, 64)}…${user.length}`;
 }
 
+const REASONS = ['too many failed logins for this user from this address; retry later', 'too many failed logins for this user; retry later'];
+
 export class LoginLimiter {
-  private readonly pairs: FailureWindows;
-  private readonly users: FailureWindows;
   private readonly inFlight = new InFlight();
+  private readonly counters: LoginCounterStore;
 
-  constructor(private readonly opts: LoginLimitOptions, private readonly now: () => number = Date.now) {
-    const max = opts.maxTracked ?? 10_000;
-    this.pairs = new FailureWindows(opts.windowMs, max, now);
-    this.users = new FailureWindows(opts.userWindowMs, max, now);
+  constructor(private readonly opts: LoginLimitOptions, private readonly now: () => number = Date.now, counters?: LoginCounterStore) {
+    this.counters = counters ?? new MemoryLoginCounters(opts.maxTracked ?? 10_000);
   }
 
-  private wait(endsAt: number): number {
-    return Math.max(1, Math.ceil((endsAt - this.now()) / 1000));
-  }
-
-  /** Why `user` may not log in from `ip` now (pending checks count as failures), or undefined. */
-  private refusal(ip: string, user: string, countPending: boolean): LoginRefusal | undefined {
+  private windows(ip: string, user: string): FailureWindowSpec[] {
     const u = userKey(user);
-    const pair = `${ip}\0${u}`;
-    const p = this.pairs.get(pair);
-    if (p.failures + (countPending ? this.inFlight.get(`p\0${pair}`) : 0) >= this.opts.limit) {
-      return { retryAfterSeconds: this.wait(p.endsAt), reason: 'too many failed logins for this user from this address; retry later' };
-    }
-    const w = this.users.get(u);
-    if (w.failures + (countPending ? this.inFlight.get(`u\0${u}`) : 0) >= this.opts.userLimit) {
-      return { retryAfterSeconds: this.wait(w.endsAt), reason: 'too many failed logins for this user; retry later' };
-    }
-    return undefined;
+    return [
+      { key: `p\0${ip}\0${u}`, limit: this.opts.limit, windowMs: this.opts.windowMs },
+      { key: `u\0${u}`, limit: this.opts.userLimit, windowMs: this.opts.userWindowMs },
+    ];
+  }
+
+  private refusal(c: CounterCheck): LoginRefusal | undefined {
+    if (c.ok) return undefined;
+    return { retryAfterSeconds: Math.max(1, Math.ceil((c.endsAt - this.now()) / 1000)), reason: REASONS[c.index] ?? REASONS[1]! };
   }
 
   /** Why a login of `user` from `ip` is refused now, not counting checks in flight; undefined when it is not. */
-  blocked(ip: string, user: string): LoginRefusal | undefined {
-    return this.refusal(ip, user, false);
+  async blocked(ip: string, user: string): Promise<LoginRefusal | undefined> {
+    return this.refusal(await this.counters.checkFailures(this.windows(ip, user), this.now()));
   }
 
   /**
    * Reserves one password check of `user` from `ip`, or says why not. The
-   * reservation counts as a failure until it is released with `ok`.
+   * reservation counts as a failure (in the counter store) until it is
+   * released with `ok`.
    */
-  reserve(ip: string, user: string): LoginReservation | LoginRefusal {
-    const refused = this.refusal(ip, user, true);
-    if (refused) return refused;
+  async reserve(ip: string, user: string): Promise<LoginReservation | LoginRefusal> {
     const u = userKey(user);
     if (this.inFlight.get(`a\0${ip}`) >= this.opts.maxConcurrentPerAddress || this.inFlight.get(`c\0${u}`) >= this.opts.maxConcurrentPerUser) {
       return { retryAfterSeconds: 1, reason: 'too many logins being checked at once; retry shortly' };
     }
-    const keys = [`p\0${ip}\0${u}`, `u\0${u}`, `a\0${ip}`, `c\0${u}`];
-    for (const k of keys) this.inFlight.add(k, 1);
+    const local = [`a\0${ip}`, `c\0${u}`];
+    for (const k of local) this.inFlight.add(k, 1);
+    const windows = this.windows(ip, user);
+    let refused: LoginRefusal | undefined;
+    try {
+      refused = this.refusal(await this.counters.reserveFailure(windows, this.now()));
+    } catch (e) {
+      for (const k of local) this.inFlight.add(k, -1);
+      throw e;
+    }
+    if (refused) {
+      for (const k of local) this.inFlight.add(k, -1);
+      return refused;
+    }
     let done = false;
     return {
-      release: (ok: boolean): void => {
+      release: async (ok: boolean): Promise<void> => {
         if (done) return;
         done = true;
-        for (const k of keys) this.inFlight.add(k, -1);
-        if (!ok) {
-          this.pairs.fail(`${ip}\0${u}`);
-          this.users.fail(u);
-        }
+        for (const k of local) this.inFlight.add(k, -1);
+        if (ok) await this.counters.releaseFailure(windows.map((w) => w.key), this.now());
       },
     };
   }

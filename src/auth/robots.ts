@@ -38,25 +38,25 @@ export interface RobotSecret {
 /** Creates robot+NAME; AccountError when it exists. */
 export async function createRobot(store: AuthStore, name: string, grants: Grants): Promise<RobotSecret> {
   const user = robotName(name);
-  if (store.get(user)) throw new AccountError(`robot ${user} already exists`);
+  if (await store.get(user)) throw new AccountError(`robot ${user} already exists`);
   const token = randomToken();
-  const account = store.add({ name: user, kind: 'robot', secretHash: await hashSecret(token), ...grants, admin: false });
+  const account = await store.add({ name: user, kind: 'robot', secretHash: await hashSecret(token), ...grants, admin: false });
   return { account, token };
 }
 
 /** A new token for robot+NAME; the old one and its tokens stop working. */
 export async function rotateRobot(store: AuthStore, name: string): Promise<RobotSecret> {
   const user = robotName(name);
-  const a = store.get(user);
+  const a = await store.get(user);
   if (!a || a.kind !== 'robot') throw new AccountError(`no robot named ${user}`);
   const token = randomToken();
-  return { account: store.setSecret(user, await hashSecret(token)), token };
+  return { account: await store.setSecret(user, await hashSecret(token)), token };
 }
 
-export function removeRobot(store: AuthStore, name: string): void {
+export async function removeRobot(store: AuthStore, name: string): Promise<void> {
   const user = robotName(name);
-  if (store.get(user)?.kind !== 'robot') throw new AccountError(`no robot named ${user}`);
-  store.remove(user);
+  if ((await store.get(user))?.kind !== 'robot') throw new AccountError(`no robot named ${user}`);
+  await store.remove(user);
 }
 
 /** The `auths` entry of a pull secret for these credentials. */

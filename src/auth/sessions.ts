@@ -1,29 +1,26 @@
 /**
  * Console sessions: a random 256-bit id (the cookie) and a CSRF token per
- * login, kept in memory (a restart logs everyone out). A session ends after
- * `idleMs` without a request, on logout, and as soon as its account is
- * removed or changed (password, grants: the generation moves), like tokens.
- * The id is stored only as its SHA-256, so a dump of the map holds no
- * usable cookie.
+ * login, kept in the AuthStore (SessionRecordStore), so every replica on a
+ * shared store knows every session and a login on one is good on all. A
+ * session ends after `idleMs` without a request, on logout, and as soon as
+ * its account is removed or changed (password, grants: the generation
+ * moves), like tokens. The id is stored only as its SHA-256, so a dump of
+ * the store holds no usable cookie. `lastSeen` is written at most once per
+ * TOUCH_MS, not on every request.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AccessNeed, Principal } from '../server/access.js';
 import { allowedActions } from './permissions.js';
-import type { Account, AuthStore } from './store.js';
+import type { Account, AuthStore, SessionRecord } from './store.js';
 
-export interface Session {
-  readonly accountId: string;
-  readonly name: string;
-  readonly generation: number;
-  readonly csrf: string;
-  lastSeen: number;
-}
+export type Session = SessionRecord;
 
 const hash = (id: string): string => createHash('sha256').update(id).digest('hex');
 
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
+/** Writes of `lastSeen` are skipped when the stored one is younger than this. */
+const TOUCH_MS = 5_000;
 
+export class SessionStore {
   constructor(
     private readonly accounts: AuthStore,
     readonly idleMs: number,
@@ -31,35 +28,30 @@ export class SessionStore {
   ) {}
 
   /** A new session for an account that just logged in: the cookie value and the CSRF token. */
-  create(a: Account, now = Date.now()): { id: string; csrf: string } {
-    this.sweep(now);
-    if (this.sessions.size >= this.max) this.sessions.delete(this.sessions.keys().next().value!);
+  async create(a: Account, now = Date.now()): Promise<{ id: string; csrf: string }> {
+    await this.accounts.sweepSessions(now - this.idleMs, this.max - 1);
     const id = randomBytes(32).toString('base64url');
     const csrf = randomBytes(32).toString('base64url');
-    this.sessions.set(hash(id), { accountId: a.id, name: a.name, generation: a.generation, csrf, lastSeen: now });
+    await this.accounts.putSession({ idHash: hash(id), accountId: a.id, name: a.name, generation: a.generation, csrf, lastSeen: now });
     return { id, csrf };
   }
 
   /** The live session and its current account, touching it; undefined when unknown, idle too long, or the account changed. */
-  get(id: string, now = Date.now()): { session: Session; account: Account } | undefined {
+  async get(id: string, now = Date.now()): Promise<{ session: Session; account: Account } | undefined> {
     const key = hash(id);
-    const s = this.sessions.get(key);
+    const s = await this.accounts.getSession(key);
     if (!s) return undefined;
-    const account = this.accounts.get(s.name);
+    const account = await this.accounts.get(s.name);
     if (now - s.lastSeen > this.idleMs || !account || account.id !== s.accountId || account.generation !== s.generation) {
-      this.sessions.delete(key);
+      await this.accounts.deleteSession(key);
       return undefined;
     }
-    s.lastSeen = now;
-    return { session: s, account };
+    if (now - s.lastSeen >= TOUCH_MS) await this.accounts.touchSession(key, now);
+    return { session: { ...s, lastSeen: now }, account };
   }
 
-  delete(id: string): void {
-    this.sessions.delete(hash(id));
-  }
-
-  private sweep(now: number): void {
-    for (const [k, s] of this.sessions) if (now - s.lastSeen > this.idleMs) this.sessions.delete(k);
+  async delete(id: string): Promise<void> {
+    await this.accounts.deleteSession(hash(id));
   }
 }
 

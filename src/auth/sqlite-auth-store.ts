@@ -3,7 +3,19 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AUTH_MIGRATIONS } from './migrations.js';
-import { AccountError, type Account, type AuthStore, type Grants, type NewAccount, type RefreshRecord, type RefreshUse } from './store.js';
+import { sqliteCounters, sqliteSessions } from './sqlite-auth-extra.js';
+import {
+  AccountError,
+  type Account,
+  type AuthStore,
+  type CounterCheck,
+  type FailureWindowSpec,
+  type Grants,
+  type NewAccount,
+  type RefreshRecord,
+  type RefreshUse,
+  type SessionRecord,
+} from './store.js';
 
 interface Row {
   name: string;
@@ -48,8 +60,11 @@ function toAccount(r: Row): Account {
  */
 export class SqliteAuthStore implements AuthStore {
   private readonly db: Database.Database;
+  private readonly counters: ReturnType<typeof sqliteCounters>;
+  private readonly sessions: ReturnType<typeof sqliteSessions>;
 
-  constructor(path: string) {
+  constructor(readonly where: string) {
+    const path = where;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, 'a', 0o600));
     this.db = new Database(path);
@@ -57,6 +72,8 @@ export class SqliteAuthStore implements AuthStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.migrate(path);
+    this.counters = sqliteCounters(this.db);
+    this.sessions = sqliteSessions(this.db);
   }
 
   private migrate(path: string): void {
@@ -75,20 +92,20 @@ export class SqliteAuthStore implements AuthStore {
     }
   }
 
-  get(name: string): Account | undefined {
+  private getSync(name: string): Account | undefined {
     const r = this.db.prepare('SELECT * FROM accounts WHERE name = ?').get(name) as Row | undefined;
     return r ? toAccount(r) : undefined;
   }
 
-  list(): Account[] {
+  async list(): Promise<Account[]> {
     return (this.db.prepare('SELECT * FROM accounts ORDER BY kind, name').all() as Row[]).map(toAccount);
   }
 
-  count(): number {
+  private countSync(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM accounts').get() as { n: number }).n;
   }
 
-  add(a: NewAccount): Account {
+  private addSync(a: NewAccount): Account {
     const now = Date.now();
     try {
       this.db
@@ -98,16 +115,16 @@ export class SqliteAuthStore implements AuthStore {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AccountError(`account ${a.name} already exists`);
       throw e;
     }
-    return this.get(a.name)!;
+    return this.getSync(a.name)!;
   }
 
   private update(name: string, sql: string, ...args: unknown[]): Account {
     const r = this.db.prepare(`UPDATE accounts SET ${sql}, generation = generation + 1, updated_at = ? WHERE name = ?`).run(...args, Date.now(), name);
     if (r.changes === 0) throw new AccountError(`no account named ${name}`);
-    return this.get(name)!;
+    return this.getSync(name)!;
   }
 
-  setSecret(name: string, secretHash: string): Account {
+  async setSecret(name: string, secretHash: string): Promise<Account> {
     return this.db.transaction(() => {
       const a = this.update(name, 'secret_hash = ?', secretHash);
       this.db.prepare('DELETE FROM refresh_tokens WHERE account_id = ?').run(a.id);
@@ -115,20 +132,20 @@ export class SqliteAuthStore implements AuthStore {
     })();
   }
 
-  setGrants(name: string, g: Grants): Account {
+  async setGrants(name: string, g: Grants): Promise<Account> {
     return this.update(name, 'admin = ?, pull = ?, push = ?', g.admin ? 1 : 0, JSON.stringify(g.pull), JSON.stringify(g.push));
   }
 
-  remove(name: string): void {
+  async remove(name: string): Promise<void> {
     this.db.transaction(() => {
-      const a = this.get(name);
+      const a = this.getSync(name);
       if (!a) throw new AccountError(`no account named ${name}`);
       this.db.prepare('DELETE FROM accounts WHERE name = ?').run(name);
       this.db.prepare('DELETE FROM refresh_tokens WHERE account_id = ?').run(a.id);
     })();
   }
 
-  recordRefresh(r: RefreshRecord): boolean {
+  async recordRefresh(r: RefreshRecord): Promise<boolean> {
     return this.db.transaction((): boolean => {
       const now = Date.now();
       // Expired tokens can neither be used nor replayed: forget them as new ones come.
@@ -140,7 +157,7 @@ export class SqliteAuthStore implements AuthStore {
     }).immediate();
   }
 
-  useRefresh(jti: string, nowMs: number): RefreshUse {
+  async useRefresh(jti: string, nowMs: number): Promise<RefreshUse> {
     // IMMEDIATE: the read and the write happen under one write lock, so two
     // uses of one token (two processes, or two replicas later) serialize.
     return this.db.transaction((): RefreshUse => {
@@ -158,7 +175,60 @@ export class SqliteAuthStore implements AuthStore {
     }).immediate();
   }
 
-  close(): void {
+  async get(name: string): Promise<Account | undefined> {
+    return this.getSync(name);
+  }
+
+  async count(): Promise<number> {
+    return this.countSync();
+  }
+
+  async add(a: NewAccount): Promise<Account> {
+    return this.addSync(a);
+  }
+
+  async addFirst(a: NewAccount): Promise<Account | undefined> {
+    return this.db.transaction(() => (this.countSync() > 0 ? undefined : this.addSync(a))).immediate();
+  }
+
+  async secret(name: string, candidate: string): Promise<string> {
+    this.db.prepare('INSERT OR IGNORE INTO auth_secrets (name, value) VALUES (?, ?)').run(name, candidate);
+    return (this.db.prepare('SELECT value FROM auth_secrets WHERE name = ?').get(name) as { value: string }).value;
+  }
+
+  async checkFailures(w: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck> {
+    return this.counters.check(w, nowMs);
+  }
+
+  async reserveFailure(w: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck> {
+    return this.counters.reserve(w, nowMs);
+  }
+
+  async releaseFailure(keys: readonly string[], nowMs: number): Promise<void> {
+    this.counters.release(keys, nowMs);
+  }
+
+  async putSession(s: SessionRecord): Promise<void> {
+    this.sessions.put(s);
+  }
+
+  async getSession(idHash: string): Promise<SessionRecord | undefined> {
+    return this.sessions.get(idHash);
+  }
+
+  async touchSession(idHash: string, lastSeen: number): Promise<void> {
+    this.sessions.touch(idHash, lastSeen);
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    this.sessions.delete(idHash);
+  }
+
+  async sweepSessions(before: number, max: number): Promise<void> {
+    this.sessions.sweep(before, max);
+  }
+
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -55,33 +55,114 @@ export interface NewAccount extends Grants {
 }
 
 /**
- * Account storage. Reads are cheap and always current (the server reads on
- * every login, so accounts changed by the CLI while it runs take effect at
- * once). Methods throw `AccountError` for a duplicate or missing account.
+ * Accounts. Reads are always current (the server reads on every login, so
+ * accounts changed by the CLI or another replica take effect at once).
+ * Methods reject with `AccountError` for a duplicate or missing account.
  */
-export interface AuthStore {
-  get(name: string): Account | undefined;
-  list(): Account[];
-  count(): number;
-  add(a: NewAccount): Account;
-  /** Replaces the secret hash (bumps the generation; the account's refresh tokens are deleted). */
-  setSecret(name: string, secretHash: string): Account;
-  /** Replaces the grants (bumps the generation). */
-  setGrants(name: string, grants: Grants): Account;
-  /** Removes the account and every refresh token of its identity. */
-  remove(name: string): void;
-  /** Records a refresh token when it is issued; false (nothing recorded) when its family was revoked meanwhile. */
-  recordRefresh(r: RefreshRecord): boolean;
+export interface AccountStore {
+  get(name: string): Promise<Account | undefined>;
+  list(): Promise<Account[]>;
+  count(): Promise<number>;
+  add(a: NewAccount): Promise<Account>;
   /**
-   * Uses a refresh token, atomically (two concurrent uses of one token: one
-   * `ok`, one `replayed`). The first use of a recorded, unexpired token is
-   * `ok` and marks it used; any later use is `replayed` and deletes every
-   * token of its family and revokes the family, so the token it was
-   * exchanged for dies too, even one being issued at that moment (the thief
-   * and the owner cannot both go on). Anything else is `unknown`.
+   * Adds `a` only when there is no account at all, atomically (replicas
+   * starting together on one store: exactly one creates it); undefined when
+   * there already was an account.
    */
-  useRefresh(jti: string, nowMs: number): RefreshUse;
-  close(): void;
+  addFirst(a: NewAccount): Promise<Account | undefined>;
+  /** Replaces the secret hash (bumps the generation; the account's refresh tokens are deleted). */
+  setSecret(name: string, secretHash: string): Promise<Account>;
+  /** Replaces the grants (bumps the generation). */
+  setGrants(name: string, grants: Grants): Promise<Account>;
+  /** Removes the account and every refresh token of its identity. */
+  remove(name: string): Promise<void>;
+}
+
+export interface RefreshTokenStore {
+  /** Records a refresh token when it is issued; false (nothing recorded) when its family was revoked meanwhile. */
+  recordRefresh(r: RefreshRecord): Promise<boolean>;
+  /**
+   * Uses a refresh token, atomically (two concurrent uses of one token, on
+   * one process or two replicas: one `ok`, one `replayed`). The first use
+   * of a recorded, unexpired token is `ok` and marks it used; any later use
+   * is `replayed` and deletes every token of its family and revokes the
+   * family, so the token it was exchanged for dies too, even one being
+   * issued at that moment (the thief and the owner cannot both go on).
+   * Anything else is `unknown`.
+   */
+  useRefresh(jti: string, nowMs: number): Promise<RefreshUse>;
+}
+
+/**
+ * Named secrets shared by every process on the store (the token signing
+ * key). Values are secrets: implementations never log them.
+ */
+export interface SecretStore {
+  /**
+   * The stored value of `name`; when there is none, `candidate` is stored
+   * and returned. Race-safe: concurrent first calls all get the one value
+   * that won.
+   */
+  secret(name: string, candidate: string): Promise<string>;
+}
+
+/** One login-failure window: `limit` failures within `windowMs` from its first one. */
+export interface FailureWindowSpec {
+  readonly key: string;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export type CounterCheck = { readonly ok: true } | { readonly ok: false; readonly index: number; readonly endsAt: number };
+
+/**
+ * Login-failure counters, shared so that N replicas give a guesser the
+ * limit once, not N times. A window starts at its first failure and ends
+ * `windowMs` later; expired windows count 0.
+ */
+export interface LoginCounterStore {
+  /** The first window at or over its limit (and when it ends), without counting anything. */
+  checkFailures(windows: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck>;
+  /**
+   * Atomically: refuses when a window is at or over its limit, else counts
+   * one failure in every window (a check in flight counts as a failure
+   * until `releaseFailure` takes it back).
+   */
+  reserveFailure(windows: readonly FailureWindowSpec[], nowMs: number): Promise<CounterCheck>;
+  /** Takes back one reserved failure of every window (the login succeeded). */
+  releaseFailure(keys: readonly string[], nowMs: number): Promise<void>;
+}
+
+/** A console session as stored: keyed by the SHA-256 of its cookie, never the cookie itself. */
+export interface SessionRecord {
+  readonly idHash: string;
+  readonly accountId: string;
+  readonly name: string;
+  readonly generation: number;
+  readonly csrf: string;
+  readonly lastSeen: number;
+}
+
+/** Console sessions, server-side state shared by every replica. */
+export interface SessionRecordStore {
+  putSession(s: SessionRecord): Promise<void>;
+  getSession(idHash: string): Promise<SessionRecord | undefined>;
+  touchSession(idHash: string, lastSeen: number): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  /** Deletes sessions last seen before `before`; then, if more than `max` remain, the oldest. */
+  sweepSessions(before: number, max: number): Promise<void>;
+}
+
+/**
+ * Auth state: every role above plus `close()`. Contract for every
+ * implementation (SQLite per data directory, PostgreSQL shared by
+ * replicas), proved by test/auth/conformance.ts: each method is atomic, and
+ * all coordination is in the store, never in one process's memory.
+ */
+export interface AuthStore extends AccountStore, RefreshTokenStore, SecretStore, LoginCounterStore, SessionRecordStore {
+  /** Where the state lives, safe to print (no password). */
+  readonly where: string;
+  close(): Promise<void>;
 }
 
 /** A refresh token as recorded: its id, the family (all tokens descended from one login), the account identity. */

@@ -106,7 +106,7 @@ export class TokenAccess implements AccessPolicy {
     if (!t) throw this.unauthorized(req, need, 'invalid_token');
     let grants: Grants = this.d.anonymous;
     if (t.subject !== undefined) {
-      const account = this.d.store.get(t.subject.name);
+      const account = await this.d.store.get(t.subject.name);
       if (!isCurrentSubject(t.subject, account)) throw this.unauthorized(req, need, 'invalid_token');
       grants = account!;
     }

@@ -111,8 +111,8 @@ export class TokenEndpoint {
   /** grant_type=refresh_token: the token must be current for its account and unused; it is used up here. */
   private async refresh(form: URLSearchParams, scopes: readonly Scope[], ip: string): Promise<TokenResponse> {
     const r = await this.d.tokens.verifyRefresh(form.get('refresh_token') ?? '');
-    const account = r ? this.d.store.get(r.subject.name) : undefined;
-    const use = r && isCurrentSubject(r.subject, account) ? this.d.store.useRefresh(r.jti, Date.now()) : undefined;
+    const account = r ? await this.d.store.get(r.subject.name) : undefined;
+    const use = r && isCurrentSubject(r.subject, account) ? await this.d.store.useRefresh(r.jti, Date.now()) : undefined;
     if (!r || !account || use?.outcome !== 'ok') {
       const user = (r?.subject.name ?? '').slice(0, 80);
       this.d.audit.record({ audit: 'login', user, ip, via: 'refresh', ok: false, ...(use?.outcome === 'replayed' ? { reason: 'refresh token replayed: its family is revoked' } : {}) });
@@ -138,7 +138,7 @@ export class TokenEndpoint {
     };
     if (family !== undefined && account) {
       const rt = await this.d.tokens.issueRefresh(account, family);
-      if (!this.d.store.recordRefresh({ jti: rt.jti, family, accountId: account.id, expiresAt: rt.expiresAt })) {
+      if (!(await this.d.store.recordRefresh({ jti: rt.jti, family, accountId: account.id, expiresAt: rt.expiresAt }))) {
         // A replay revoked the family while this answer was being made.
         throw new RegistryError('UNAUTHORIZED', 'authentication required', undefined, 401, BASIC_CHALLENGE);
       }

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { bootstrapAdmin, setupAuth, type RegistryAuth } from '../auth/setup.js';
+import { bootstrapAdmin, openAuthStore, setupAuth, type RegistryAuth } from '../auth/setup.js';
 import { authEnabled, ConfigError, validateConfig, type RegistryConfig, type RegistryConfigInput } from '../config/registry-config.js';
 import { openMetadataStore } from '../metadata/open-store.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -13,7 +13,9 @@ import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { createStorageDriver } from '../storage/create-driver.js';
+import { certificateNames } from '../tls/host-names.js';
 import { ensureManagedTls, type ManagedTls } from '../tls/managed-tls.js';
+import { adoptSharedCa } from '../tls/shared-ca.js';
 import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
@@ -63,6 +65,15 @@ async function loadTls(config: RegistryConfig, dataDir: string): Promise<{ key: 
     if (!config.tlsCert || !config.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
     return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), certFile: config.tlsCert };
   }
+  if (config.metadata !== undefined) {
+    // Replicas on one store serve certificates from one CA (tls/shared-ca.ts).
+    const store = await openAuthStore(dataDir, config.metadata);
+    try {
+      await adoptSharedCa(dataDir, store, certificateNames(config.tlsSans)[0]!);
+    } finally {
+      await store.close();
+    }
+  }
   const managed = await ensureManagedTls(dataDir, { sans: config.tlsSans });
   return { cert: managed.cert, key: managed.key, managed };
 }
@@ -85,6 +96,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   let listenedPort = port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   let auth: RegistryAuth | undefined;
+  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   if (!opts.access && authEnabled(config)) {
     auth = await setupAuth(dataDir, {
       anonymousPull: config.auth.anonymousPull,
@@ -100,6 +112,8 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
         service: config.auth.service,
         fallbackHost: () => `${shownHost}:${listenedPort}`,
       },
+    }, config.metadata, { onError: (e) => log.warn({ err: { message: e.message } }, 'auth store connection lost') }).catch((e: Error) => {
+      throw new ConfigError(e.message);
     });
   }
   if (config.storageRedirect && config.storage === undefined) throw new ConfigError('--storage-redirect needs --storage s3://… (the filesystem has no URL to redirect to)');
@@ -109,7 +123,6 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   } catch (e) {
     throw new ConfigError(`blob storage: ${(e as Error).message}`);
   }
-  let log: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const { store: meta, where: metadataWhere } = await openMetadataStore(config.metadata, paths.metadata, {
     onError: (e) => log.warn({ err: { message: e.message } }, 'metadata store connection lost'),
   }).catch((e: Error) => {
@@ -180,7 +193,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   } catch (e) {
     await meta.close();
     runs.close();
-    auth?.close();
+    await auth?.close();
     throw e;
   }
   const addr = app.server.address();
@@ -205,7 +218,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       clearTimeout(force);
       await meta.close();
       runs.close();
-      auth?.close();
+      await auth?.close();
     })());
 
   const reloadTls = async (): Promise<void> => {

@@ -185,7 +185,7 @@ describe('JSON API with TLS and accounts', () => {
     }
     const post = await json('POST', '/api/v1/robots', reader, { name: 'sneaky', pull: ['**'] });
     assert.equal(post.status, 403);
-    assert.equal(reg.registry.auth!.store.get('robot+sneaky'), undefined);
+    assert.equal(await reg.registry.auth!.store.get('robot+sneaky'), undefined);
     // A registry token carries repository scopes only, never the admin API.
     const t = await c.token({ user: 'admin', pass: reg.security!.adminPassword }, ['registry:catalog:*']);
     assert.equal((await get('/api/v1/storage', bearer(t))).status, 403);

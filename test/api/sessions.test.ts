@@ -62,11 +62,11 @@ describe('console sessions', () => {
     assert.match(none.text(), /X-CSRF-Token/);
     const wrong = await req('POST', '/api/v1/robots', { cookie, 'x-csrf-token': `${csrf.slice(0, -1)}A` }, { name: 'csrf-wrong', pull: ['**'] });
     assert.equal(wrong.status, 403);
-    assert.equal(store.get('robot+csrf-none'), undefined);
-    assert.equal(store.get('robot+csrf-wrong'), undefined);
+    assert.equal(await store.get('robot+csrf-none'), undefined);
+    assert.equal(await store.get('robot+csrf-wrong'), undefined);
     const ok = await req('POST', '/api/v1/robots', { cookie, 'x-csrf-token': csrf }, { name: 'csrf-ok', pull: ['team-a/**'] });
     assert.equal(ok.status, 201, ok.text());
-    assert.ok(store.get('robot+csrf-ok'));
+    assert.ok(await store.get('robot+csrf-ok'));
     // Logout needs the token as well; afterwards the cookie is dead.
     assert.equal((await req('DELETE', '/api/v1/session', { cookie })).status, 403);
     assert.equal((await req('DELETE', '/api/v1/session', { cookie, 'x-csrf-token': csrf })).status, 204);
@@ -77,22 +77,22 @@ describe('console sessions', () => {
     await reg.security!.addUser('changer', 'changer-password', { pull: ['team-a/**'] });
     const { cookie } = await login('changer', 'changer-password');
     assert.equal((await req('GET', '/api/v1/me', { cookie })).status, 200);
-    reg.registry.auth!.store.setSecret('changer', await hashSecret('another-password'));
+    await reg.registry.auth!.store.setSecret('changer', await hashSecret('another-password'));
     const after = await req('GET', '/api/v1/me', { cookie });
     assert.equal(after.status, 401);
     assert.match(after.text(), /log in again/);
   });
 
-  it('expires a session after the idle time, and a request keeps it alive', () => {
+  it('expires a session after the idle time, and a request keeps it alive', async () => {
     const accounts = reg.registry.auth!.store;
     const sessions = new SessionStore(accounts, 60_000);
-    const t0 = 1_000_000;
-    const a = sessions.create(accounts.get('reader')!, t0);
-    const b = sessions.create(accounts.get('reader')!, t0);
-    assert.ok(sessions.get(a.id, t0 + 50_000), 'used within the idle time');
-    assert.ok(sessions.get(a.id, t0 + 100_000), 'the use at +50 s moved its idle start');
-    assert.equal(sessions.get(b.id, t0 + 60_001), undefined, 'idle for longer than 60 s');
-    assert.equal(sessions.get(b.id, t0), undefined, 'an expired session stays gone');
-    assert.equal(sessions.get('not-a-session', t0), undefined);
+    const t0 = Date.now();
+    const a = await sessions.create((await accounts.get('reader'))!, t0);
+    const b = await sessions.create((await accounts.get('reader'))!, t0);
+    assert.ok(await sessions.get(a.id, t0 + 50_000), 'used within the idle time');
+    assert.ok(await sessions.get(a.id, t0 + 100_000), 'the use at +50 s moved its idle start');
+    assert.equal(await sessions.get(b.id, t0 + 60_001), undefined, 'idle for longer than 60 s');
+    assert.equal(await sessions.get(b.id, t0), undefined, 'an expired session stays gone');
+    assert.equal(await sessions.get('not-a-session', t0), undefined);
   });
 });

@@ -153,7 +153,7 @@ describe('console in a real browser', { skip: gate.skip, timeout: 900_000 }, () 
     await p.getByRole('button', { name: 'I have copied it' }).click();
     await p.getByRole('button', { name: 'Delete robot+pusher' }).click();
     await p.locator('[data-robot="robot+pusher"]').waitFor({ state: 'detached' });
-    assert.equal(reg.registry.auth!.store.get('robot+pusher'), undefined);
+    assert.equal(await reg.registry.auth!.store.get('robot+pusher'), undefined);
     assert.deepEqual(c.dialogs, ['confirm: Delete robot+pusher? Its token stops working at once.']);
   });
 

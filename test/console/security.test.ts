@@ -117,7 +117,7 @@ describe('console security in a real browser', { skip: gate.skip, timeout: 600_0
     await consoleLogin(c.page, reg.url, 'admin', reg.security!.adminPassword);
     const status = await c.page.evaluate<number>(`fetch('/api/v1/robots', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'forged', pull: ['**'] }) }).then((r) => r.status)`);
     assert.equal(status, 403);
-    assert.equal(reg.registry.auth!.store.get('robot+forged'), undefined);
+    assert.equal(await reg.registry.auth!.store.get('robot+forged'), undefined);
     const cookie = (await c.context.cookies()).find((k) => k.name === 'airlock_session');
     assert.ok(cookie);
     assert.equal(cookie.httpOnly, true);

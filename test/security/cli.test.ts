@@ -144,11 +144,11 @@ describe('security CLI (serve, user, robot, cert)', { timeout: 180_000 }, () => 
   it('a start that cannot listen creates no admin (its password would be lost)', async () => {
     const other = join(dir, 'busy');
     await assert.rejects(startRegistry({ logLevel: 'silent', listen: `127.0.0.1:${srv.port}`, dataDir: other }), /EADDRINUSE/);
-    const store = openAuthStore(other);
+    const store = await openAuthStore(other);
     try {
-      assert.equal(store.count(), 0);
+      assert.equal(await store.count(), 0);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -233,15 +233,15 @@ describe('token protocol (verified TLS)', () => {
 
   it('accounts added, changed and removed while the server runs take effect at once', async () => {
     const store = reg.registry.auth!.store;
-    store.add({ name: 'late', kind: 'user', secretHash: await hashSecret('late-password-1'), admin: false, pull: ['ocp4/**'], push: [] });
+    await store.add({ name: 'late', kind: 'user', secretHash: await hashSecret('late-password-1'), admin: false, pull: ['ocp4/**'], push: [] });
     const t = await c.token({ user: 'late', pass: 'late-password-1' }, ['repository:ocp4/release:pull']);
     assert.equal((await c.request('GET', '/v2/ocp4/release/manifests/v1', { headers: { authorization: bearer(t) } })).status, 200);
-    store.setSecret('late', await hashSecret('late-password-2'));
+    await store.setSecret('late', await hashSecret('late-password-2'));
     const old = await c.request('GET', '/v2/ocp4/release/manifests/v1', { headers: { authorization: bearer(t) } });
     assert.equal(old.status, 401, 'a password change revokes earlier tokens');
     assert.equal((await c.getToken({ user: 'late', pass: 'late-password-1' }, [])).status, 401);
     const t2 = await c.token({ user: 'late', pass: 'late-password-2' }, ['repository:ocp4/release:pull']);
-    store.remove('late');
+    await store.remove('late');
     assert.equal((await c.request('GET', '/v2/ocp4/release/manifests/v1', { headers: { authorization: bearer(t2) } })).status, 401);
   });
 

@@ -57,59 +57,59 @@ describe('security units', () => {
     ]);
   });
 
-  it('login limiter: per (address, user) within the window, then forgets; other users of the address are not blocked', () => {
+  it('login limiter: per (address, user) within the window, then forgets; other users of the address are not blocked', async () => {
     let now = 1000;
     const l = new LoginLimiter({ limit: 3, windowMs: 10_000, userLimit: 100, userWindowMs: 60_000, maxConcurrentPerAddress: 10, maxConcurrentPerUser: 10, maxTracked: 2 }, () => now);
-    const fail = (ip: string, user: string): void => {
-      const r = l.reserve(ip, user);
+    const fail = async (ip: string, user: string): Promise<void> => {
+      const r = (await l.reserve(ip, user));
       assert.ok(!isRefusal(r), `reserve ${ip} ${user}`);
-      r.release(false);
+      await r.release(false);
     };
     for (let i = 0; i < 3; i++) {
-      assert.equal(l.blocked('a', 'alice'), undefined);
-      fail('a', 'alice');
+      assert.equal((await l.blocked('a', 'alice')), undefined);
+      await fail('a', 'alice');
     }
-    assert.equal(l.blocked('a', 'alice')?.retryAfterSeconds, 10);
-    assert.ok(isRefusal(l.reserve('a', 'alice')), 'a blocked pair cannot reserve');
-    assert.equal(l.blocked('a', 'bob'), undefined, 'bob behind the same address is not locked out');
-    assert.equal(l.blocked('b', 'alice'), undefined, 'alice from another address is not locked out by the pair bound');
+    assert.equal((await l.blocked('a', 'alice'))?.retryAfterSeconds, 10);
+    assert.ok(isRefusal((await l.reserve('a', 'alice'))), 'a blocked pair cannot reserve');
+    assert.equal((await l.blocked('a', 'bob')), undefined, 'bob behind the same address is not locked out');
+    assert.equal((await l.blocked('b', 'alice')), undefined, 'alice from another address is not locked out by the pair bound');
     now += 9_500;
-    assert.equal(l.blocked('a', 'alice')?.retryAfterSeconds, 1);
+    assert.equal((await l.blocked('a', 'alice'))?.retryAfterSeconds, 1);
     now += 600;
-    assert.equal(l.blocked('a', 'alice'), undefined);
-    fail('b', 'x');
-    fail('c', 'x');
-    fail('d', 'x');
-    assert.equal(l.blocked('d', 'x'), undefined, 'one failure is not a block');
+    assert.equal((await l.blocked('a', 'alice')), undefined);
+    await fail('b', 'x');
+    await fail('c', 'x');
+    await fail('d', 'x');
+    assert.equal((await l.blocked('d', 'x')), undefined, 'one failure is not a block');
   });
 
-  it('login limiter: a check in flight counts as a failure until released; a success is not counted', () => {
+  it('login limiter: a check in flight counts as a failure until released; a success is not counted', async () => {
     const l = new LoginLimiter({ limit: 3, windowMs: 10_000, userLimit: 100, userWindowMs: 60_000, maxConcurrentPerAddress: 100, maxConcurrentPerUser: 100 });
-    const held = [l.reserve('a', 'alice'), l.reserve('a', 'alice'), l.reserve('a', 'alice')];
+    const held = [(await l.reserve('a', 'alice')), (await l.reserve('a', 'alice')), (await l.reserve('a', 'alice'))];
     assert.ok(held.every((r) => !isRefusal(r)));
-    const fourth = l.reserve('a', 'alice');
+    const fourth = (await l.reserve('a', 'alice'));
     assert.ok(isRefusal(fourth), 'three checks in flight use up the limit of 3');
     assert.match(fourth.reason, /too many failed logins for this user from this address/);
-    for (const r of held) if (!isRefusal(r)) r.release(true);
-    assert.equal(l.blocked('a', 'alice'), undefined, 'successes leave no failure behind');
-    assert.ok(!isRefusal(l.reserve('a', 'alice')));
+    for (const r of held) if (!isRefusal(r)) await r.release(true);
+    assert.equal((await l.blocked('a', 'alice')), undefined, 'successes leave no failure behind');
+    assert.ok(!isRefusal((await l.reserve('a', 'alice'))));
   });
 
-  it('login limiter: the slower per-user bound counts failures from every address; concurrency per user and per address is capped', () => {
+  it('login limiter: the slower per-user bound counts failures from every address; concurrency per user and per address is capped', async () => {
     const l = new LoginLimiter({ limit: 100, windowMs: 10_000, userLimit: 4, userWindowMs: 60_000, maxConcurrentPerAddress: 3, maxConcurrentPerUser: 2 });
     for (const ip of ['a', 'b', 'c', 'd']) {
-      const r = l.reserve(ip, 'admin');
+      const r = (await l.reserve(ip, 'admin'));
       assert.ok(!isRefusal(r));
-      r.release(false);
+      await r.release(false);
     }
-    assert.match(l.blocked('e', 'admin')?.reason ?? '', /too many failed logins for this user; retry later/, 'a fifth address is refused for admin');
-    assert.equal(l.blocked('e', 'alice'), undefined);
-    const a1 = l.reserve('x', 'carol');
-    const a2 = l.reserve('y', 'carol');
-    const a3 = l.reserve('z', 'carol');
+    assert.match((await l.blocked('e', 'admin'))?.reason ?? '', /too many failed logins for this user; retry later/, 'a fifth address is refused for admin');
+    assert.equal((await l.blocked('e', 'alice')), undefined);
+    const a1 = (await l.reserve('x', 'carol'));
+    const a2 = (await l.reserve('y', 'carol'));
+    const a3 = (await l.reserve('z', 'carol'));
     assert.ok(!isRefusal(a1) && !isRefusal(a2));
     assert.ok(isRefusal(a3) && a3.retryAfterSeconds === 1, 'a third concurrent check for one user waits');
-    const b = [l.reserve('n', 'u1'), l.reserve('n', 'u2'), l.reserve('n', 'u3'), l.reserve('n', 'u4')];
+    const b = [(await l.reserve('n', 'u1')), (await l.reserve('n', 'u2')), (await l.reserve('n', 'u3')), (await l.reserve('n', 'u4'))];
     assert.deepEqual(b.map(isRefusal), [false, false, false, true], 'at most 3 checks at once from one address');
   });
 

@@ -11,7 +11,7 @@ import { createRobot, pullSecretEntry, removeRobot, robotGrants, robotName, rota
 import { AccountError, type Grants } from '../../auth/store.js';
 import { hostName, readServeAddress } from '../serve-address.js';
 import { CliError } from '../cli-error.js';
-import { collect, dataDirOption, describeGrants, printAccounts, withStore } from './user.js';
+import { collect, dataDirOption, describeGrants, metadataOption, printAccounts, withStore } from './user.js';
 
 /**
  * Registry for the printed auths entry: the address the data directory's
@@ -48,12 +48,19 @@ function cliName(name: string): string {
 const registryOption = (): Option => new Option('--registry <host:port>', 'registry host for the printed auths entry (default: the address airlock serve on the data directory is reached at: its --public-url or --listen)');
 
 export function robotCommand(): Command {
-  const cmd = new Command('robot').description('Manage robot accounts (token logins for clusters and pipelines)');
+  const cmd = new Command('robot')
+    .description('Manage robot accounts (token logins for clusters and pipelines)')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  airlock robot add cluster --pull 'ocp4/**'\n" +
+        "  airlock robot add ci --push 'team/**' --metadata postgres://airlock@db.example:5432/airlock   # on the replicas' shared store\n",
+    );
   cmd.addCommand(
     new Command('add')
       .description("Create robot+NAME and print its token and a pull-secret entry, e.g. robot add cluster --pull 'ocp4/**'")
       .argument('<name>')
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .option('--pull <glob>', 'read repositories matching the glob ("*" one level, "**" any depth; repeatable)', collect)
       .option('--push <glob>', 'also write and delete repositories matching the glob (repeatable)', collect)
       .addOption(registryOption())
@@ -69,8 +76,8 @@ export function robotCommand(): Command {
           if (e instanceof AccountError) throw new CliError(e.message);
           throw e;
         }
-        await withStore(f.dataDir, async (s) => {
-          if (s.get(user)) throw new CliError(`robot ${user} already exists (use \`airlock robot rotate ${name}\` for a new token)`);
+        await withStore(f, async (s) => {
+          if (await s.get(user)) throw new CliError(`robot ${user} already exists (use \`airlock robot rotate ${name}\` for a new token)`);
           const { token } = await createRobot(s, user, grants);
           printCredentials(user, token, f.registry ?? defaultRegistry(f.dataDir), grants);
         });
@@ -81,10 +88,11 @@ export function robotCommand(): Command {
       .description('Give a robot a new token; the old token and its sessions stop working')
       .argument('<name>')
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .addOption(registryOption())
       .action(async (name: string, f: { dataDir: string; registry?: string }) => {
         const user = cliName(name);
-        await withStore(f.dataDir, async (s) => {
+        await withStore(f, async (s) => {
           const { account, token } = await rotateRobot(s, user);
           printCredentials(user, token, f.registry ?? defaultRegistry(f.dataDir), account);
         });
@@ -95,10 +103,11 @@ export function robotCommand(): Command {
       .description('Remove a robot (its tokens stop working at once)')
       .argument('<name>')
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .action(async (name: string, f: { dataDir: string }) => {
         const user = cliName(name);
-        await withStore(f.dataDir, (s) => {
-          removeRobot(s, user);
+        await withStore(f, async (s) => {
+          await removeRobot(s, user);
           process.stdout.write(`robot ${user} removed\n`);
         });
       }),
@@ -107,9 +116,10 @@ export function robotCommand(): Command {
     new Command('list')
       .description('List robots and their permissions')
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
       .action(async (f: { dataDir: string; output: string }) => {
-        await withStore(f.dataDir, (s) => printAccounts(s.list().filter((a) => a.kind === 'robot'), f.output));
+        await withStore(f, async (s) => printAccounts((await s.list()).filter((a) => a.kind === 'robot'), f.output));
       }),
   );
   return cmd;

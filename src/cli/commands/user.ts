@@ -21,18 +21,32 @@ export const collect = (v: string, prev: string[] = []): string[] => [...prev, v
 export const dataDirOption = (): Option =>
   new Option('--data-dir <dir>', 'the registry data directory [env AIRLOCK_DATA_DIR]').default(process.env.AIRLOCK_DATA_DIR ?? './airlock-data');
 
-/** Opens the accounts of an existing data directory, runs `fn`, closes; AccountError becomes a CLI error. */
-export async function withStore<T>(dataDir: string, fn: (s: AuthStore) => Promise<T> | T): Promise<T> {
-  const dir = resolve(dataDir);
-  if (!existsSync(dir)) throw new CliError(`no registry data directory at ${dir}; start \`airlock serve\` once or pass --data-dir`);
-  const store = openAuthStore(dir);
+export const metadataOption = (): Option =>
+  new Option('--metadata <url>', 'the PostgreSQL store airlock serve uses (accounts are shared there by every replica): postgres://USER@HOST:PORT/DB [env AIRLOCK_METADATA]').default(
+    process.env.AIRLOCK_METADATA || undefined,
+  );
+
+/**
+ * Opens the accounts `airlock serve` uses — the PostgreSQL store with
+ * --metadata, else the data directory's — runs `fn`, closes; AccountError
+ * becomes a CLI error.
+ */
+export async function withStore<T>(f: { dataDir: string; metadata?: string }, fn: (s: AuthStore) => Promise<T> | T): Promise<T> {
+  const dir = resolve(f.dataDir);
+  if (f.metadata === undefined && !existsSync(dir)) throw new CliError(`no registry data directory at ${dir}; start \`airlock serve\` once or pass --data-dir`);
+  let store: AuthStore;
+  try {
+    store = await openAuthStore(dir, f.metadata);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
   try {
     return await fn(store);
   } catch (e) {
     if (e instanceof AccountError) throw new CliError(e.message);
     throw e;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -89,8 +103,8 @@ function assertUserName(name: string): void {
   if (!isValidUserName(name)) throw new CliError(`invalid user name "${name.slice(0, 64)}": lowercase letters, digits, '.', '_', '-' (at most 64)`);
 }
 
-function assertNotLastAdmin(s: AuthStore, name: string): void {
-  const admins = s.list().filter((a) => a.admin);
+async function assertNotLastAdmin(s: AuthStore, name: string): Promise<void> {
+  const admins = (await s.list()).filter((a) => a.admin);
   if (admins.length === 1 && admins[0]!.name === name) throw new CliError(`${name} is the last admin account; make another admin first`);
 }
 
@@ -102,10 +116,17 @@ interface GrantFlags {
 }
 
 export function userCommand(): Command {
-  const cmd = new Command('user').description('Manage user accounts (passwords from stdin or a prompt, never flags)');
+  const cmd = new Command('user')
+    .description('Manage user accounts (passwords from stdin or a prompt, never flags)')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  airlock user add alice --push 'team/**'        # prompts for the password\n" +
+        "  airlock user list --metadata postgres://airlock@db.example:5432/airlock   # the accounts every replica shares\n",
+    );
   const grantOpts = (c: Command): Command =>
     c
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .option('--admin', 'may do everything, on every repository')
       .option('--push <glob>', 'read, write and delete repositories matching the glob ("*" one level, "**" any depth; repeatable)', collect)
       .option('--pull <glob>', 'read repositories matching the glob (repeatable)', collect);
@@ -114,10 +135,10 @@ export function userCommand(): Command {
     grantOpts(new Command('add').description('Create a user; the password is read from stdin or prompted').argument('<name>')).action(async (name: string, f: GrantFlags) => {
       assertUserName(name);
       const grants = grantsFrom(f);
-      await withStore(f.dataDir, async (s) => {
-        if (s.get(name)) throw new CliError(`account ${name} already exists`);
+      await withStore(f, async (s) => {
+        if (await s.get(name)) throw new CliError(`account ${name} already exists`);
         const hash = await hashSecret(await readNewPassword(name));
-        s.add({ name, kind: 'user', secretHash: hash, ...grants });
+        await s.add({ name, kind: 'user', secretHash: hash, ...grants });
         process.stdout.write(`user ${name} created (${describeGrants(grants)})\n`);
       });
     }),
@@ -125,9 +146,9 @@ export function userCommand(): Command {
   cmd.addCommand(
     grantOpts(new Command('set').description("Replace a user's permissions (its tokens stop working)").argument('<name>')).action(async (name: string, f: GrantFlags) => {
       const grants = grantsFrom(f);
-      await withStore(f.dataDir, (s) => {
-        if (!grants.admin) assertNotLastAdmin(s, name);
-        s.setGrants(name, grants);
+      await withStore(f, async (s) => {
+        if (!grants.admin) await assertNotLastAdmin(s, name);
+        await s.setGrants(name, grants);
         process.stdout.write(`user ${name}: ${describeGrants(grants)}\n`);
       });
     }),
@@ -137,11 +158,12 @@ export function userCommand(): Command {
       .description("Set a user's password (stdin or prompt); its tokens stop working")
       .argument('<name>')
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .action(async (name: string, f: { dataDir: string }) => {
-        await withStore(f.dataDir, async (s) => {
-          const a = s.get(name);
+        await withStore(f, async (s) => {
+          const a = await s.get(name);
           if (!a || a.kind !== 'user') throw new CliError(`no user named ${name}`);
-          s.setSecret(name, await hashSecret(await readNewPassword(name)));
+          await s.setSecret(name, await hashSecret(await readNewPassword(name)));
           process.stdout.write(`password of ${name} changed\n`);
         });
       }),
@@ -151,11 +173,12 @@ export function userCommand(): Command {
       .description('Remove a user (its tokens stop working at once)')
       .argument('<name>')
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .action(async (name: string, f: { dataDir: string }) => {
-        await withStore(f.dataDir, (s) => {
-          if (s.get(name)?.kind !== 'user') throw new CliError(`no user named ${name}`);
-          assertNotLastAdmin(s, name);
-          s.remove(name);
+        await withStore(f, async (s) => {
+          if ((await s.get(name))?.kind !== 'user') throw new CliError(`no user named ${name}`);
+          await assertNotLastAdmin(s, name);
+          await s.remove(name);
           process.stdout.write(`user ${name} removed\n`);
         });
       }),
@@ -164,9 +187,10 @@ export function userCommand(): Command {
     new Command('list')
       .description('List users and their permissions')
       .addOption(dataDirOption())
+      .addOption(metadataOption())
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
       .action(async (f: { dataDir: string; output: string }) => {
-        await withStore(f.dataDir, (s) => printAccounts(s.list().filter((a) => a.kind === 'user'), f.output));
+        await withStore(f, async (s) => printAccounts((await s.list()).filter((a) => a.kind === 'user'), f.output));
       }),
   );
   cmd.addCommand(
@@ -176,14 +200,14 @@ export function userCommand(): Command {
         const text = await readCliInput(file, 'htpasswd file', INPUT_LIMITS.list);
         const parsed = parseHtpasswd(text);
         for (const sk of parsed.skipped) process.stderr.write(`${file}:${sk.line}: skipped ${sk.name || '(no name)'}: ${sk.reason}\n`);
-        await withStore(f.dataDir, (s) => {
+        await withStore(f, async (s) => {
           let added = 0;
           for (const e of parsed.entries) {
-            if (e.name === ADMIN || s.get(e.name)) {
+            if (e.name === ADMIN || (await s.get(e.name))) {
               process.stderr.write(`skipped ${e.name}: the account already exists\n`);
               continue;
             }
-            s.add({ name: e.name, kind: 'user', secretHash: e.hash, ...grants });
+            await s.add({ name: e.name, kind: 'user', secretHash: e.hash, ...grants });
             added++;
           }
           process.stdout.write(`imported ${added} user(s) (${describeGrants(grants)})\n`);

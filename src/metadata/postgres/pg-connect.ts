@@ -37,23 +37,33 @@ export function createPool(s: PgSettings, onError: (e: Error) => void = () => un
   return pool;
 }
 
+/** A schema: its migrations, the table recording them, what it is called in messages. */
+export interface PgSchema {
+  readonly table: string;
+  readonly migrations: readonly string[];
+  readonly what: string;
+}
+
+const METADATA_SCHEMA: PgSchema = { table: 'airlock_schema_migrations', migrations: PG_MIGRATIONS, what: 'metadata' };
+
 /** Applies pending migrations under an advisory lock (replicas starting together migrate once). */
-export async function migrate(pool: pg.Pool): Promise<void> {
+export async function migrate(pool: pg.Pool, schema: PgSchema = METADATA_SCHEMA): Promise<void> {
+  const { table, migrations } = schema;
   const c = await pool.connect();
   try {
     await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      await c.query('CREATE TABLE IF NOT EXISTS airlock_schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
-      const r = await c.query<{ v: number | null }>('SELECT MAX(version) AS v FROM airlock_schema_migrations');
+      await c.query(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+      const r = await c.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${table}`);
       const current = r.rows[0]?.v ?? 0;
-      if (current > PG_MIGRATIONS.length) {
-        throw new Error(`the PostgreSQL metadata schema is version ${current}, newer than this airlock (${PG_MIGRATIONS.length}); upgrade airlock`);
+      if (current > migrations.length) {
+        throw new Error(`the PostgreSQL ${schema.what} schema is version ${current}, newer than this airlock (${migrations.length}); upgrade airlock`);
       }
-      for (let v = current + 1; v <= PG_MIGRATIONS.length; v++) {
+      for (let v = current + 1; v <= migrations.length; v++) {
         await c.query('BEGIN');
         try {
-          await c.query(PG_MIGRATIONS[v - 1]!);
-          await c.query('INSERT INTO airlock_schema_migrations (version, applied_at) VALUES ($1, $2)', [v, Date.now()]);
+          await c.query(migrations[v - 1]!);
+          await c.query(`INSERT INTO ${table} (version, applied_at) VALUES ($1, $2)`, [v, Date.now()]);
           await c.query('COMMIT');
         } catch (e) {
           await c.query('ROLLBACK');

@@ -75,13 +75,13 @@ export function adminRoutes(app: FastifyInstance, d: AdminRouteDeps): void {
   app.get('/accounts', async (req, rep) => {
     req.routeKind = 'api-accounts';
     await admin(req);
-    return rep.send({ accounts: store().list().map(accountView) });
+    return rep.send({ accounts: (await store().list()).map(accountView) });
   });
 
   app.get('/robots', async (req, rep) => {
     req.routeKind = 'api-robots';
     await admin(req);
-    return rep.send({ robots: store().list().filter((a) => a.kind === 'robot').map(accountView) });
+    return rep.send({ robots: (await store().list()).filter((a) => a.kind === 'robot').map(accountView) });
   });
 
   app.post('/robots', async (req, rep) => {
@@ -116,7 +116,7 @@ export function adminRoutes(app: FastifyInstance, d: AdminRouteDeps): void {
     req.routeKind = 'api-robots';
     await admin(req);
     try {
-      removeRobot(store(), (req.params as { name: string }).name);
+      await removeRobot(store(), (req.params as { name: string }).name);
     } catch (e) {
       throw refusal(e);
     }

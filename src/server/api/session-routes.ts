@@ -33,7 +33,7 @@ export function sessionAuth(sessions: SessionStore): SessionAuth {
     async principal(req, need) {
       const id = cookieValue(req);
       if (id === undefined) return undefined;
-      const live = sessions.get(id);
+      const live = await sessions.get(id);
       if (!live) throw new RegistryError('UNAUTHORIZED', 'the console session expired or ended; log in again', undefined, 401);
       if (!SAFE_METHODS.has(req.method) && !csrfMatches(req.headers['x-csrf-token'] as string | undefined, live.session.csrf)) {
         throw new RegistryError('DENIED', 'missing or wrong X-CSRF-Token for this session', undefined, 403);
@@ -52,14 +52,14 @@ export function sessionRoutes(app: FastifyInstance, sessions: SessionStore, auth
     const body = Login.safeParse(req.body);
     if (!body.success) throw new RegistryError('UNSUPPORTED', 'expected {"username", "password"}', undefined, 400);
     const account = await authn.login(body.data, req.socket.remoteAddress ?? 'unknown', 'token', {});
-    const s = sessions.create(account);
+    const s = await sessions.create(account);
     return rep.code(201).header('set-cookie', cookie(s.id)).send({ name: account.name, admin: account.admin, csrfToken: s.csrf, idleSeconds: sessions.idleMs / 1000 });
   });
 
   app.get('/session', async (req, rep) => {
     req.routeKind = 'api-session';
     const id = cookieValue(req);
-    const live = id === undefined ? undefined : sessions.get(id);
+    const live = id === undefined ? undefined : await sessions.get(id);
     if (!live) throw new RegistryError('UNAUTHORIZED', 'no console session; log in', undefined, 401);
     return rep.send({ name: live.account.name, admin: live.account.admin, csrfToken: live.session.csrf });
   });
@@ -67,11 +67,11 @@ export function sessionRoutes(app: FastifyInstance, sessions: SessionStore, auth
   app.delete('/session', async (req, rep) => {
     req.routeKind = 'api-session';
     const id = cookieValue(req);
-    const live = id === undefined ? undefined : sessions.get(id);
+    const live = id === undefined ? undefined : await sessions.get(id);
     if (live && !csrfMatches(req.headers['x-csrf-token'] as string | undefined, live.session.csrf)) {
       throw new RegistryError('DENIED', 'missing or wrong X-CSRF-Token for this session', undefined, 403);
     }
-    if (id !== undefined) sessions.delete(id);
+    if (id !== undefined) await sessions.delete(id);
     return rep.code(204).header('set-cookie', cookie('', '; Max-Age=0')).send();
   });
 }

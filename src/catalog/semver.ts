@@ -49,6 +49,31 @@ export function compareSemver(a: Semver, b: Semver): number {
   return a.pre.length - b.pre.length;
 }
 
+/**
+ * Semver precedence of two pre-release strings (`rc.1`, `beta.2`); undefined
+ * is a release, which sorts after any pre-release. Numeric identifiers sort
+ * numerically and before alphanumeric ones.
+ */
+export function comparePrerelease(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return 1;
+  if (b === undefined) return -1;
+  const pa = a.split('.');
+  const pb = b.split('.');
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    const nx = /^\d+$/.test(x);
+    const ny = /^\d+$/.test(y);
+    if (nx && ny && Number(x) !== Number(y)) return Number(x) - Number(y);
+    if (nx !== ny) return nx ? -1 : 1;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 type Op = '=' | '!=' | '>' | '>=' | '<' | '<=';
 interface Comparator {
   readonly op: Op;

@@ -3,6 +3,7 @@
  * `oc adm release new`): the version, the versions it upgrades from, and
  * free-form metadata (errata URL, …).
  */
+import { comparePrerelease } from '../catalog/semver.js';
 import { ReleasePayloadError } from './image-references.js';
 
 export interface ReleaseMetadata {
@@ -49,26 +50,6 @@ export function buildReleaseMetadata(version: string, previous: readonly string[
 
 const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 
-function comparePre(a: string | undefined, b: string | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return 1;
-  if (b === undefined) return -1;
-  const pa = a.split('.');
-  const pb = b.split('.');
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const nx = /^\d+$/.test(x);
-    const ny = /^\d+$/.test(y);
-    if (nx && ny && Number(x) !== Number(y)) return Number(x) - Number(y);
-    if (nx !== ny) return nx ? -1 : 1;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
 /** Semantic-version order (as oc prints Upgrades); input order when any is not semver. */
 export function sortVersions(versions: readonly string[]): string[] {
   const parsed = versions.map((v) => ({ v, m: SEMVER.exec(v) }));
@@ -79,7 +60,7 @@ export function sortVersions(versions: readonly string[]): string[] {
         const d = Number(a.m![i]) - Number(b.m![i]);
         if (d !== 0) return d;
       }
-      return comparePre(a.m![4], b.m![4]);
+      return comparePrerelease(a.m![4], b.m![4]);
     })
     .map((p) => p.v);
 }

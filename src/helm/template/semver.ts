@@ -4,6 +4,8 @@
  * comma or space for AND, `||` for OR. A pre-release version matches only
  * constraints that carry a pre-release themselves (`>=1.19-0`).
  */
+import { comparePrerelease } from '../../catalog/semver.js';
+
 interface Version {
   readonly major: number;
   readonly minor: number;
@@ -22,28 +24,8 @@ function parse(text: string): { v: Version; wild: number } | undefined {
   return { v: { major: parts[0] ?? 0, minor: parts[1] ?? 0, patch: parts[2] ?? 0, pre: m[4] ?? '' }, wild: wild < 0 ? 3 : wild };
 }
 
-function comparePre(a: string, b: string): number {
-  if (a === b) return 0;
-  if (a === '') return 1;
-  if (b === '') return -1;
-  const pa = a.split('.');
-  const pb = b.split('.');
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const nx = /^\d+$/.test(x);
-    const ny = /^\d+$/.test(y);
-    if (nx && ny && Number(x) !== Number(y)) return Number(x) - Number(y);
-    if (nx !== ny) return nx ? -1 : 1;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
 function cmp(a: Version, b: Version): number {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch || comparePre(a.pre, b.pre);
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch || comparePrerelease(a.pre || undefined, b.pre || undefined);
 }
 
 function bump(v: Version, at: number): Version {

@@ -16,42 +16,7 @@ import {
   type RefreshUse,
   type SessionRecord,
 } from './store.js';
-
-interface Row {
-  name: string;
-  id: string;
-  kind: 'user' | 'robot';
-  secret_hash: string;
-  admin: number;
-  pull: string;
-  push: string;
-  generation: number;
-  created_at: number;
-  updated_at: number;
-}
-
-/** How long a revoked family is remembered: longer than any token issuance in flight could take. */
-const REVOKED_KEEP_MS = 86_400_000;
-
-const globs = (json: string): string[] => {
-  const v: unknown = JSON.parse(json);
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-};
-
-function toAccount(r: Row): Account {
-  return {
-    name: r.name,
-    id: r.id,
-    kind: r.kind,
-    secretHash: r.secret_hash,
-    admin: r.admin === 1,
-    pull: globs(r.pull),
-    push: globs(r.push),
-    generation: r.generation,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
+import { REVOKED_KEEP_MS, toAccount, type AccountRow } from './account-row.js';
 
 /**
  * AuthStore over better-sqlite3 (WAL, so the CLI can change accounts while
@@ -93,12 +58,12 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   private getSync(name: string): Account | undefined {
-    const r = this.db.prepare('SELECT * FROM accounts WHERE name = ?').get(name) as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM accounts WHERE name = ?').get(name) as AccountRow | undefined;
     return r ? toAccount(r) : undefined;
   }
 
   async list(): Promise<Account[]> {
-    return (this.db.prepare('SELECT * FROM accounts ORDER BY kind, name').all() as Row[]).map(toAccount);
+    return (this.db.prepare('SELECT * FROM accounts ORDER BY kind, name').all() as AccountRow[]).map(toAccount);
   }
 
   private countSync(): number {

@@ -16,19 +16,7 @@ import {
   type SessionRecord,
 } from '../store.js';
 import { PG_AUTH_SCHEMA } from './pg-auth-migrations.js';
-
-interface Row {
-  name: string;
-  id: string;
-  kind: 'user' | 'robot';
-  secret_hash: string;
-  admin: boolean;
-  pull: string;
-  push: string;
-  generation: number;
-  created_at: number;
-  updated_at: number;
-}
+import { REVOKED_KEEP_MS, toAccount, type AccountRow } from '../account-row.js';
 
 interface WindowRow {
   key: string;
@@ -36,27 +24,6 @@ interface WindowRow {
   window_ms: number;
   failures: number;
 }
-
-/** How long a revoked family is remembered (as in the SQLite store). */
-const REVOKED_KEEP_MS = 86_400_000;
-
-const globs = (json: string): string[] => {
-  const v: unknown = JSON.parse(json);
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-};
-
-const toAccount = (r: Row): Account => ({
-  name: r.name,
-  id: r.id,
-  kind: r.kind,
-  secretHash: r.secret_hash,
-  admin: r.admin,
-  pull: globs(r.pull),
-  push: globs(r.push),
-  generation: r.generation,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 /**
  * Counter keys hold NUL separators and any user name a client sent (text
@@ -125,7 +92,7 @@ export class PgAuthStore implements AuthStore {
   }
 
   private async getWith(s: Sql, name: string): Promise<Account | undefined> {
-    const r = await s.rows<Row>('SELECT * FROM auth_accounts WHERE name = $1', [name]);
+    const r = await s.rows<AccountRow>('SELECT * FROM auth_accounts WHERE name = $1', [name]);
     return r[0] ? toAccount(r[0]) : undefined;
   }
 
@@ -136,7 +103,7 @@ export class PgAuthStore implements AuthStore {
   }
 
   async list(): Promise<Account[]> {
-    return (await this.sql.rows<Row>('SELECT * FROM auth_accounts ORDER BY kind, name')).map(toAccount);
+    return (await this.sql.rows<AccountRow>('SELECT * FROM auth_accounts ORDER BY kind, name')).map(toAccount);
   }
 
   async count(): Promise<number> {

@@ -20,6 +20,7 @@ import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
 import { StorageSpace } from './storage-space.js';
+import { TrustedProxies } from '../util/client-address.js';
 
 export interface RunningRegistry {
   readonly config: RegistryConfig;
@@ -173,6 +174,7 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     metadataCheck: () => meta.ping(),
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
+    trustedProxies: new TrustedProxies(config.trustedProxies),
     api: {
       storage: new StorageReport(meta, gc, gcHistory),
       accounts: auth?.store,

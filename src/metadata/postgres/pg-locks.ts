@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedMutex, type KeyedLock } from '../../util/keyed-mutex.js';
+import { guardClient } from './pg-connect.js';
 
 /**
  * Keyed locks held across every process on one PostgreSQL: a session
@@ -18,6 +19,7 @@ export class PgAdvisoryLocks implements KeyedLock {
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     return this.local.run(key, async () => {
       const c = await this.pool.connect();
+      const lost = guardClient(c);
       let broken: Error | undefined;
       try {
         await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${this.namespace}:${key}`]);
@@ -27,7 +29,7 @@ export class PgAdvisoryLocks implements KeyedLock {
           await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${this.namespace}:${key}`]).catch((e: Error) => (broken = e));
         }
       } finally {
-        c.release(broken);
+        c.release(lost() ?? broken);
       }
     });
   }
@@ -35,6 +37,7 @@ export class PgAdvisoryLocks implements KeyedLock {
   /** Runs `fn` only if no other process holds `key` right now; undefined when it was held. */
   async tryRun<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
     const c = await this.pool.connect();
+    const lost = guardClient(c);
     let broken: Error | undefined;
     const k = `${this.namespace}:${key}`;
     try {
@@ -46,7 +49,7 @@ export class PgAdvisoryLocks implements KeyedLock {
         await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [k]).catch((e: Error) => (broken = e));
       }
     } finally {
-      c.release(broken);
+      c.release(lost() ?? broken);
     }
   }
 }

@@ -4,12 +4,17 @@
  * PostgreSQL restarts: 57P01) used to emit an unhandled 'error' event that
  * ended the whole replica. Now the holder's work finishes, the unlock fails
  * quietly, the broken client is discarded, and the next lock works.
+ * And a lock that cannot reach PostgreSQL at all (down, or shutting down:
+ * 57P03) fails with MetadataUnavailableError (a 503), not a raw driver
+ * error (which the registry answered with 500).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPool } from '../../src/metadata/postgres/pg-connect.js';
-import { PgAdvisoryLocks } from '../../src/metadata/postgres/pg-locks.js';
+import { PgAdvisoryLocks, PgSharedLocks } from '../../src/metadata/postgres/pg-locks.js';
+import { MetadataUnavailableError } from '../../src/metadata/store.js';
+import { freePort } from '../helpers/airlock-process.js';
 import { createTestDatabase, dropTestDatabase, pgGate } from '../helpers/pg.js';
 
 const gate = pgGate();
@@ -52,4 +57,18 @@ describe('a PostgreSQL connection ended while a lock holds it', { skip: gate.ski
       assert.equal(pool.totalCount <= 2, true);
     });
   }
+
+  it('a lock that cannot reach PostgreSQL fails with MetadataUnavailableError', async () => {
+    const u = new URL(url);
+    u.port = String(await freePort());
+    const down = createPool({ url: u.toString(), max: 1 });
+    try {
+      const fn = async () => assert.fail('ran without the lock');
+      await assert.rejects(new PgAdvisoryLocks(down, 'down-test').run('k', fn), MetadataUnavailableError);
+      await assert.rejects(new PgAdvisoryLocks(down, 'down-test').tryRun('k', fn), MetadataUnavailableError);
+      await assert.rejects(new PgSharedLocks(down, 'down-test').run('k', fn), MetadataUnavailableError);
+    } finally {
+      await down.end();
+    }
+  });
 });

@@ -24,6 +24,8 @@ export interface ReplicaSetOptions {
   storage?: string;
   /** Extra `serve` arguments for every replica, e.g. ['--no-auth', '--no-gc']. */
   args?: readonly string[];
+  /** More arguments for replica `i` (0-based) only, e.g. its own --gc-interval. */
+  argsOf?: (i: number) => readonly string[];
   /** Start HAProxy in front of the replicas (default false). */
   haproxy?: boolean;
   /** Default warn. */
@@ -90,7 +92,7 @@ export async function startReplicas(opts: ReplicaSetOptions = {}): Promise<Repli
     await rm(work, { recursive: true, force: true });
   };
   try {
-    replicas.push(...(await Promise.all(Array.from({ length: opts.count ?? 3 }, () => serve(join(work, `r${++n}`))))));
+    replicas.push(...(await Promise.all(Array.from({ length: opts.count ?? 3 }, (_, i) => serve(join(work, `r${++n}`), undefined, { args: opts.argsOf?.(i) ?? [] })))));
     if (opts.haproxy) lb = await startHaproxy(replicas.map((r) => r.hostPort));
   } catch (e) {
     await stop();
@@ -116,7 +118,7 @@ export async function startReplicas(opts: ReplicaSetOptions = {}): Promise<Repli
     async restart(i) {
       const old = replicas[i]!;
       if (old.running) throw new Error(`replica ${i + 1} is still running`);
-      replicas[i] = await serve(old.dataDir, old.port);
+      replicas[i] = await serve(old.dataDir, old.port, { args: opts.argsOf?.(i) ?? [] });
       return replicas[i]!;
     },
     stop,

@@ -1,7 +1,8 @@
 /**
  * GC on every replica during pushes: three `airlock serve` processes on one
- * PostgreSQL and one RGW prefix, each collecting every 2 s with a 5 s grace
- * period, for AIRLOCK_HA_GC_SOAK_SECONDS (default 120), while clients push
+ * PostgreSQL and one RGW prefix, each collecting with a 5 s grace period
+ * (every 2, 3 and 5 s: timers in step would hand leadership to the same
+ * replicas), for AIRLOCK_HA_GC_SOAK_SECONDS (default 120), while clients push
  * (blobs through one replica, the manifest through another), tag a manifest
  * again, move tags to other manifests, delete tags and pull, spread over all
  * three. Pass/fail is correctness only:
@@ -12,8 +13,8 @@
  *   blobs on every replica, and the stores, read directly, hold nothing
  *   partial;
  * - leadership: the runs the replicas' GC histories (runs.db) recorded never
- *   overlap in time, every replica collected at least once, and the
- *   collectors did delete.
+ *   overlap in time, at least two replicas led in turn, and the collectors
+ *   did delete.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,7 @@ const skip = gates.map((g) => g.skip).find((s) => s !== false) ?? false;
 const SOAK_MS = Number(process.env.AIRLOCK_HA_GC_SOAK_SECONDS ?? 120) * 1000;
 const GRACE_S = 5;
 const N = 3;
+const INTERVALS = [2, 3, 5];
 const REPOS = ['hasoak/a', 'hasoak/b'];
 
 interface Live { readonly repo: string; readonly tag: string; manifest: Buffer; keep: boolean; pins: number }
@@ -55,7 +57,7 @@ describe(`GC on all ${N} replicas during pushes, on PostgreSQL + Ceph RGW`, { sk
   let set: ReplicaSet | undefined;
   let clients: RegistryClient[] = [];
   before(async () => {
-    set = await startReplicas({ count: N, args: ['--no-auth', '--gc-interval', '2', '--gc-grace', String(GRACE_S)] });
+    set = await startReplicas({ count: N, args: ['--no-auth', '--gc-grace', String(GRACE_S)], argsOf: (i) => ['--gc-interval', String(INTERVALS[i])] });
     clients = set.replicas.map((r) => new RegistryClient(r.url));
   });
   after(async () => {
@@ -234,8 +236,8 @@ describe(`GC on all ${N} replicas during pushes, on PostgreSQL + Ceph RGW`, { sk
     assert.ok(n.pushes > 0 && n.pulls > 0 && n.deletes > 0 && n.tags > 0 && n.retags > 0, 'the workload ran');
     assert.ok(sum('airlock_gc_deleted_manifests_total') > 0 && sum('airlock_gc_deleted_blobs_total') > 0, 'the collectors deleted');
     for (const r of set!.replicas) assert.doesNotMatch(r.stderr() + r.stdout(), /garbage collection failed/);
-    // Leadership: every replica collected, the history holds every run the metrics counted, and no two overlap.
-    led.forEach((c, i) => assert.ok(c > 0, `replica ${i + 1} led at least one collection`));
+    // Leadership: replicas took turns, the history holds every run the metrics counted, and no two runs overlap.
+    assert.ok(led.filter((c) => c > 0).length >= 2, `at least two replicas led collections (${led.join('/')})`);
     const sinceStart = (i: number) => history.filter((r) => r.replica === i).length;
     led.forEach((c, i) => assert.ok(sinceStart(i) >= c, `replica ${i + 1}: ${c} runs counted, ${sinceStart(i)} in its history`));
     for (let k = 1; k < history.length; k++) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { createPool, migrate, redactPgUrl } from '../../metadata/postgres/pg-connect.js';
+import { createPool, guardClient, migrate, redactPgUrl } from '../../metadata/postgres/pg-connect.js';
 import { mapUnavailable, PoolSql, serializable, type Sql } from '../../metadata/postgres/pg-exec.js';
 import { firstFull, SWEEP_EVERY, toSession } from '../sqlite-auth-extra.js';
 import {
@@ -68,6 +68,7 @@ export class PgAuthStore implements AuthStore {
     const c = await this.pool.connect().catch((e: unknown) => {
       throw mapUnavailable(e);
     });
+    const lost = guardClient(c);
     let broken: Error | undefined;
     try {
       await c.query('BEGIN');
@@ -88,7 +89,7 @@ export class PgAuthStore implements AuthStore {
     } catch (e) {
       throw mapUnavailable(e);
     } finally {
-      c.release(broken);
+      c.release(lost() ?? broken);
     }
   }
 

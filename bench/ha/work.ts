@@ -4,7 +4,8 @@
  *   push      skopeo copy of every fixture image, one after the other
  *             (a fresh skopeo HOME per run: cold blob-info cache);
  *   ingest    one blob of BENCH_BLOB_MIB the way skopeo and podman send it
- *             (POST, one streamed PATCH, PUT ?digest=), until the 201;
+ *             (POST, one streamed PATCH with its Content-Length, PUT
+ *             ?digest=), until the 201;
  *   manifests GET of one manifest by tag from BENCH_CONNECTIONS keep-alive
  *             clients for BENCH_LOAD_S seconds, with every replica's CPU
  *             seconds over that time;
@@ -78,7 +79,7 @@ export async function ingestBlob(s: Setup, blob: Blob, repo: string): Promise<nu
   const post = await request(`${s.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
   await expect(post, 202, 'POST upload');
   const loc = new URL(String(post.headers.location), s.url);
-  const patch = await request(loc, { method: 'PATCH', body: blob.stream(), headers: { 'content-type': 'application/octet-stream' }, bodyTimeout: 600_000, headersTimeout: 600_000 });
+  const patch = await request(loc, { method: 'PATCH', body: blob.stream(), headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) }, bodyTimeout: 600_000, headersTimeout: 600_000 });
   await expect(patch, 202, 'PATCH blob');
   const put = new URL(String(patch.headers.location), s.url);
   put.searchParams.set('digest', blob.digest);

@@ -5,6 +5,7 @@ import {
   PathNotFoundError,
   StorageUnavailableError,
   listAll,
+  type AppendOptions,
   type ByteRange,
   type FileInfo,
   type FileWriter,
@@ -94,7 +95,7 @@ export class S3Driver implements StorageDriver {
     return writeWhole(this.ctx, this.key(path), body, opts);
   }
 
-  append(path: string, opts: WriteOptions = {}): Promise<FileWriter> {
+  append(path: string, opts: AppendOptions = {}): Promise<FileWriter> {
     return openAppend(this.ctx, this.key(path), opts);
   }
 
@@ -142,8 +143,8 @@ export class S3Driver implements StorageDriver {
     const k = this.key(path);
     if (path !== '') await this.deleteKey(k);
     const prefix = path === '' ? this.location.prefix : `${k}/`;
-    await abortUploads(this.ctx, prefix);
-    const under = await listKeys(this.ctx, prefix);
+    // Independent listings, side by side: each is a round trip with a body.
+    const [under] = await Promise.all([listKeys(this.ctx, prefix), abortUploads(this.ctx, prefix)]);
     await deleteKeys(this.ctx, under.map((o) => o.Key!));
   }
 

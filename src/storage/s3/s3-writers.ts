@@ -7,10 +7,11 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FileWriter, WriteOptions } from '../driver.js';
+import type { AppendOptions, FileWriter, WriteOptions } from '../driver.js';
 import { PartSink } from './part-sink.js';
 import { deleteKeys, getBuffer, loadAppendState, segmentKey, type S3Ctx } from './s3-chunks.js';
 import { mapS3Error } from './s3-errors.js';
+import { MAX_PUT, openPutSession } from './s3-put-session.js';
 
 /**
  * Parts uploading at once while the next fills: one part's round trip to the
@@ -76,18 +77,24 @@ class Multipart {
 
 /**
  * One append session on key `k` (see s3-chunks.ts for the layout): the
- * session's bytes become one segment, streamed as a multipart upload while
+ * session's bytes become one segment. A declared length of at least a part
+ * streams them into one PutObject (s3-put-session.ts); otherwise they are
+ * streamed as a multipart upload while
  * they arrive (parts upload while the next fills) and completed at
  * commit. A last segment shorter than a part is reloaded first and rewritten
  * with the new bytes behind it. A cancel (abort() or the signal) completes
  * the full parts already uploaded, so the file is always a prefix of what
  * was sent, and drops the unfinished part.
  */
-export async function openAppend(ctx: S3Ctx, k: string, opts: WriteOptions): Promise<FileWriter> {
+export async function openAppend(ctx: S3Ctx, k: string, opts: AppendOptions): Promise<FileWriter> {
   opts.signal?.throwIfAborted();
   const st = await loadAppendState(ctx, k);
   const last = st.segments[st.segments.length - 1];
   const reload = last !== undefined && last.size < ctx.partSize;
+  // A declared chunk of at least a part, after a full segment: one streamed PutObject.
+  if (!reload && opts.length !== undefined && opts.length >= ctx.partSize && opts.length <= MAX_PUT) {
+    return openPutSession(ctx, segmentKey(k, st.size), opts.length, st.stale, opts.signal);
+  }
   const initial = reload ? await getBuffer(ctx, last.key) : undefined;
   const mp = new Multipart(ctx, segmentKey(k, st.size - (initial?.length ?? 0)));
   const sink = new PartSink(ctx.partSize, mp.upload, initial, PARTS_IN_FLIGHT);

@@ -76,6 +76,14 @@ export const ArchiveIndexSchema = z
     delivered: z.record(z.string(), z.array(z.string())),
     /** Other files (the config) → archive. */
     files: z.record(z.string(), z.string()),
+    /**
+     * Per repository, the top-level images of the set left out because the
+     * far side already has their manifest there (the history or inventory
+     * said so): `tags` it has with that digest already, `retag` tags d2m
+     * writes onto a manifest it has, `manifests` untagged ones. d2m checks
+     * that every one of these digests is at the destination before pushing.
+     */
+    onDestination: z.record(z.string(), z.object({ tags: z.record(z.string(), digest), retag: z.record(z.string(), digest), manifests: z.array(digest) }).strict()).optional(),
   })
   .strict();
 export type ArchiveIndex = z.infer<typeof ArchiveIndexSchema>;

@@ -9,6 +9,8 @@
  * destination by digest: two requests, no archive member. The other copies
  * go through the engine, straight from the tars.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Digest } from '../../oci/digest.js';
 import type { DockerReference } from '../../transports/all.js';
 import type { ArchiveIndex } from '../../transports/archive/format.js';
@@ -95,4 +97,38 @@ export async function writeRetags(hub: RegistryHub, host: string, there: readonl
     }
   });
   return errors;
+}
+
+/**
+ * The blobs an archive set carries, as absent from the destination during
+ * the FIRST d2m of that set: the m2d run packed them because its history or
+ * inventory said the far side lacks them, so d2m uploads them without a HEAD
+ * each. A marker in working-dir/.d2m/ (written before the first push) makes
+ * every later d2m of the same set, into any destination or under any other
+ * name of it (a re-run after a kill -9, a repeat, a second mirror), ask
+ * first again, so finished blobs are never sent twice.
+ */
+export class CarriedBlobs {
+  private on = false;
+  private readonly digests: ReadonlySet<string>;
+  constructor(private readonly index: ArchiveIndex, private readonly store: string) {
+    this.digests = new Set(Object.keys(index.blobs).filter((d) => index.manifests[d] === undefined));
+  }
+
+  /** For the copy engine (ExecutorOptions.knownAbsent). */
+  readonly absent = (store: string, digest: string): boolean => this.on && store === this.store && this.digests.has(digest);
+
+  /** Writes the marker; turns the HEAD skipping on when there was none (true: first push). */
+  async claim(work: string, dest: string): Promise<boolean> {
+    const dir = join(work, '.d2m');
+    await mkdir(dir, { recursive: true });
+    const name = `pushed-${this.index.set}`;
+    try {
+      await writeFile(join(dir, name), `${dest}\n`, { flag: 'wx', mode: 0o644 });
+      this.on = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    return this.on;
+  }
 }

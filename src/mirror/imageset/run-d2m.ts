@@ -24,7 +24,7 @@ import { ArchiveDamagedError } from '../../transports/archive/format.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan } from '../plan.js';
 import { destinationName } from '../../copy/mirror.js';
-import { checkThere, splitCopies, writeRetags } from './d2m-delivered.js';
+import { checkThere, splitCopies, writeRetags, type CarriedBlobs } from './d2m-delivered.js';
 import { graphCopy, graphResource, samplesResource } from './archive-extras.js';
 import { ArchivePlanSchema, planForDestination, PLAN_MEMBER, type ArchivePlan } from './archive-plan.js';
 import { clusterResources } from './cluster-resources.js';
@@ -46,6 +46,8 @@ export interface D2mInput {
   readonly dryRun: boolean;
   readonly removeSignatures: boolean;
   readonly annotations: Readonly<Record<string, string>>;
+  /** The set's blobs, uploaded without a HEAD on the first push of the set to this destination. */
+  readonly carried?: CarriedBlobs;
 }
 
 /** Opens and checks the set: every byte of every archive (as `archive verify`), then the structure for reading. */
@@ -99,6 +101,7 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
   const { engine, there } = splitCopies(set.index, copies);
   const parallel = 8;
   await checkThere(x.registries, host, there, flag, parallel);
+  if (!o.dryRun && o.carried !== undefined && !(await o.carried.claim(work, o.dest))) c.message(`info: the set was pushed to ${flag} before: every blob is checked there first, and only missing ones are sent`);
   if (there.length > 0) c.message(`info: ${there.length} image(s) of the set were left out of the archive as already delivered; all ${new Set(there.map((t) => `${t.repository}@${t.digest}`)).size} of their manifests are at ${flag}`);
   const items = [...engine.map((k) => k.item), ...(graph ? [graph] : [])];
   counter.setItems(items);

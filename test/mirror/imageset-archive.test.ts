@@ -67,7 +67,12 @@ describe('airlock mirror: mirror to disk, archive verify, disk to mirror', () =>
     // only the distribution tree, the config, the plan and checksum manifests: never the working directory
     const names = (await Promise.all(tars.map((t) => members(join(A, t))))).flat();
     const other = names.filter((n) => !n.startsWith('docker/registry/v2/') && n !== 'airlock/checksums.json');
-    assert.equal(other.length, 2, other.join(' '));
+    assert.equal(other.length, 3, other.join(' '));
+    assert.ok(other.includes('airlock/repositories.json'), 'every tag and manifest link in one member');
+    assert.deepEqual(names.filter((n) => n.startsWith('docker/registry/v2/') && !n.startsWith('docker/registry/v2/blobs/')), [], 'no link member each');
+    const got = await setMembers(A);
+    assert.deepEqual(got.blobs, Object.keys(ix.blobs).sort());
+    assert.deepEqual(got.tags, Object.entries(ix.repositories).flatMap(([repo, r]) => Object.keys(r.tags).map((t) => `${repo}:${t}`)).sort());
     assert.match(other.find((n) => n.startsWith('isc_'))!, /^isc_\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.yaml$/);
     assert.ok(other.includes('airlock-imageset-plan.json'));
     assert.ok(!names.some((n) => n.includes('working-dir')));
@@ -167,7 +172,7 @@ describe('airlock mirror: mirror to disk, archive verify, disk to mirror', () =>
     const freshManifests = new Set(fresh.filter((d) => whole.manifests[d] !== undefined));
     assert.ok(got.revisions.every((r) => freshManifests.has(r.slice(r.indexOf('@') + 1))), got.revisions.join(' '));
     assert.deepEqual(got.tags, ['openshift/release-images:4.18.3-x86_64'], 'one tag on a new manifest; the unchanged components get their new tags at d2m');
-    assert.deepEqual(got.other.filter((n) => n !== 'airlock/checksums.json').map((n) => n.replace(/^isc_.*\.yaml$/, 'isc')).sort(), ['airlock-imageset-plan.json', 'isc']);
+    assert.deepEqual(got.other.filter((n) => n !== 'airlock/checksums.json').map((n) => n.replace(/^isc_.*\.yaml$/, 'isc')).sort(), ['airlock-imageset-plan.json', 'airlock/repositories.json', 'isc']);
     // the index still names every image of the set: carried, or at the far side already
     const retag = ix.onDestination?.['openshift/release']?.retag ?? {};
     assert.deepEqual(Object.keys(retag).sort(), rel3.components.map((c) => `4.18.3-x86_64-${c.name}`).sort());
@@ -224,7 +229,7 @@ describe('airlock mirror: mirror to disk, archive verify, disk to mirror', () =>
     assert.ok(Object.keys(ix.delivered).every((d) => held.has(d)));
     const got = await setMembers(C);
     assert.deepEqual([got.blobs, got.revisions, got.tags], [[], [], []], 'the mirror holds the whole set already: no blob, manifest or tag is packed');
-    assert.deepEqual(got.other.filter((n) => n !== 'airlock/checksums.json').map((n) => n.replace(/^isc_.*\.yaml$/, 'isc')).sort(), ['airlock-imageset-plan.json', 'isc']);
+    assert.deepEqual(got.other.filter((n) => n !== 'airlock/checksums.json').map((n) => n.replace(/^isc_.*\.yaml$/, 'isc')).sort(), ['airlock-imageset-plan.json', 'airlock/repositories.json', 'isc']);
     const whole = await index(join(work, 'A-since'));
     const left = new Set(Object.entries(ix.onDestination ?? {}).flatMap(([repo, r]) => Object.keys(r.tags).map((tag) => `${repo}:${tag}`)));
     for (const [repo, r] of Object.entries(whole.repositories)) for (const tag of Object.keys(r.tags)) assert.ok(left.has(`${repo}:${tag}`), `the index still lists ${repo}:${tag}`);

@@ -32,7 +32,7 @@ import { isDigest, type Digest } from '../../oci/digest.js';
 import type { DeliveredImages } from './delivered-images.js';
 import type { BlobInfo, ManifestTarget, RawManifest } from '../types.js';
 import { verified } from '../verify-stream.js';
-import { ARCHIVE_NAME, archiveName, ArchiveWriteError, blobMember, CHECKSUMS_MEMBER, FORMAT, INDEX_FILE, revisionMember, tagMember, type ArchiveIndex, type ChecksumManifest } from './format.js';
+import { ARCHIVE_NAME, archiveName, ArchiveWriteError, blobMember, CHECKSUMS_MEMBER, FORMAT, INDEX_FILE, REPOSITORIES_MEMBER, type ArchiveIndex, type ChecksumManifest, type RepositoriesMember } from './format.js';
 import type { BlobSkipSet } from './skip-set.js';
 import { END_OF_TAR, headerLength, padded, TarSegment } from './tar-segment.js';
 import { fsyncDir } from '../../util/fsync-dir.js';
@@ -244,7 +244,7 @@ export class ArchiveWriter {
     const seg = this.current ?? TarSegment.create(this.partialPath(++this.sequence), this.created);
     const file = archiveName(this.sequence);
     const doc: ChecksumManifest = { format: FORMAT, set: this.set, archive: file, members: seg.members };
-    const bytes = Buffer.from(JSON.stringify(doc, null, 1));
+    const bytes = Buffer.from(JSON.stringify(doc));
     const entry = await seg.add(CHECKSUMS_MEMBER, bytes.length, bytes);
     const size = await seg.close();
     this.archives.push({ file, size, checksums: { offset: entry.offset, size: entry.size, sha256: entry.sha256 } });
@@ -268,10 +268,15 @@ export class ArchiveWriter {
 
   private async finish(): Promise<ArchiveIndex> {
     if (this.refusal !== undefined) throw this.refusal;
-    for (const [name, r] of [...this.repositories].sort(([a], [b]) => a.localeCompare(b))) {
-      for (const d of [...r.manifests].sort()) await this.add(revisionMember(name, d), d.length, Buffer.from(d));
-      for (const [tag, d] of [...r.tags].sort(([a], [b]) => a.localeCompare(b))) await this.add(tagMember(name, tag), d.length, Buffer.from(d));
-    }
+    const repositories: ArchiveIndex['repositories'] = Object.fromEntries([...this.repositories].sort(([a], [b]) => a.localeCompare(b)).map(([n, r]) => {
+      const tagged = new Set(r.tags.values());
+      return [n, { tags: Object.fromEntries([...r.tags].sort(([a], [b]) => a.localeCompare(b))), manifests: [...r.manifests].sort(), untagged: [...r.untagged].filter((d) => !tagged.has(d)).sort() }];
+    }));
+    const onDestination = this.omitted.size > 0 ? this.onDestination() : undefined;
+    // Every tag and manifest of every repository in ONE member (not a link file each, as distribution's layout has: a tar header per link).
+    const doc: RepositoriesMember = { format: FORMAT, set: this.set, repositories, ...(onDestination ? { onDestination } : {}) };
+    const bytes = Buffer.from(JSON.stringify(doc));
+    await this.add(REPOSITORIES_MEMBER, bytes.length, bytes);
     if (this.current !== undefined || this.archives.length === 0) await this.roll();
     const index: ArchiveIndex = {
       format: FORMAT,
@@ -281,10 +286,10 @@ export class ArchiveWriter {
       archives: this.archives,
       blobs: Object.fromEntries(this.blobs),
       manifests: this.manifests,
-      repositories: Object.fromEntries([...this.repositories].map(([n, r]) => [n, { tags: Object.fromEntries(r.tags), manifests: [...r.manifests], untagged: [...r.untagged].filter((d) => ![...r.tags.values()].includes(d)) }])),
+      repositories,
       delivered: Object.fromEntries([...this.delivered].sort(([a], [b]) => a.localeCompare(b)).map(([d, r]) => [d, [...r].sort()])),
       files: this.files,
-      ...(this.omitted.size > 0 ? { onDestination: this.onDestination() } : {}),
+      ...(onDestination ? { onDestination } : {}),
     };
     const indexPartial = join(this.dir, `${INDEX_FILE}.partial`);
     await writeFile(indexPartial, JSON.stringify(index, null, 1), { flush: true });

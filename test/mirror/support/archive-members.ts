@@ -1,6 +1,6 @@
 /**
  * What an image-set archive holds, read from the tars themselves (member
- * names), and a check that a whole set (as a full m2d indexes it) is in a
+ * names, and the repositories member's tags and manifests), and a check that a whole set (as a full m2d indexes it) is in a
  * mirror: every tag at its digest, every top-level manifest's tree (children
  * and blobs) readable and matching its digests.
  */
@@ -12,18 +12,24 @@ import type { ArchiveIndex } from '../../../src/transports/archive/format.js';
 import { checkImageTree } from '../../interop/support/registry-api.js';
 import { resolveTags } from '../../release/support.js';
 
+const REPOSITORIES = 'airlock/repositories.json';
+
 export async function readIndex(dir: string): Promise<ArchiveIndex> {
   return JSON.parse(await readFile(join(dir, 'mirror_index.json'), 'utf8')) as ArchiveIndex;
 }
 
-/** Member names of one tar. */
-export async function tarMembers(path: string): Promise<string[]> {
+/** Member names of one tar (and the bytes of the members `keep` names). */
+export async function tarMembers(path: string, keep?: Map<string, Buffer>): Promise<string[]> {
   const names: string[] = [];
   const ex = tarExtract();
   createReadStream(path).pipe(ex);
   for await (const e of ex) {
     names.push(e.header.name);
-    e.resume();
+    if (keep?.has(e.header.name)) {
+      const parts: Buffer[] = [];
+      for await (const c of e) parts.push(c as Buffer);
+      keep.set(e.header.name, Buffer.concat(parts));
+    } else e.resume();
   }
   return names;
 }
@@ -31,9 +37,9 @@ export async function tarMembers(path: string): Promise<string[]> {
 export interface SetMembers {
   /** sha256:<hex> of every docker/registry/v2/blobs member (blobs and manifests). */
   readonly blobs: string[];
-  /** `repo@digest` of every revision link member. */
+  /** `repo@digest` of every manifest the repositories member lists. */
   readonly revisions: string[];
-  /** `repo:tag` of every tag link member. */
+  /** `repo:tag` of every tag the repositories member lists. */
   readonly tags: string[];
   readonly other: string[];
 }
@@ -41,14 +47,18 @@ export interface SetMembers {
 /** Every member of every mirror_*.tar in `dir`, sorted by kind. */
 export async function setMembers(dir: string): Promise<SetMembers> {
   const tars = (await readdir(dir)).filter((f) => /^mirror_\d{6}\.tar$/.test(f)).sort();
-  const names = (await Promise.all(tars.map((t) => tarMembers(join(dir, t))))).flat();
+  const keep = new Map([[REPOSITORIES, Buffer.alloc(0)]]);
+  const names = (await Promise.all(tars.map((t) => tarMembers(join(dir, t), keep)))).flat();
   const out: SetMembers = { blobs: [], revisions: [], tags: [], other: [] };
   for (const n of names) {
-    let m: RegExpExecArray | null;
-    if ((m = /^docker\/registry\/v2\/blobs\/sha256\/[0-9a-f]{2}\/([0-9a-f]{64})\/data$/.exec(n))) out.blobs.push(`sha256:${m[1]}`);
-    else if ((m = /^docker\/registry\/v2\/repositories\/(.+)\/_manifests\/revisions\/sha256\/([0-9a-f]{64})\/link$/.exec(n))) out.revisions.push(`${m[1]}@sha256:${m[2]}`);
-    else if ((m = /^docker\/registry\/v2\/repositories\/(.+)\/_manifests\/tags\/([^/]+)\/current\/link$/.exec(n))) out.tags.push(`${m[1]}:${m[2]}`);
+    const m = /^docker\/registry\/v2\/blobs\/sha256\/[0-9a-f]{2}\/([0-9a-f]{64})\/data$/.exec(n);
+    if (m) out.blobs.push(`sha256:${m[1]}`);
     else out.other.push(n);
+  }
+  const doc = JSON.parse(keep.get(REPOSITORIES)!.toString('utf8')) as { repositories: ArchiveIndex['repositories'] };
+  for (const [repo, r] of Object.entries(doc.repositories)) {
+    for (const d of r.manifests) out.revisions.push(`${repo}@${d}`);
+    for (const t of Object.keys(r.tags)) out.tags.push(`${repo}:${t}`);
   }
   for (const l of Object.values(out) as string[][]) l.sort();
   return out;

@@ -23,6 +23,14 @@ import type { ArchiveIndex } from '../../src/transports/archive/format.js';
 import { readIndex, setMembers, tarMembers, wholeSetProblems } from './support/archive-members.js';
 
 const LIMIT = 128 * 1024;
+
+/** HEAD requests on blobs airlock answered (any status), from /metrics. */
+async function blobHeads(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n')) if (line.startsWith('airlock_http_requests_total{') && line.includes('route="blob"') && line.includes('method="HEAD"')) n += Number(line.split(' ').pop());
+  return n;
+}
 const index = readIndex;
 const members = tarMembers;
 
@@ -95,9 +103,12 @@ describe('airlock mirror: mirror to disk, archive verify, disk to mirror', () =>
     const verify = await airlock(['archive', 'verify', A], work);
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
 
+    const heads0 = await blobHeads(mirror.url);
     const d2m = await airlock(['mirror', '-c', side.isc, '--from', `file://${A}`, `docker://${mirror.hostPort}/${prefix}`, ...dst], work);
     assert.equal(d2m.code, 0, d2m.stderr);
     assert.match(d2m.stderr, /info: archive set \S+ checked: \d+ archive file\(s\)/);
+    assert.equal(await blobHeads(mirror.url), heads0, 'first push of the set: the blobs it carries are uploaded without a HEAD each');
+    assert.ok((await readdir(join(A, 'working-dir/.d2m'))).includes(`pushed-${ix.set}`));
     const rel = side.releases[0]!;
     const U = up.hostPort;
     const M = `${mirror.hostPort}/${prefix}`;
@@ -138,10 +149,13 @@ describe('airlock mirror: mirror to disk, archive verify, disk to mirror', () =>
 
     // a second d2m of the same set sends nothing: every blob and manifest is found by a HEAD
     const sessions = await uploadStarts(mirror.url);
+    const heads1 = await blobHeads(mirror.url);
     const again = await airlock(['mirror', '-c', side.isc, '--from', `file://${A}`, `docker://${mirror.hostPort}/${prefix}`, ...dst], work);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /info: pushed 0B \(0 bytes\)/);
     assert.equal(await uploadStarts(mirror.url), sessions + 1, 'one upload session: the pre-check opens and cancels one; no blob is sent');
+    assert.match(again.stderr, /info: the set was pushed to \S+ before: every blob is checked there first/, 'a later push of the same set asks first (kill -9 resume: imageset-archive-damage.test.ts)');
+    assert.equal(await blobHeads(mirror.url), heads1, 'every tag resolves already: not even a blob HEAD');
   });
 
   it('an incremental m2d after a new release version packs only the new blobs and manifests; d2m completes the whole set, and refuses a registry lacking what was left out', async () => {

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlockProcess, type AirlockProcess, type ExitStatus } from './airlock-process.js';
 import { startHaproxy, type Haproxy } from './haproxy.js';
-import { createTestDatabase, dropTestDatabase } from './pg.js';
-import { awsEnv, prepareS3, s3StorageUrl, s3TestDriver, s3TestEnv } from './s3.js';
+import { createSharedStores } from './shared-stores.js';
 
 export interface ReplicaSetOptions {
   /** How many replicas (default 3). */
@@ -57,15 +56,9 @@ export interface ReplicaSet {
 
 /** Starts the replicas together (they migrate and bootstrap the shared stores concurrently). */
 export async function startReplicas(opts: ReplicaSetOptions = {}): Promise<ReplicaSet> {
-  const env = s3TestEnv();
-  if (opts.storage === undefined && !env) throw new Error('no S3 store: AIRLOCK_TEST_S3_ENDPOINT is unset');
-  if (env) await prepareS3(env);
+  const stores = await createSharedStores({ ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}), ...(opts.storage !== undefined ? { storage: opts.storage } : {}) });
+  const { dbUrl, storage, env: childEnv } = stores;
   const work = await mkdtemp(join(tmpdir(), 'airlock-replicas-'));
-  const ownDb = opts.metadata === undefined;
-  const ownStorage = opts.storage === undefined;
-  const dbUrl = opts.metadata ?? (await createTestDatabase());
-  const storage = opts.storage ?? s3StorageUrl(env!);
-  const childEnv = env ? awsEnv(env) : {};
   const replicas: AirlockProcess[] = [];
   const extra: AirlockProcess[] = [];
   let lb: Haproxy | undefined;
@@ -83,12 +76,7 @@ export async function startReplicas(opts: ReplicaSetOptions = {}): Promise<Repli
   const stop = async (): Promise<void> => {
     await lb?.stop();
     await Promise.all([...replicas, ...extra].map((r) => r.stop()));
-    if (ownStorage) {
-      const driver = s3TestDriver(storage);
-      await driver.delete('').catch(() => undefined);
-      driver.close();
-    }
-    if (ownDb) await dropTestDatabase(dbUrl);
+    await stores.remove();
     await rm(work, { recursive: true, force: true });
   };
   try {

@@ -17,8 +17,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
-import { createTestDatabase, dropTestDatabase, pgGate } from '../helpers/pg.js';
-import { awsEnv, prepareS3, s3Gate, s3StorageUrl, s3TestDriver, s3TestEnv } from '../helpers/s3.js';
+import { pgGate } from '../helpers/pg.js';
+import { awsEnv, s3Gate, s3TestEnv } from '../helpers/s3.js';
+import { createSharedStores, type SharedStores } from '../helpers/shared-stores.js';
 import { gcSummary, mirrorReport } from './conformance-run-log.js';
 
 const gates = [pgGate(), s3Gate()];
@@ -46,6 +47,7 @@ describe('one run log for replicas on PostgreSQL', { skip }, () => {
     return;
   }
   let work: string;
+  let stores: SharedStores | undefined;
   let dbUrl: string;
   let storage: string;
   let r1: AirlockProcess;
@@ -61,10 +63,9 @@ describe('one run log for replicas on PostgreSQL', { skip }, () => {
   const gcOf = async (r: AirlockProcess): Promise<Storage['gcRuns']> => ((await (await fetch(`${r.url}/api/v1/storage`)).json()) as Storage).gcRuns;
 
   before(async () => {
-    await prepareS3(env!);
     work = await mkdtemp(join(tmpdir(), 'airlock-runlog-replicas-'));
-    dbUrl = await createTestDatabase();
-    storage = s3StorageUrl(env!);
+    stores = await createSharedStores();
+    ({ dbUrl, storage } = stores);
     await import('node:fs/promises').then((fs) => fs.mkdir(r1Dir()));
     writeOldRunsDb(join(r1Dir(), 'runs.db'));
     r1 = await serve(r1Dir(), ['--no-gc']);
@@ -72,12 +73,7 @@ describe('one run log for replicas on PostgreSQL', { skip }, () => {
   });
   after(async () => {
     await Promise.all([r1?.stop(), r2?.stop()]);
-    if (storage) {
-      const driver = s3TestDriver(storage);
-      await driver.delete('');
-      driver.close();
-    }
-    if (dbUrl) await dropTestDatabase(dbUrl);
+    await stores?.remove();
     if (work) await rm(work, { recursive: true, force: true });
   });
 

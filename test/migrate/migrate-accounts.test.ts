@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runAirlockCli, startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
-import { createTestDatabase, dropTestDatabase, pgGate } from '../helpers/pg.js';
-import { awsEnv, prepareS3, s3Gate, s3StorageUrl, s3TestDriver, s3TestEnv } from '../helpers/s3.js';
+import { pgGate } from '../helpers/pg.js';
+import { awsEnv, s3Gate, s3TestEnv } from '../helpers/s3.js';
+import { createSharedStores, type SharedStores } from '../helpers/shared-stores.js';
 
 const gates = [pgGate(), s3Gate()];
 const failure = gates.map((g) => g.failure).find((f) => f !== undefined);
@@ -26,15 +27,15 @@ describe('airlock migrate: accounts', { skip }, () => {
     return;
   }
   let work: string;
+  let stores: SharedStores | undefined;
   let dbUrl: string;
   let storage: string;
   let ha: AirlockProcess | undefined;
   let robotToken = '';
   before(async () => {
-    await prepareS3(env!);
     work = await mkdtemp(join(tmpdir(), 'airlock-migrate-accounts-'));
-    dbUrl = await createTestDatabase();
-    storage = s3StorageUrl(env!);
+    stores = await createSharedStores();
+    ({ dbUrl, storage } = stores);
     const dataDir = join(work, 'data');
     await mkdir(dataDir);
     const src = await startAirlockProcess({ dataDir, args: ['--auth', '--no-gc'] });
@@ -46,12 +47,7 @@ describe('airlock migrate: accounts', { skip }, () => {
   });
   after(async () => {
     await ha?.stop();
-    if (storage) {
-      const d = s3TestDriver(storage);
-      await d.delete('');
-      d.close();
-    }
-    if (dbUrl) await dropTestDatabase(dbUrl);
+    await stores?.remove();
     if (work) await rm(work, { recursive: true, force: true });
   });
 

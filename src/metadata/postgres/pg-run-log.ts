@@ -7,15 +7,9 @@
  * transaction each (retried).
  */
 import type { GcRunSummary } from '../../registry/gc-history.js';
+import { mirrorRunOf, type MirrorRunRow } from '../run-log-row.js';
 import { RUN_LOG_KEEP, type MirrorRun, type MirrorRunReport, type RunLogImport, type RunLogQueries } from '../run-log.js';
 import type { Sql } from './pg-exec.js';
-
-interface MirrorRow {
-  id: number;
-  received_at: number;
-  sent_by: string;
-  report: string;
-}
 
 export class PgRunLog implements RunLogQueries {
   constructor(private readonly sql: Sql, private readonly keep = RUN_LOG_KEEP) {}
@@ -38,9 +32,9 @@ export class PgRunLog implements RunLogQueries {
   }
 
   async mirrorRuns(limit: number, before?: number): Promise<MirrorRun[]> {
-    const rows = await this.sql.rows<MirrorRow>('SELECT id, received_at, sent_by, report FROM mirror_runs WHERE id < $1 ORDER BY id DESC LIMIT $2',
+    const rows = await this.sql.rows<MirrorRunRow>('SELECT id, received_at, sent_by, report FROM mirror_runs WHERE id < $1 ORDER BY id DESC LIMIT $2',
       [before ?? Number.MAX_SAFE_INTEGER, limit]);
-    return rows.map((r) => ({ ...(JSON.parse(r.report) as MirrorRunReport), id: r.id, receivedAt: r.received_at, sentBy: r.sent_by }));
+    return rows.map(mirrorRunOf);
   }
 
   async addGcRun(run: GcRunSummary): Promise<void> {

@@ -6,15 +6,9 @@
  * transaction().
  */
 import type { GcRunSummary } from '../../registry/gc-history.js';
+import { mirrorRunOf, type MirrorRunRow } from '../run-log-row.js';
 import { RUN_LOG_KEEP, type MirrorRun, type MirrorRunReport, type RunLogImport, type RunLogQueries } from '../run-log.js';
 import type { Db } from './open.js';
-
-interface MirrorRow {
-  id: number;
-  received_at: number;
-  sent_by: string;
-  report: string;
-}
 
 export class SqliteRunLog implements RunLogQueries {
   constructor(private readonly db: Db, private readonly keep = RUN_LOG_KEEP) {}
@@ -37,8 +31,8 @@ export class SqliteRunLog implements RunLogQueries {
   }
 
   async mirrorRuns(limit: number, before?: number): Promise<MirrorRun[]> {
-    const rows = this.db.prepare('SELECT id, received_at, sent_by, report FROM mirror_runs WHERE id < ? ORDER BY id DESC LIMIT ?').all(before ?? Number.MAX_SAFE_INTEGER, limit) as MirrorRow[];
-    return rows.map((r) => ({ ...(JSON.parse(r.report) as MirrorRunReport), id: r.id, receivedAt: r.received_at, sentBy: r.sent_by }));
+    const rows = this.db.prepare('SELECT id, received_at, sent_by, report FROM mirror_runs WHERE id < ? ORDER BY id DESC LIMIT ?').all(before ?? Number.MAX_SAFE_INTEGER, limit) as MirrorRunRow[];
+    return rows.map(mirrorRunOf);
   }
 
   async addGcRun(run: GcRunSummary): Promise<void> {

@@ -17,6 +17,7 @@ import type { ArchiveIndex } from '../../transports/archive/format.js';
 import type { RegistryHub } from '../../transports/registry/registry-hub.js';
 import { RegistrySource } from '../../transports/registry/registry-image.js';
 import type { D2mCopy } from './archive-plan.js';
+import { mapLimit } from '../../util/map-limit.js';
 import { DestinationCheckError } from './dest-check.js';
 
 /** A copy whose top manifest the set left out: it is at the destination already. */
@@ -58,21 +59,13 @@ export function splitCopies(index: ArchiveIndex, copies: readonly D2mCopy[]): Sp
   return { engine, there };
 }
 
-/** Runs `fn` over `items`, `n` at a time. */
-async function eachLimit<T>(items: readonly T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
 /** One HEAD by digest per left-out manifest; throws one line naming the missing ones when any is absent. */
 export async function checkThere(hub: RegistryHub, host: string, there: readonly ThereCopy[], flag: string, parallel: number, signal?: AbortSignal): Promise<void> {
   const pairs = [...new Map(there.map((t) => [`${t.repository}@${t.digest}`, t])).values()];
   if (pairs.length === 0) return;
   hub.declareScopes(host, [...new Set(pairs.map((p) => p.repository))].map((repository) => ({ repository, actions: ['pull', 'push'] })));
   const missing: string[] = [];
-  await eachLimit(pairs, parallel, async (p) => {
+  await mapLimit(pairs, parallel, async (p) => {
     const d = await hub.destination({ registry: host, repository: p.repository }).resolveManifest(p.digest, signal);
     if (d !== p.digest) missing.push(`${host}/${p.repository}@${p.digest}`);
   });
@@ -87,7 +80,7 @@ export async function checkThere(hub: RegistryHub, host: string, there: readonly
 /** Writes each new tag onto its manifest at the destination (its bytes read back by digest). Returns the failures. */
 export async function writeRetags(hub: RegistryHub, host: string, there: readonly ThereCopy[], parallel: number, signal?: AbortSignal): Promise<{ copy: ThereCopy; message: string }[]> {
   const errors: { copy: ThereCopy; message: string }[] = [];
-  await eachLimit(there.filter((t) => t.retag && t.tag !== undefined), parallel, async (t) => {
+  await mapLimit(there.filter((t) => t.retag && t.tag !== undefined), parallel, async (t) => {
     try {
       // Read with the destination's connection settings (its TLS flags and credentials).
       const m = await new RegistrySource(hub.client(host, 'destination'), t.repository).getManifest(t.digest, signal);

@@ -7,7 +7,7 @@
  * last path component is unique, so skopeo sync's names do not collide);
  * every bundle image is `bench/bundles/pkg-<p>/bundle-<p>` by digest.
  * Each image is one of 4 shared base layers (16 KiB) plus a tiny own layer
- * and config. With `push: false` (the plan-only catalog) nothing but the
+ * and config (`sizes` makes them larger, for bench:imageset). With `push: false` (the plan-only catalog) nothing but the
  * index is pushed and the digests name images that do not exist.
  */
 import { digestOf } from '../../src/oci/digest.js';
@@ -44,6 +44,12 @@ export interface CatalogSpec {
   bundles: number;
   images: number;
   push: boolean;
+  /**
+   * Layer sizes in bytes (default: 16 KiB bases, a one-line own layer): each
+   * of the 4 shared bases, each related image's own layer (random, so it
+   * does not compress) and each bundle image's own layer.
+   */
+  sizes?: { base: number; operand: number; bundle: number };
 }
 
 interface Planned {
@@ -67,11 +73,13 @@ function plan(spec: CatalogSpec): Planned[] {
   return out;
 }
 
-async function pushAll(hub: RegistryHub, registry: string, planned: readonly Planned[]): Promise<string[]> {
+async function pushAll(hub: RegistryHub, registry: string, planned: readonly Planned[], bundles: number, sizes: CatalogSpec['sizes']): Promise<string[]> {
   const bases: BuiltLayer[] = [];
-  for (let k = 0; k < BASES; k++) bases.push(await buildLayer(withParents([{ path: `usr/lib/base-${k}/blob`, data: seeded(`base ${k}`, 16384) }])));
-  return mapLimit(planned, 16, async (p) => {
-    const own = await buildLayer(withParents([{ path: `opt/bench/${p.seed.replace(/[^a-z0-9]+/g, '-')}`, data: `${p.seed}\n` }]));
+  for (let k = 0; k < BASES; k++) bases.push(await buildLayer(withParents([{ path: `usr/lib/base-${k}/blob`, data: seeded(`base ${k}`, sizes?.base ?? 16384) }])));
+  return mapLimit(planned, 16, async (p, k) => {
+    const size = sizes === undefined ? 0 : k < bundles ? sizes.bundle : sizes.operand;
+    const data = size > 0 ? seeded(p.seed, size) : `${p.seed}\n`;
+    const own = await buildLayer(withParents([{ path: `opt/bench/${p.seed.replace(/[^a-z0-9]+/g, '-')}`, data }]));
     const m = await pushImage(hub.destination({ registry, repository: p.repo }), [bases[p.base]!, own], { architecture: 'amd64', os: 'linux', config: { Labels: { bench: p.seed } } });
     return m.digest;
   });
@@ -105,7 +113,7 @@ export async function makeBenchCatalog(spec: CatalogSpec): Promise<BenchCatalog>
   const hub = new RegistryHub({ insecure: () => true, connections: 16 });
   try {
     const planned = plan(spec);
-    const digests = spec.push ? await pushAll(hub, spec.registry, planned) : planned.map((p) => digestOf(`never pushed: ${p.seed}`));
+    const digests = spec.push ? await pushAll(hub, spec.registry, planned, spec.bundles, spec.sizes) : planned.map((p) => digestOf(`never pushed: ${p.seed}`));
     const indexRepo = `${spec.name}/index`;
     const indexTag = 'v1';
     const m = await pushIndexImage(hub.destination({ registry: spec.registry, repository: indexRepo }), { kind: 'fbc', files: fbcFiles(spec, planned, digests, spec.registry) }, { tag: indexTag });

@@ -30,7 +30,7 @@ function check(errors: string[], total: number, what: string): void {
 }
 
 /** HEAD /v2/<repo>/manifests/<ref> answers 200 with the expected Docker-Content-Digest. */
-export async function verifyRegistry(srv: ServerHandle, expected: readonly Expected[], what: string): Promise<void> {
+export async function verifyRegistry(srv: Pick<ServerHandle, 'url'>, expected: readonly Expected[], what: string): Promise<void> {
   const errors: string[] = [];
   for (const e of expected) {
     const url = `${srv.url}/v2/${e.repo}/manifests/${e.ref}`;
@@ -42,7 +42,7 @@ export async function verifyRegistry(srv: ServerHandle, expected: readonly Expec
 }
 
 /** A blob is there with its full length (HEAD). */
-export async function verifyBlob(srv: ServerHandle, repo: string, digest: string, size: number, what: string): Promise<void> {
+export async function verifyBlob(srv: Pick<ServerHandle, 'url'>, repo: string, digest: string, size: number, what: string): Promise<void> {
   const url = `${srv.url}/v2/${repo}/blobs/${digest}`;
   const res = await fetch(url, { method: 'HEAD' });
   const len = Number(res.headers.get('content-length'));

@@ -3,7 +3,7 @@
  * 0/1, PostgreSQL as a boolean; the globs are JSON arrays), and its mapping
  * to the store's `Account`.
  */
-import type { Account } from './store.js';
+import type { Account, AccountImport } from './store.js';
 
 export interface AccountRow {
   name: string;
@@ -39,4 +39,19 @@ export function toAccount(r: AccountRow): Account {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+/**
+ * What importing `a` does, given the account of its name here (if any) and
+ * whether its id belongs to another name here (AccountImportStore).
+ */
+export function importOutcome(a: Account, byName: Account | undefined, idElsewhere: boolean): AccountImport {
+  if (byName === undefined) return idElsewhere ? 'conflict' : 'added';
+  if (byName.id !== a.id) return 'conflict';
+  return byName.generation < a.generation ? 'updated' : 'present';
+}
+
+/** The row columns of `a` in INSERT order: name, id, kind, secret_hash, admin, pull, push, generation, created_at, updated_at. */
+export function accountColumns(a: Account, admin: number | boolean): unknown[] {
+  return [a.name, a.id, a.kind, a.secretHash, admin, JSON.stringify(a.pull), JSON.stringify(a.push), a.generation, a.createdAt, a.updatedAt];
 }

@@ -7,6 +7,7 @@ import { sqliteCounters, sqliteSessions } from './sqlite-auth-extra.js';
 import {
   AccountError,
   type Account,
+  type AccountImport,
   type AuthStore,
   type CounterCheck,
   type FailureWindowSpec,
@@ -16,7 +17,7 @@ import {
   type RefreshUse,
   type SessionRecord,
 } from './store.js';
-import { REVOKED_KEEP_MS, toAccount, type AccountRow } from './account-row.js';
+import { accountColumns, importOutcome, REVOKED_KEEP_MS, toAccount, type AccountRow } from './account-row.js';
 
 /**
  * AuthStore over better-sqlite3 (WAL, so the CLI can change accounts while
@@ -191,6 +192,35 @@ export class SqliteAuthStore implements AuthStore {
 
   async sweepSessions(before: number, max: number): Promise<void> {
     this.sessions.sweep(before, max);
+  }
+
+  async importAccount(a: Account): Promise<AccountImport> {
+    return this.db.transaction((): AccountImport => {
+      const idRow = this.db.prepare('SELECT name FROM accounts WHERE id = ?').get(a.id) as { name: string } | undefined;
+      const outcome = importOutcome(a, this.getSync(a.name), idRow !== undefined && idRow.name !== a.name);
+      if (outcome === 'added' || outcome === 'updated') {
+        this.db.prepare('INSERT OR REPLACE INTO accounts (name, id, kind, secret_hash, admin, pull, push, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(...accountColumns(a, a.admin ? 1 : 0));
+      }
+      return outcome;
+    }).immediate();
+  }
+
+  async importRefresh(r: RefreshRecord, usedAt: number | undefined): Promise<boolean> {
+    return this.db.transaction((): boolean => {
+      if (this.db.prepare('SELECT 1 FROM refresh_revoked WHERE family = ?').get(r.family)) return false;
+      if (!this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(r.accountId)) return false;
+      this.db.prepare(`INSERT INTO refresh_tokens (jti, family, account_id, expires_at, used_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (jti) DO UPDATE SET used_at = COALESCE(refresh_tokens.used_at, excluded.used_at)`).run(r.jti, r.family, r.accountId, r.expiresAt, usedAt ?? null);
+      return true;
+    }).immediate();
+  }
+
+  async importRevoked(family: string, revokedAt: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR IGNORE INTO refresh_revoked (family, revoked_at) VALUES (?, ?)').run(family, revokedAt);
+      this.db.prepare('DELETE FROM refresh_tokens WHERE family = ?').run(family);
+    }).immediate();
   }
 
   async close(): Promise<void> {

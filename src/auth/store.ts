@@ -153,13 +153,40 @@ export interface SessionRecordStore {
   sweepSessions(before: number, max: number): Promise<void>;
 }
 
+/** What `importAccount` did: written as new, replaced by a newer generation, already current, or refused (another identity holds the name or the id). */
+export type AccountImport = 'added' | 'updated' | 'present' | 'conflict';
+
+/**
+ * Writes for `airlock migrate` (accounts moved from another store), each
+ * atomic and idempotent, so a migration re-run after any interruption
+ * converges. Hashes are written verbatim, never re-hashed.
+ */
+export interface AccountImportStore {
+  /**
+   * Writes `a` as it is (id, hash, grants, generation, times): `added` when
+   * neither its name nor its id is taken; `updated` when the same identity
+   * is there with a lower generation; `present` when it is there with the
+   * same or a higher one (changed here since: kept); `conflict` (nothing
+   * written) when another identity has the name or the id.
+   */
+  importAccount(a: Account): Promise<AccountImport>;
+  /**
+   * Records a refresh token issued by the other store; used when used there
+   * or here. false (nothing written) when its family is revoked here or no
+   * account here has its identity.
+   */
+  importRefresh(r: RefreshRecord, usedAt: number | undefined): Promise<boolean>;
+  /** Revokes a family revoked by a replay in the other store (its tokens here are deleted). */
+  importRevoked(family: string, revokedAt: number): Promise<void>;
+}
+
 /**
  * Auth state: every role above plus `close()`. Contract for every
  * implementation (SQLite per data directory, PostgreSQL shared by
  * replicas), proved by test/auth/conformance.ts: each method is atomic, and
  * all coordination is in the store, never in one process's memory.
  */
-export interface AuthStore extends AccountStore, RefreshTokenStore, SecretStore, LoginCounterStore, SessionRecordStore {
+export interface AuthStore extends AccountStore, RefreshTokenStore, SecretStore, LoginCounterStore, SessionRecordStore, AccountImportStore {
   /** Where the state lives, safe to print (no password). */
   readonly where: string;
   close(): Promise<void>;

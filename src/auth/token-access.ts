@@ -26,6 +26,7 @@ import { bearerChallenge, type ChallengeOptions } from './challenge.js';
 import { allowedActions } from './permissions.js';
 import type { AuthStore, Grants } from './store.js';
 import { isCurrentSubject, type TokenIssuer, type VerifiedAccess } from './tokens.js';
+import { clientAddress } from '../util/client-address.js';
 
 export interface TokenAccessDeps {
   readonly store: AuthStore;
@@ -38,8 +39,9 @@ export interface TokenAccessDeps {
 
 export const ANONYMOUS = 'anonymous';
 
+/** The client's address (behind a trusted proxy, the one it forwarded: util/client-address.ts). */
 export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+  return clientAddress(req);
 }
 
 function principal(name: string, grants: Grants): Principal {

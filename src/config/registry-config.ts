@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isValidGlob } from '../auth/permissions.js';
+import { isValidCidr } from '../util/client-address.js';
 import { INPUT_LIMITS, InputFileError, readInputFileSync } from '../util/input-file.js';
 import { parseByteSize } from './byte-size.js';
 import { ConfigError } from './config-error.js';
@@ -52,6 +53,12 @@ export const RegistryConfigSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected postgres://USER@HOST:PORT/DATABASE (leave unset for SQLite in the data directory)')
       .optional(),
+    /**
+     * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the
+     * client: login limits, upload caps and logs count that address. Only a
+     * direct peer in this list is believed; by default none is.
+     */
+    trustedProxies: z.array(z.string().refine(isValidCidr, 'expected an address or CIDR, e.g. 10.0.0.0/8 or 127.0.0.1')).default([]),
     /** Blob GETs answer 307 to a presigned object-store URL (S3 only; off: in an air gap clients often cannot reach the store). */
     storageRedirect: z.boolean().default(false),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -123,6 +130,7 @@ export const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'boolea
   AIRLOCK_TLS_KEY: { path: ['tlsKey'], type: 'string' },
   AIRLOCK_TLS_SANS: { path: ['tlsSans'], type: 'list' },
   AIRLOCK_PUBLIC_URL: { path: ['publicUrl'], type: 'string' },
+  AIRLOCK_TRUSTED_PROXIES: { path: ['trustedProxies'], type: 'list' },
   AIRLOCK_AUTH: { path: ['auth', 'enabled'], type: 'boolean' },
   AIRLOCK_ANONYMOUS_PULL: { path: ['auth', 'anonymousPull'], type: 'list' },
   AIRLOCK_TOKEN_TTL_SECONDS: { path: ['auth', 'tokenTtlSeconds'], type: 'number' },

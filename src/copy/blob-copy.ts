@@ -33,6 +33,11 @@ export interface BlobCopyContext {
   readonly locations?: BlobLocations;
   readonly emit: EventSink;
   readonly signal?: AbortSignal;
+  /**
+   * Blobs the caller knows `store` lacks (d2m's first push of an archive set
+   * carrying only what the far side lacks): uploaded without asking first.
+   */
+  readonly knownAbsent?: (store: string, digest: string) => boolean;
 }
 
 /** Transient failures worth copying the blob again: network, 5xx/429, short or corrupt bodies. */
@@ -145,7 +150,7 @@ export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: Im
       if (known().includes(holderKey)) return { action: 'deduped' };
       const mounted = await tryMount(ctx, src, dst, blob, known());
       if (mounted) return mounted;
-      if (!ctx.force) {
+      if (!ctx.force && ctx.knownAbsent?.(dst.store, blob.digest) !== true) {
         const presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
         if (presence === 'present') return { action: 'exists' };
       }

@@ -20,6 +20,8 @@ export interface CopyContextOptions {
   readonly locations?: BlobLocations;
   readonly emit?: EventSink;
   readonly signal?: AbortSignal;
+  /** Blobs a store is known to lack: no existence check before the upload (BlobCopyContext.knownAbsent). */
+  readonly knownAbsent?: (store: string, digest: string) => boolean;
 }
 
 export const DEFAULT_MAX_PER_STORE = 6;
@@ -39,5 +41,6 @@ export function createCopyContext(o: CopyContextOptions = {}): ImageCopyOptions 
     locations: o.locations,
     emit: o.emit ?? (() => {}),
     signal: o.signal,
+    ...(o.knownAbsent ? { knownAbsent: o.knownAbsent } : {}),
   };
 }

@@ -77,6 +77,7 @@ export async function exportInventory(hub: RegistryHub, registry: string, o: Inv
   return {
     format: INVENTORY_FORMAT,
     registry,
+    ...(prefix !== undefined && prefix !== '' ? { prefix } : {}),
     created: new Date().toISOString(),
     repositories,
     blobs: Object.fromEntries([...blobs].sort(([a], [b]) => a.localeCompare(b)).map(([d, r]) => [d, [...r].sort()])),

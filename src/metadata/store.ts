@@ -1,6 +1,7 @@
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { KeyedLock } from '../util/keyed-mutex.js';
+import type { RunLogQueries } from './run-log.js';
 
 /**
  * Everything that is not blob bytes: repositories, blob links, manifests
@@ -8,7 +9,8 @@ import type { KeyedLock } from '../util/keyed-mutex.js';
  * manifest→blob and manifest→child references, referrers, upload sessions.
  *
  * The store is split into role interfaces (below); `MetadataStore` is all of
- * them plus `transaction()`, `blobLocks` and `close()`.
+ * them plus `transaction()`, `blobLocks`, the run log (`runLog`, history for
+ * the console) and `close()`.
  *
  * Contract for every implementation (SQLite, PostgreSQL), proved by
  * test/metadata/conformance.ts:
@@ -319,6 +321,8 @@ export interface MetadataStore extends MetadataQueries {
    * replica collects at a time (PostgreSQL: a session advisory lock).
    */
   tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+  /** Mirror-run reports and GC history (metadata/run-log.ts): one history for every process sharing the store; never part of a transaction. */
+  readonly runLog: RunLogQueries;
   /** Throws when the store cannot answer (the /readyz check). */
   ping(): Promise<void>;
   close(): Promise<void>;

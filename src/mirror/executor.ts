@@ -46,6 +46,8 @@ export interface ExecutorOptions {
   readonly blobCache?: BlobLocations;
   /** Print `info: retry …` lines (off for machine-readable output). */
   readonly retryMessages?: boolean;
+  /** Blobs a destination store is known to lack (d2m's first push of an archive set): uploaded without a HEAD first. */
+  readonly knownAbsent?: (store: string, digest: string) => boolean;
   /** Sees every engine event after the report (per-origin byte counts of an image-set run). */
   readonly onEvent?: (e: CopyEvent) => void;
 }
@@ -115,6 +117,7 @@ export class MirrorExecutor {
       sparseManifestList: isSparse(p.platforms),
       dryRun: p.dryRun,
       emit: this.emit,
+      ...(this.o.knownAbsent && !p.dryRun ? { knownAbsent: this.o.knownAbsent } : {}),
     });
     const jobs = planJobs(plan.items);
     declareScopes(this.env, jobs);

@@ -1,9 +1,9 @@
 import type { GcReport } from './gc.js';
 
-/** Where finished runs persist (metadata/run-log.ts); without one the history lives in memory. */
+/** Where finished runs persist (the metadata store's run log, metadata/run-log.ts); without one the history lives in memory. */
 export interface GcRunSink {
-  addGcRun(run: GcRunSummary): void;
-  gcRuns(limit: number): GcRunSummary[];
+  addGcRun(run: GcRunSummary): Promise<void>;
+  gcRuns(limit: number): Promise<GcRunSummary[]>;
 }
 
 /** One finished collection, as the JSON API shows it. */
@@ -19,13 +19,13 @@ export interface GcRunSummary {
   readonly missingFiles: number;
 }
 
-/** The last collections (newest first): in the sink when given (kept across restarts), else in memory for this process. */
+/** The last collections (newest first): in the sink when given (kept across restarts, shared by replicas on one store), else in memory for this process. */
 export class GcHistory {
   private readonly runs: GcRunSummary[] = [];
 
   constructor(private readonly keep = 20, private readonly sink?: GcRunSink) {}
 
-  record(r: GcReport, at = Date.now()): void {
+  async record(r: GcReport, at = Date.now()): Promise<void> {
     const count = (v: unknown[] | number): number => (typeof v === 'number' ? v : v.length);
     const run: GcRunSummary = {
       finishedAt: at,
@@ -42,7 +42,7 @@ export class GcHistory {
     this.runs.length = Math.min(this.runs.length, this.keep);
   }
 
-  list(): GcRunSummary[] {
+  async list(): Promise<GcRunSummary[]> {
     return this.sink ? this.sink.gcRuns(this.keep) : [...this.runs];
   }
 }

@@ -28,8 +28,9 @@ export interface GcReport {
   readonly durationMs: number;
 }
 
+/** Told of each finished collection; awaited (a rejection is the listener's to handle: it fails the run). */
 export interface GcListener {
-  (report: GcReport): void;
+  (report: GcReport): void | Promise<void>;
 }
 
 /**
@@ -130,7 +131,7 @@ export class GarbageCollector {
     const reconcile = await reconcileBlobs(this.meta, this.blobs, { olderThan: opts.olderThan, now, dryRun: false, stopped: () => this.stopping });
     bytes += reconcile.strayBytes;
     const report: GcReport = { dryRun: false, manifests: swept.manifests.length, blobs, uploads, reconcile, bytes, durationMs: Date.now() - t0 };
-    this.onRun(report);
+    await this.onRun(report);
     return report;
   }
 

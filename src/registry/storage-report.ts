@@ -53,7 +53,7 @@ export class StorageReport {
       blobBytes: b.bytes,
       linkedBytes,
       dedupRatio: b.bytes === 0 ? 0 : Math.round((linkedBytes / b.bytes) * 1000) / 1000,
-      gcRuns: this.history.list(),
+      gcRuns: await this.history.list(),
     };
   }
 

@@ -18,6 +18,7 @@ import { MANIFESTS_DIR, readConfig } from './payload-reader.js';
 import { newManifest, putBytes, putManifest } from './push.js';
 import { buildReleaseMetadata } from './release-metadata.js';
 import { buildLayer, withParents } from './tar-build.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export interface NewComponent {
   readonly name: string;
@@ -54,18 +55,6 @@ export interface NewReleaseResult {
 
 export class ReleaseNewError extends Error {
   readonly code = 'ERR_RELEASE_NEW';
-}
-
-async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
-  return out;
 }
 
 async function resolveDigest(env: TransportEnv, ref: string): Promise<{ pullSpec: string; source: ImageSource; digest: Digest }> {

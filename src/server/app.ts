@@ -14,6 +14,7 @@ import { tokenPlugin } from './plugins/token-plugin.js';
 import { uiPlugin } from './plugins/ui-plugin.js';
 import { v2Plugin } from './plugins/v2-plugin.js';
 import type { StorageSpace } from './storage-space.js';
+import { clientAddress, noteClientAddress, type TrustedProxies } from '../util/client-address.js';
 
 export interface AppDeps {
   readonly service: RegistryService;
@@ -37,6 +38,8 @@ export interface AppDeps {
   readonly api?: Omit<ApiPluginOptions, 'service' | 'access'>;
   /** The console at / (over the JSON API; default on when the API is). */
   readonly console?: boolean;
+  /** Proxies whose X-Forwarded-For names the client (--trusted-proxy); none: the TCP peer is the client. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 declare module 'fastify' {
@@ -72,7 +75,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
+  const proxies = deps.trustedProxies;
   app.addHook('onRequest', async (req, rep) => {
+    if (proxies && proxies.size > 0) noteClientAddress(req.raw, proxies.clientOf(req.socket.remoteAddress, req.headers['x-forwarded-for']));
     rep.header('x-request-id', req.id);
   });
   // While draining, tell keep-alive clients to go, so idle connections do not hold the shutdown.
@@ -89,7 +94,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const outLen = Number(rep.getHeader('content-length') ?? 0);
     if (req.method !== 'HEAD' && outLen > 0) deps.metrics.bytesOut.inc(outLen);
     const level = status >= 500 ? 'error' : 'info';
-    req.log[level]({ method: req.method, url: req.url.split('?')[0], route: req.routeKind, status, ms: Math.round(rep.elapsedTime) }, 'request');
+    req.log[level]({ method: req.method, url: req.url.split('?')[0], route: req.routeKind, status, ms: Math.round(rep.elapsedTime), client: clientAddress(req.raw) }, 'request');
   });
 
   app.setErrorHandler((err, req, rep) => {

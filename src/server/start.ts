@@ -7,7 +7,7 @@ import { openMetadataStore } from '../metadata/open-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { GarbageCollector } from '../registry/gc.js';
 import { GcHistory } from '../registry/gc-history.js';
-import { SqliteRunLog } from '../metadata/sqlite/sqlite-run-log.js';
+import { importRunsDb } from '../metadata/sqlite/runs-db-import.js';
 import { SessionStore } from '../auth/sessions.js';
 import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
@@ -20,6 +20,7 @@ import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
 import { StorageSpace } from './storage-space.js';
+import { TrustedProxies } from '../util/client-address.js';
 
 export interface RunningRegistry {
   readonly config: RegistryConfig;
@@ -54,7 +55,7 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-/** Data directory layout: storage/ holds blob bytes, metadata.db the SQLite metadata, runs.db the run log (mirror runs, GC history). */
+/** Data directory layout: storage/ holds blob bytes, metadata.db the SQLite metadata (and the run log); runs.db is the older run log, imported once into the store. */
 export function dataPaths(dataDir: string): { storage: string; metadata: string; runs: string } {
   return { storage: join(dataDir, 'storage'), metadata: join(dataDir, 'metadata.db'), runs: join(dataDir, 'runs.db') };
 }
@@ -143,23 +144,18 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
   });
   const space = new StorageSpace(dataDir, config.minFreeSpace, { warn: (o, m) => log.warn(o, m) });
   const metrics = new RegistryMetrics(meta, space);
-  const runs = new SqliteRunLog(paths.runs);
-  const gcHistory = new GcHistory(20, runs);
+  const gcHistory = new GcHistory(20, meta.runLog);
   const gc = new GarbageCollector(
     meta,
     blobs,
     { graceMs: config.gc.graceSeconds * 1000, uploadTtlMs: config.gc.uploadTtlSeconds * 1000, deleteUntagged: config.gc.deleteUntagged },
-    (r) => {
+    async (r) => {
       metrics.gcRuns.inc();
       metrics.gcBlobs.inc(typeof r.blobs === 'number' ? r.blobs : r.blobs.length);
       metrics.gcManifests.inc(typeof r.manifests === 'number' ? r.manifests : r.manifests.length);
       metrics.gcBytes.inc(r.bytes);
-      try {
-        gcHistory.record(r);
-      } catch (e) {
-        // The history is for the console; a full disk must not fail the collection that frees it.
-        app.log.warn({ err: e }, 'could not record the GC run in runs.db');
-      }
+      // The history is for the console; a full disk must not fail the collection that frees it.
+      await gcHistory.record(r).catch((e: unknown) => app.log.warn({ err: e }, 'could not record the GC run in the run log'));
       const { strayFiles, relinkedFiles, missingFiles, warning } = r.reconcile;
       if (strayFiles.length + relinkedFiles.length + missingFiles.length > 0 || warning) {
         app.log.warn({ reconcile: r.reconcile }, 'blob storage reconciled with the metadata');
@@ -178,21 +174,26 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
     metadataCheck: () => meta.ping(),
     logger: { level: config.logLevel, base: { service: 'airlock' } },
     https,
+    trustedProxies: new TrustedProxies(config.trustedProxies),
     api: {
       storage: new StorageReport(meta, gc, gcHistory),
       accounts: auth?.store,
       ...(auth ? { sessions: { store: new SessionStore(auth.store, config.auth.consoleIdleSeconds * 1000), authn: auth.authn } } : {}),
       registryHost: () => `${shownHost}:${listenedPort}`,
-      runs,
+      runs: meta.runLog,
     },
   });
   auth?.audit.attach(app.log.child({ component: 'audit' }));
   log = app.log.child({ component: 'storage' });
   try {
+    // The run log of an older airlock (its own runs.db) joins the store's, once.
+    const imported = await importRunsDb(paths.runs, meta.runLog).catch((e: Error) => {
+      throw new ConfigError(e.message);
+    });
+    if (imported) app.log.info({ ...imported, file: `${paths.runs}.imported` }, 'the run log of runs.db is now in the metadata store');
     await app.listen({ host, port });
   } catch (e) {
     await meta.close();
-    runs.close();
     await auth?.close();
     throw e;
   }
@@ -217,7 +218,6 @@ export async function startRegistry(input: RegistryConfigInput, opts: { access?:
       await app.close();
       clearTimeout(force);
       await meta.close();
-      runs.close();
       await auth?.close();
     })());
 

@@ -5,6 +5,7 @@ import { uploadRange, type UploadClient } from '../registry/uploads.js';
 import type { AccessPolicy, Principal } from './access.js';
 import { chunkInfo, header, parseRange, readBody } from './http-util.js';
 import type { V2Route } from './route-parse.js';
+import { clientAddress } from '../util/client-address.js';
 
 export interface V2Context {
   readonly service: RegistryService;
@@ -143,7 +144,7 @@ async function blob(ctx: V2Context, name: string, digest: string, req: Req, rep:
  * the address counts then.
  */
 function uploadClient(who: Principal, req: Req): UploadClient {
-  return { ...(who.name !== 'anonymous' ? { account: who.name } : {}), address: req.socket.remoteAddress ?? 'unknown' };
+  return { ...(who.name !== 'anonymous' ? { account: who.name } : {}), address: clientAddress(req.raw) };
 }
 
 async function uploadStart(ctx: V2Context, name: string, query: URLSearchParams, req: Req, rep: Rep): Promise<unknown> {

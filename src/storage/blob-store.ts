@@ -129,7 +129,8 @@ export class BlobStore {
       this.hashes.set(id, state);
     }
     let w: FileWriter | undefined;
-    const open = async () => (w = await this.driver.append(path)).stream;
+    // A declared length lets the driver store the chunk in one request (S3: one PutObject).
+    const open = async () => (w = await this.driver.append(path, opts.expectedLength !== undefined ? { length: opts.expectedLength } : {})).stream;
     let copied;
     try {
       copied = await stagedCopy(body, open, { pool: this.staging, hasher: state?.hasher, limit: opts.expectedLength, idleMs: this.idleTimeoutMs });

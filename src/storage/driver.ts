@@ -50,6 +50,19 @@ export interface WriteOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface AppendOptions extends WriteOptions {
+  /**
+   * The session will carry exactly this many bytes (the client declared
+   * them), so a driver may send them to the store as one request (S3: one
+   * streamed PutObject instead of a multipart upload). When a session then
+   * ends with any other number of bytes, a driver that used the length
+   * rejects at commit and keeps none of the session's bytes (the file stays
+   * as it was before the session); one that ignored it (the filesystem)
+   * keeps them as usual.
+   */
+  readonly length?: number;
+}
+
 export interface ListPage {
   /** Names directly under the prefix, ascending (byte order), at most `limit`. */
   readonly names: string[];
@@ -105,7 +118,7 @@ export interface StorageDriver {
    * committed byte. See FileWriter. Sessions on one path must not overlap
    * (the caller serializes them); a session on another path is independent.
    */
-  append(path: string, opts?: WriteOptions): Promise<FileWriter>;
+  append(path: string, opts?: AppendOptions): Promise<FileWriter>;
   /**
    * Replaces `to` with `from` (a written or an appended file). Readers of `to`
    * see the old file or the complete new one. After it resolves `from` is

@@ -4,7 +4,7 @@
  * push robot limited to one namespace cannot report into another), GET lists
  * newest first with paging and shows a pull-only account only runs into
  * repositories it may pull; reports and GC history survive a restart
- * (runs.db beside metadata.db), and an offline `airlock gc` joins the history.
+ * (the run log in metadata.db), and an offline `airlock gc` joins the history.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -52,7 +52,7 @@ describe('inventory export and --since-inventory', () => {
     for (const b of oldBlobs) assert.ok(inv.blobs[b] !== undefined, `inventory lists ${b}`);
     for (const img of first.filter((i) => i.tag !== null)) assert.equal(inv.repositories[`mirror/${img.repo}`]?.tags[img.tag!], img.digest);
 
-    const skip = await inventorySkipSet(file);
+    const skip = (await inventorySkipSet(file)).blobs;
     const second = await packImages(src.hostPort, carried.images, join(work, 'a2'), { archiveSize: 64 << 20, skip });
     const all = await uniqueBlobs(carried.fx.layout, carried.images.map((i) => i.digest));
     const missing = [...all].filter((b) => !oldBlobs.has(b)).sort();

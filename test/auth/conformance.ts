@@ -198,6 +198,27 @@ export function authConformance(name: string, under: AuthUnderTest): void {
       assert.equal(await s.getSession('not-a-hash'), undefined);
     });
 
+    it('imports (airlock migrate): accounts verbatim by identity and generation, conflicts refused; refresh tokens and revoked families', async () => {
+      const acc = { name: 'imported', id: 'f'.repeat(32), kind: 'user' as const, secretHash: '$2a$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234', admin: false, pull: ['a/**'], push: ['b/*'], generation: 3, createdAt: 5, updatedAt: 6 };
+      assert.equal(await s.importAccount(acc), 'added');
+      assert.deepEqual(await r.get('imported'), acc, 'read back verbatim by the other store');
+      assert.equal(await r.importAccount(acc), 'present');
+      assert.equal(await s.importAccount({ ...acc, generation: 4, pull: ['c/**'] }), 'updated');
+      assert.deepEqual((await r.get('imported'))?.pull, ['c/**']);
+      assert.equal(await s.importAccount({ ...acc, generation: 2 }), 'present', 'an older generation never replaces a newer one');
+      assert.equal(await s.importAccount({ ...acc, id: 'e'.repeat(32), generation: 9 }), 'conflict', 'another identity of that name');
+      assert.equal(await s.importAccount({ ...acc, name: 'other-name' }), 'conflict', 'the id is taken by another name');
+      assert.equal((await s.get('imported'))?.generation, 4);
+      const rec = { jti: 'imp-1', family: 'imp-fam', accountId: acc.id, expiresAt: Date.now() + 60_000 };
+      assert.equal(await s.importRefresh(rec, undefined), true);
+      assert.equal(await s.importRefresh({ ...rec, jti: 'imp-x', accountId: 'd'.repeat(32) }, undefined), false, 'no such identity');
+      assert.equal((await r.useRefresh('imp-1', Date.now())).outcome, 'ok');
+      assert.equal(await s.importRefresh(rec, undefined), true, 'a re-run');
+      assert.equal((await r.useRefresh('imp-1', Date.now())).outcome, 'replayed', 'a re-run never makes a used token usable again');
+      await s.importRevoked('imp-fam2', Date.now());
+      assert.equal(await s.importRefresh({ ...rec, jti: 'imp-2', family: 'imp-fam2' }, undefined), false, 'revoked family');
+    });
+
     it('console sessions: the sweep deletes idle ones and keeps at most `max`', async () => {
       const base = { accountId: 'x', name: 'x', generation: 1, csrf: 'c' };
       for (let i = 0; i < 5; i++) await s.putSession({ ...base, idHash: `sweep-${i}`, lastSeen: 1_000 + i });

@@ -18,17 +18,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeFixtures, type FixtureSet } from '../fixtures/make-fixtures.js';
-import { runAirlockCli, startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
-import { createTestDatabase, dropTestDatabase, pgGate } from '../helpers/pg.js';
+import { runAirlockCli, type AirlockProcess } from '../helpers/airlock-process.js';
+import { pgGate } from '../helpers/pg.js';
 import { createPodman, podmanUnavailableReason, type Podman } from '../helpers/podman.js';
-import { awsEnv, prepareS3, s3Gate, s3StorageUrl, s3TestDriver, s3TestEnv } from '../helpers/s3.js';
+import { startReplicas, type ReplicaSet } from '../helpers/replicas.js';
+import { s3Gate } from '../helpers/s3.js';
 import { skopeo, skopeoAvailable, skopeoOk } from '../helpers/skopeo.js';
 import { peerGate } from '../interop/support/peers.js';
 
 const gates = [pgGate(), s3Gate(), peerGate([skopeoAvailable() ? undefined : 'skopeo (apt-get install skopeo)', podmanUnavailableReason()])];
 const failure = gates.map((g) => g.failure).find((f) => f !== undefined);
 const skip = gates.map((g) => g.skip).find((s) => s !== false) ?? false;
-const env = s3TestEnv();
 const basic = (user: string, pw: string): string => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 const ALICE_PW = 'alice-replica-password-1';
 const LIMIT = 4;
@@ -40,33 +40,25 @@ describe('auth on replicas sharing PostgreSQL + Ceph RGW', { skip }, () => {
   }
   let work: string;
   let fx: FixtureSet;
+  let set: ReplicaSet | undefined;
   let dbUrl: string;
-  let storage: string;
   let r1: AirlockProcess;
   let r2: AirlockProcess;
   let adminPw: string;
   let podman: Podman | undefined;
   before(async () => {
-    await prepareS3(env!);
     work = await mkdtemp(join(tmpdir(), 'airlock-auth-replicas-'));
     fx = await makeFixtures(join(work, 'fixtures'), { smallCount: 1 });
-    dbUrl = await createTestDatabase();
-    storage = s3StorageUrl(env!);
     const config = join(work, 'airlock.yaml');
     await writeFile(config, `auth:\n  loginFailureLimit: ${LIMIT}\n  loginFailureWindowSeconds: 600\n`);
-    const serve = () => startAirlockProcess({ args: ['--auth', '--no-gc', '--config', config, '--metadata', dbUrl, '--storage', storage], env: awsEnv(env!) });
-    [r1, r2] = await Promise.all([serve(), serve()]);
+    set = await startReplicas({ count: 2, args: ['--auth', '--no-gc', '--config', config] });
+    dbUrl = set.dbUrl;
+    [r1, r2] = set.replicas as [AirlockProcess, AirlockProcess];
     podman = await createPodman([r2.hostPort]);
   });
   after(async () => {
     await podman?.close();
-    await Promise.all([r1?.stop(), r2?.stop()]);
-    if (storage) {
-      const driver = s3TestDriver(storage);
-      await driver.delete('');
-      driver.close();
-    }
-    if (dbUrl) await dropTestDatabase(dbUrl);
+    await set?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 

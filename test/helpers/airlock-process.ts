@@ -64,6 +64,8 @@ export interface StartAirlockProcessOptions {
   env?: Record<string, string>;
   /** How long to wait for the "listening" line (default 30 s). */
   startTimeoutMs?: number;
+  /** Listen on this port (e.g. a replica restarted behind a balancer); default a free one, retried when taken. */
+  port?: number;
 }
 
 export interface CliResult {
@@ -225,7 +227,7 @@ export async function startAirlockProcess(opts: StartAirlockProcessOptions = {})
       try {
         return await startOnce(dataDir, ownDir, opts);
       } catch (e) {
-        if (attempt < 4 && e instanceof PortTakenError) continue;
+        if (attempt < 4 && e instanceof PortTakenError && opts.port === undefined) continue;
         throw e;
       }
     }
@@ -238,7 +240,7 @@ export async function startAirlockProcess(opts: StartAirlockProcessOptions = {})
 class PortTakenError extends Error {}
 
 async function startOnce(dataDir: string, ownDir: boolean, opts: StartAirlockProcessOptions): Promise<AirlockProcess> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const args = [
     'serve',
     '--insecure-http',

@@ -27,8 +27,13 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
+export interface HaproxyOptions {
+  /** `option forwardfor`: append the client's address to X-Forwarded-For (airlock's --trusted-proxy reads it). */
+  readonly forwardFor?: boolean;
+}
+
 /** Starts HAProxy balancing over `backends` (host:port, loopback) and waits until it answers /v2/. */
-export async function startHaproxy(backends: readonly string[]): Promise<Haproxy> {
+export async function startHaproxy(backends: readonly string[], opts: HaproxyOptions = {}): Promise<Haproxy> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-haproxy-'));
   const port = await freePort();
   const cfg = [
@@ -42,6 +47,7 @@ export async function startHaproxy(backends: readonly string[]): Promise<Haproxy
     '  retries 2',
     '  option redispatch',
     '  retry-on conn-failure empty-response',
+    ...(opts.forwardFor ? ['  option forwardfor'] : []),
     'frontend registry',
     `  bind 127.0.0.1:${port}`,
     '  default_backend replicas',
@@ -65,7 +71,8 @@ export async function startHaproxy(backends: readonly string[]): Promise<Haproxy
   };
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
-    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200, () => false);
+    // 200, or 401 from a registry with authentication: a replica answered (HAProxy itself answers 503).
+    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
     if (ok) return { port, hostPort: `127.0.0.1:${port}`, url, stderr: () => err, stop };
     await sleep(100);
   }

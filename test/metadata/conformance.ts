@@ -1,7 +1,8 @@
 /**
  * The MetadataStore conformance suite: every implementation (SQLite,
  * PostgreSQL) runs it against a real database. Contracts are the ones stated
- * in src/metadata/store.ts; the races are in conformance-races.ts.
+ * in src/metadata/store.ts; the races are in conformance-races.ts, the run
+ * log role in conformance-run-log.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import type { MetadataStore, NewManifest } from '../../src/metadata/store.js';
 import { digestOf, type Digest } from '../../src/oci/digest.js';
 import { sweepMetadata } from '../../src/registry/gc-sweep.js';
 import { raceConformance } from './conformance-races.js';
+import { runLogConformance } from './conformance-run-log.js';
 
 export interface MetadataUnderTest {
   /** A store on a fresh, empty database. */
@@ -242,5 +244,6 @@ export function metadataConformance(name: string, under: MetadataUnderTest): voi
     });
 
     raceConformance(under);
+    runLogConformance(under);
   });
 }

@@ -7,17 +7,19 @@
  * returns; `airlock gc --dry-run` runs against the shared stores.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeFixtures, type FixtureSet } from '../fixtures/make-fixtures.js';
-import { freePort, runAirlockCli, startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
-import { createTestDatabase, dropTestDatabase, pgGate } from '../helpers/pg.js';
-import { awsEnv, prepareS3, s3Gate, s3StorageUrl, s3TestDriver, s3TestEnv } from '../helpers/s3.js';
+import { runAirlockCli, type AirlockProcess } from '../helpers/airlock-process.js';
+import { sha, verifyPull } from '../helpers/ha-checks.js';
+import { pgGate } from '../helpers/pg.js';
+import { startReplicas, type ReplicaSet } from '../helpers/replicas.js';
+import { awsEnv, s3Gate, s3TestEnv } from '../helpers/s3.js';
 import { skopeoAvailable, skopeoOk } from '../helpers/skopeo.js';
+import { cuttableProxy } from '../helpers/tcp-proxy.js';
 import { peerGate } from '../interop/support/peers.js';
 
 const gates = [pgGate(), s3Gate(), peerGate([skopeoAvailable() ? undefined : 'skopeo (apt-get install skopeo)'])];
@@ -25,52 +27,6 @@ const failure = gates.map((g) => g.failure).find((f) => f !== undefined);
 const skip = gates.map((g) => g.skip).find((s) => s !== false) ?? false;
 const env = s3TestEnv();
 const MiB = 1 << 20;
-const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json';
-
-/** Fetches `ref` and everything under it by digest; returns the problems found (empty: all bytes match their digests). */
-async function verifyPull(base: string, repo: string, ref: string): Promise<string[]> {
-  const problems: string[] = [];
-  const visit = async (r: string): Promise<void> => {
-    const res = await fetch(`${base}/v2/${repo}/manifests/${r}`, { headers: { accept: ACCEPT } });
-    const body = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200) return void problems.push(`manifest ${r}: ${res.status}`);
-    if (r.startsWith('sha256:') && sha(body) !== r) problems.push(`manifest ${r} hashes to ${sha(body)}`);
-    const doc = JSON.parse(body.toString()) as { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
-    for (const m of doc.manifests ?? []) await visit(m.digest);
-    for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
-      const bytes = Buffer.from(await (await fetch(`${base}/v2/${repo}/blobs/${b.digest}`)).arrayBuffer());
-      if (sha(bytes) !== b.digest) problems.push(`blob ${b.digest} hashes to ${sha(bytes)}`);
-    }
-  };
-  await visit(ref);
-  return problems;
-}
-
-/** A TCP proxy to 127.0.0.1:`target` that can be cut (every connection dropped, no new ones) and reopened. */
-async function cuttableProxy(target: number): Promise<{ port: number; open(): Promise<void>; cut(): Promise<void> }> {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const open = (): Promise<void> => new Promise((res) => {
-    server = createServer((c) => {
-      const up = connect(target, '127.0.0.1');
-      for (const s of [c, up]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      c.pipe(up).pipe(c);
-    }).listen(port, '127.0.0.1', () => res());
-  });
-  const cut = async (): Promise<void> => {
-    const closed = new Promise<void>((res) => server!.close(() => res()));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  await open();
-  return { port, open, cut };
-}
 
 describe('replicas on PostgreSQL + Ceph RGW', { skip }, () => {
   if (failure !== undefined) {
@@ -79,27 +35,20 @@ describe('replicas on PostgreSQL + Ceph RGW', { skip }, () => {
   }
   let work: string;
   let fx: FixtureSet;
+  let set: ReplicaSet | undefined;
   let dbUrl: string;
   let storage: string;
   let r1: AirlockProcess;
   let r2: AirlockProcess;
-  const serve = (metadata: string) => startAirlockProcess({ args: ['--no-auth', '--no-gc', '--metadata', metadata, '--storage', storage], env: awsEnv(env!) });
   before(async () => {
-    await prepareS3(env!);
     work = await mkdtemp(join(tmpdir(), 'airlock-pg-replicas-'));
     fx = await makeFixtures(join(work, 'fixtures'), { smallCount: 1 });
-    dbUrl = await createTestDatabase();
-    storage = s3StorageUrl(env!);
-    [r1, r2] = await Promise.all([serve(dbUrl), serve(dbUrl)]);
+    set = await startReplicas({ count: 2, args: ['--no-auth', '--no-gc'] });
+    ({ dbUrl, storage } = set);
+    [r1, r2] = set.replicas as [AirlockProcess, AirlockProcess];
   });
   after(async () => {
-    await Promise.all([r1?.stop(), r2?.stop()]);
-    if (storage) {
-      const driver = s3TestDriver(storage);
-      await driver.delete('');
-      driver.close();
-    }
-    if (dbUrl) await dropTestDatabase(dbUrl);
+    await set?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -171,7 +120,7 @@ describe('replicas on PostgreSQL + Ceph RGW', { skip }, () => {
     const u = new URL(dbUrl);
     const proxy = await cuttableProxy(Number(u.port));
     u.port = String(proxy.port);
-    const r3 = await serve(u.toString());
+    const r3 = await set!.add({ metadata: u.toString() });
     try {
       assert.equal((await fetch(`${r3.url}/readyz`)).status, 200);
       await proxy.cut();

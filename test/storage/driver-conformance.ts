@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { PathNotFoundError, type StorageDriver } from '../../src/storage/driver.js';
+import { PathNotFoundError, type AppendOptions, type StorageDriver } from '../../src/storage/driver.js';
 
 export interface DriverUnderTest {
   /** A driver on a fresh, empty store (or key prefix). */
@@ -27,8 +27,8 @@ export async function readAll(r: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function appendSession(d: StorageDriver, path: string, data: Buffer): Promise<void> {
-  const w = await d.append(path);
+async function appendSession(d: StorageDriver, path: string, data: Buffer, opts: AppendOptions = {}): Promise<void> {
+  const w = await d.append(path, opts);
   // Written in uneven pieces from one reused buffer, as the blob store's staging does.
   const scratch = Buffer.alloc(300_000);
   for (let off = 0; off < data.length; off += scratch.length) {
@@ -219,6 +219,58 @@ export function driverConformance(name: string, sut: DriverUnderTest): void {
       assert.equal(await d.stat('ap/x'), undefined);
       assert.ok((await readAll(await d.read('ap/final'))).equals(data));
       assert.deepEqual(await d.list('ap'), ['final']);
+    });
+
+    it('one append session of many parts (several uploading at once) reads back whole and moves whole', async () => {
+      const data = randomBytes(23 * MiB + 11);
+      await appendSession(d, 'mp/x', data);
+      assert.equal((await d.stat('mp/x'))?.size, data.length);
+      assert.ok((await readAll(await d.read('mp/x', { start: 5 * MiB - 3, end: 15 * MiB + 3 }))).equals(data.subarray(5 * MiB - 3, 15 * MiB + 4)));
+      await d.move('mp/x', 'mp/blob');
+      assert.ok((await readAll(await d.read('mp/blob'))).equals(data));
+      assert.deepEqual(await d.list('mp'), ['blob']);
+    });
+
+    it('append sessions with a declared length: exact ones are stored and continue; a short one keeps all or nothing', async () => {
+      const data = randomBytes(19 * MiB + 3);
+      await appendSession(d, 'dl/x', data.subarray(0, 7 * MiB), { length: 7 * MiB });
+      await appendSession(d, 'dl/x', data.subarray(7 * MiB, 13 * MiB), { length: 6 * MiB });
+      assert.equal((await d.stat('dl/x'))?.size, 13 * MiB);
+      // Declared 8 MiB, sent 6: rejected with nothing kept (S3), or kept as sent (filesystem).
+      const short = await appendSession(d, 'dl/x', data.subarray(13 * MiB), { length: 8 * MiB }).then(() => 'kept', () => 'rejected');
+      const size = (await d.stat('dl/x'))!.size;
+      assert.equal(size, short === 'kept' ? data.length : 13 * MiB, `short session ${short}`);
+      if (size < data.length) await appendSession(d, 'dl/x', data.subarray(size));
+      assert.ok((await readAll(await d.read('dl/x'))).equals(data));
+      // A cancelled declared session keeps a prefix too, and the next continues from its size.
+      const ac = new AbortController();
+      const w = await d.append('dl/y', { signal: ac.signal, length: 9 * MiB });
+      await new Promise<void>((res) => w.stream.write(data.subarray(0, 6 * MiB), () => res()));
+      ac.abort();
+      await assert.rejects(w.commit());
+      const ySize = (await d.stat('dl/y'))?.size ?? 0;
+      assert.ok(ySize <= 6 * MiB, `size ${ySize}`);
+      await appendSession(d, 'dl/y', data.subarray(ySize, 9 * MiB), { length: 9 * MiB - ySize });
+      await d.move('dl/y', 'dl/done');
+      assert.ok((await readAll(await d.read('dl/done'))).equals(data.subarray(0, 9 * MiB)));
+      await d.delete('dl');
+      assert.deepEqual(await d.list('dl'), []);
+    });
+
+    it('an append session dropped without commit or abort (a crash) leaves the file as it was; delete removes all of it', async () => {
+      const data = randomBytes(12 * MiB);
+      await appendSession(d, 'cr/x', data.subarray(0, 2 * MiB));
+      const w = await d.append('cr/x');
+      await new Promise<void>((res) => w.stream.write(data.subarray(2 * MiB), () => res()));
+      // Never committed: another replica sees a prefix of what was sent.
+      const other = await sut.fresh(d);
+      const size = (await other.stat('cr/x'))!.size;
+      assert.ok(size >= 2 * MiB && size <= data.length, `size ${size}`);
+      assert.ok((await readAll(await other.read('cr/x'))).equals(data.subarray(0, size)));
+      await w.abort();
+      await other.delete('cr');
+      assert.equal(await d.stat('cr/x'), undefined);
+      assert.deepEqual(await d.list('cr'), []);
     });
 
     it('resumes an append from a fresh driver instance (another replica) and moves it from there', async () => {

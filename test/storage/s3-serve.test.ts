@@ -7,10 +7,9 @@
  * points at a blob missing from the bucket.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,9 +17,11 @@ import Database from 'better-sqlite3';
 import type { Digest } from '../../src/oci/digest.js';
 import { blobPath } from '../../src/storage/blob-store.js';
 import { makeFixtures, type FixtureSet } from '../fixtures/make-fixtures.js';
-import { freePort, startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
+import { startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
+import { sha, verifyPull } from '../helpers/ha-checks.js';
 import { awsEnv, prepareS3, s3Gate, s3StorageUrl, s3TestDriver, s3TestEnv } from '../helpers/s3.js';
 import { skopeo, skopeoAvailable, skopeoOk } from '../helpers/skopeo.js';
+import { cuttableProxy } from '../helpers/tcp-proxy.js';
 import { peerGate } from '../interop/support/peers.js';
 
 const s3 = s3Gate();
@@ -29,34 +30,6 @@ const failure = s3.failure ?? tools.failure;
 const skip = s3.skip || tools.skip;
 const env = s3TestEnv();
 const MiB = 1 << 20;
-const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-interface Doc {
-  manifests?: { digest: string }[];
-  config?: { digest: string };
-  layers?: { digest: string }[];
-}
-
-/** Fetches `ref` and everything under it by digest; returns the problems found (empty: all bytes match their digests). */
-async function verifyPull(base: string, repo: string, ref: string): Promise<string[]> {
-  const problems: string[] = [];
-  const accept = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json';
-  const visit = async (r: string): Promise<void> => {
-    const res = await fetch(`${base}/v2/${repo}/manifests/${r}`, { headers: { accept } });
-    const body = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200) return void problems.push(`manifest ${r}: ${res.status}`);
-    if (r.startsWith('sha256:') && sha(body) !== r) problems.push(`manifest ${r} hashes to ${sha(body)}`);
-    const doc = JSON.parse(body.toString()) as Doc;
-    for (const m of doc.manifests ?? []) await visit(m.digest);
-    for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
-      const br = await fetch(`${base}/v2/${repo}/blobs/${b.digest}`);
-      const bytes = Buffer.from(await br.arrayBuffer());
-      if (br.status !== 200 || sha(bytes) !== b.digest) problems.push(`blob ${b.digest}: ${br.status}, hashes to ${sha(bytes)}`);
-    }
-  };
-  await visit(ref);
-  return problems;
-}
 
 /** POST, then PATCHes of the given sizes with Content-Range, then PUT ?digest=. */
 async function chunkedUpload(base: string, repo: string, data: Buffer, sizes: number[]): Promise<Response> {
@@ -136,27 +109,7 @@ describe('airlock serve --storage s3:// (Ceph RGW)', { skip }, () => {
 
   it('with the object store unreachable, pushes get 503 UNAVAILABLE and no metadata row points at a missing blob', async () => {
     const url = new URL(env!.endpoint);
-    const port = await freePort();
-    const sockets = new Set<Socket>();
-    let proxy: Server | undefined;
-    const open = (): Promise<void> =>
-      new Promise((res) => {
-        proxy = createServer((c) => {
-          const up = connect(Number(url.port), url.hostname);
-          for (const s of [c, up]) {
-            sockets.add(s);
-            s.on('close', () => sockets.delete(s));
-            s.on('error', () => undefined);
-          }
-          c.pipe(up).pipe(c);
-        }).listen(port, '127.0.0.1', () => res());
-      });
-    const cut = async (): Promise<void> => {
-      const closed = new Promise<void>((res) => proxy!.close(() => res()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    };
-    await open();
+    const { port, open, cut } = await cuttableProxy(Number(url.port), url.hostname);
     const storage = s3StorageUrl({ ...env!, endpoint: `http://127.0.0.1:${port}` });
     const bucketUrl = storage.replace(encodeURIComponent(`http://127.0.0.1:${port}`), encodeURIComponent(env!.endpoint));
     const reg: AirlockProcess = await startAirlockProcess({ args: ['--no-auth', '--storage', storage], env: awsEnv(env!) });

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { createPool, migrate, redactPgUrl } from '../../metadata/postgres/pg-connect.js';
+import { createPool, guardClient, migrate, redactPgUrl } from '../../metadata/postgres/pg-connect.js';
 import { mapUnavailable, PoolSql, serializable, type Sql } from '../../metadata/postgres/pg-exec.js';
 import { firstFull, SWEEP_EVERY, toSession } from '../sqlite-auth-extra.js';
 import {
   AccountError,
   type Account,
+  type AccountImport,
   type AuthStore,
   type CounterCheck,
   type FailureWindowSpec,
@@ -16,7 +17,7 @@ import {
   type SessionRecord,
 } from '../store.js';
 import { PG_AUTH_SCHEMA } from './pg-auth-migrations.js';
-import { REVOKED_KEEP_MS, toAccount, type AccountRow } from '../account-row.js';
+import { accountColumns, importOutcome, REVOKED_KEEP_MS, toAccount, type AccountRow } from '../account-row.js';
 
 interface WindowRow {
   key: string;
@@ -67,6 +68,7 @@ export class PgAuthStore implements AuthStore {
     const c = await this.pool.connect().catch((e: unknown) => {
       throw mapUnavailable(e);
     });
+    const lost = guardClient(c);
     let broken: Error | undefined;
     try {
       await c.query('BEGIN');
@@ -87,7 +89,7 @@ export class PgAuthStore implements AuthStore {
     } catch (e) {
       throw mapUnavailable(e);
     } finally {
-      c.release(broken);
+      c.release(lost() ?? broken);
     }
   }
 
@@ -261,6 +263,37 @@ export class PgAuthStore implements AuthStore {
   async sweepSessions(before: number, max: number): Promise<void> {
     await this.sql.count('DELETE FROM auth_console_sessions WHERE last_seen < $1', [before]);
     await this.sql.count('DELETE FROM auth_console_sessions WHERE id_hash IN (SELECT id_hash FROM auth_console_sessions ORDER BY last_seen DESC OFFSET $1)', [max]);
+  }
+
+  importAccount(a: Account): Promise<AccountImport> {
+    return serializable(this.pool, async (s) => {
+      const idRow = (await s.rows<{ name: string }>('SELECT name FROM auth_accounts WHERE id = $1', [a.id]))[0];
+      const outcome = importOutcome(a, await this.getWith(s, a.name), idRow !== undefined && idRow.name !== a.name);
+      if (outcome === 'added' || outcome === 'updated') {
+        await s.count(`INSERT INTO auth_accounts (name, id, kind, secret_hash, admin, pull, push, generation, created_at, updated_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, secret_hash = EXCLUDED.secret_hash,
+          admin = EXCLUDED.admin, pull = EXCLUDED.pull, push = EXCLUDED.push, generation = EXCLUDED.generation, updated_at = EXCLUDED.updated_at`,
+        accountColumns(a, a.admin));
+      }
+      return outcome;
+    });
+  }
+
+  importRefresh(r: RefreshRecord, usedAt: number | undefined): Promise<boolean> {
+    return serializable(this.pool, async (s) => {
+      if ((await s.rows('SELECT 1 FROM auth_refresh_revoked WHERE family = $1', [r.family])).length > 0) return false;
+      if ((await s.rows('SELECT 1 FROM auth_accounts WHERE id = $1', [r.accountId])).length === 0) return false;
+      await s.count(`INSERT INTO auth_refresh_tokens (jti, family, account_id, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (jti) DO UPDATE SET used_at = COALESCE(auth_refresh_tokens.used_at, EXCLUDED.used_at)`, [r.jti, r.family, r.accountId, r.expiresAt, usedAt ?? null]);
+      return true;
+    });
+  }
+
+  importRevoked(family: string, revokedAt: number): Promise<void> {
+    return serializable(this.pool, async (s) => {
+      await s.count('INSERT INTO auth_refresh_revoked (family, revoked_at) VALUES ($1, $2) ON CONFLICT (family) DO NOTHING', [family, revokedAt]);
+      await s.count('DELETE FROM auth_refresh_tokens WHERE family = $1', [family]);
+    });
   }
 
   async ping(): Promise<void> {

@@ -1,4 +1,3 @@
-import { SqliteRunLog } from '../../metadata/sqlite/sqlite-run-log.js';
 import { GcHistory } from '../../registry/gc-history.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -89,22 +88,22 @@ export function gcCommand(): Command {
       const meta = await openMetadataStore(f.metadata, paths.metadata).then((o) => o.store, (e: Error) => {
         throw new CliError(e.message);
       });
-      // A real collection joins the GC history the console shows (runs.db); a dry run is not one.
-      const runs = f.dryRun ? undefined : new SqliteRunLog(paths.runs);
-      const history = runs ? new GcHistory(20, runs) : undefined;
+      // A real collection joins the GC history the console shows (the store's run log); a dry run is not one.
+      const history = f.dryRun ? undefined : new GcHistory(20, meta.runLog);
       try {
         const gc = new GarbageCollector(meta, new BlobStore((await createStorageDriver(f.storage, paths.storage)).driver, { locks: meta.blobLocks }), {
           graceMs: f.grace * 1000,
           uploadTtlMs: f.uploadTtl * 1000,
           deleteUntagged: !!f.deleteUntagged,
-        }, (r) => history?.record(r));
+        }, async (r) => {
+          await history?.record(r).catch((e: Error) => process.stderr.write(`warning: the collection is not in the GC history: ${e.message}\n`));
+        });
         const report = f.dryRun ? await gc.plan() : await gc.run();
         if (f.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else if (report.skipped) process.stdout.write(`gc skipped: ${report.skipped}; nothing was changed\n`);
         else printText(report);
       } finally {
         await meta.close();
-        runs?.close();
       }
     });
 }

@@ -4,6 +4,10 @@ import { Command, Option } from 'commander';
 import { formatBytes } from '../../copy/mirror-report.js';
 import { openMetadataStore } from '../../metadata/open-store.js';
 import type { MetadataStore } from '../../metadata/store.js';
+import { openAuthStore } from '../../auth/setup.js';
+import type { AuthStore } from '../../auth/store.js';
+import { readAuthSource } from '../../migrate/auth-source.js';
+import { migrateAccounts, type AccountsReport } from '../../migrate/migrate-accounts.js';
 import { migrate, type MigrateEvents, type MigrateReport } from '../../migrate/migrate.js';
 import { SourceDatabase } from '../../migrate/source-snapshot.js';
 import { dataPaths } from '../../server/start.js';
@@ -22,9 +26,6 @@ interface MigrateFlags {
   output: 'text' | 'json';
 }
 
-/** Accounts are not part of the registry stores this command moves. */
-export const AUTH_NOTE =
-  'note: users, robot accounts and tokens (<data-dir>/auth.db) are not migrated by this command; re-create them on the shared stores (airlock user/robot) — see docs/high-availability.md';
 
 /** Progress on stderr: one redrawn line on a terminal, plain lines elsewhere (one per blob, one per 100 manifests). */
 function progressEvents(tty: boolean): { events: MigrateEvents; end(): void } {
@@ -78,6 +79,21 @@ function printText(r: MigrateReport, to: { metadata: string; storage: string }):
   if (r.sourceChanged) out('the source changed during the migration: stop pushes to it, then run airlock migrate once more (it copies only what is new)');
 }
 
+function printAccounts(r: AccountsReport): void {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  if (!r.source) {
+    out('accounts: none at the source (no auth/auth.db: it never ran with authentication)');
+    return;
+  }
+  const a = r.accounts;
+  out(`accounts: ${a.total} (${a.added} added, ${a.updated} updated, ${a.present} already there), refresh tokens: ${r.refreshTokens.copied} copied`);
+  const secret = (what: string, o: AccountsReport['signingKey']) =>
+    o === 'shared' ? `${what}: shared with the replicas` : o === 'kept' ? `${what}: the destination has its own and keeps it` : `${what}: none at the source`;
+  out(`${secret('token signing key', r.signingKey)}; ${secret('managed CA', r.ca)}`);
+  if (r.signingKey === 'kept') out('  tokens issued by the embedded server are not valid on the replicas: clients log in again');
+  for (const c of a.conflicts) out(`account ${c.name} not migrated: ${c.reason}`);
+}
+
 function checkedDataDir(dir: string): string {
   const dataDir = resolve(dir);
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) throw new CliError(`data directory ${dataDir} does not exist; pass --data-dir of the embedded airlock serve`);
@@ -88,7 +104,7 @@ function checkedDataDir(dir: string): string {
 export function migrateCommand(): Command {
   return new Command('migrate')
     .description(
-      'Move an embedded install (SQLite + the data directory) into PostgreSQL + S3 for highly available replicas: every blob is verified at the destination; resumable; the source is only read and may keep serving',
+      'Move an embedded install (SQLite + the data directory) into PostgreSQL + S3 for highly available replicas: every blob is verified at the destination, accounts (users, robots, refresh tokens, the signing key and CA) follow; resumable; the source is only read and may keep serving',
     )
     .option('--data-dir <dir>', 'the embedded registry data directory (read only)', process.env.AIRLOCK_DATA_DIR ?? './airlock-data')
     .requiredOption('--to-metadata <url>', 'the PostgreSQL metadata store: postgres://USER@HOST:PORT/DB (password in PGPASSWORD or ~/.pgpass; never printed)')
@@ -120,6 +136,7 @@ export function migrateCommand(): Command {
       const storageWhere = describeS3Location(loc);
       let source: SourceDatabase | undefined;
       let meta: MetadataStore | undefined;
+      let auth: AuthStore | undefined;
       const progress = progressEvents(f.output !== 'json' && !!process.stderr.isTTY);
       try {
         const opened = await openMetadataStore(f.toMetadata, paths.metadata).catch((e: Error) => {
@@ -146,18 +163,32 @@ export function migrateCommand(): Command {
           throw new CliError(`migration stopped: ${e.message.split('\n')[0]}; run the same command again to continue`);
         });
         progress.end();
+        // Accounts (auth.db, the signing key, the CA) into the shared auth store.
+        auth = await openAuthStore(dataDir, f.toMetadata).catch((e: Error) => {
+          throw new CliError(`--to-metadata: ${e.message}`);
+        });
+        let src;
+        try {
+          src = readAuthSource(dataDir, Date.now());
+        } catch (e) {
+          throw new CliError(`cannot read the accounts of ${dataDir}: ${(e as Error).message}`);
+        }
+        const accounts = await migrateAccounts(src, auth).catch((e: Error) => {
+          throw new CliError(`migrating accounts stopped: ${e.message.split('\n')[0]}; run the same command again to continue`);
+        });
         if (f.output === 'json') {
-          process.stdout.write(`${JSON.stringify({ ...report, to: { metadata: opened.where, storage: storageWhere }, auth: AUTH_NOTE.replace(/^note: /, '') }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...report, accounts, to: { metadata: opened.where, storage: storageWhere } }, null, 2)}\n`);
         } else {
           printText(report, { metadata: opened.where, storage: storageWhere });
-          process.stdout.write(`${AUTH_NOTE}\n`);
+          printAccounts(accounts);
         }
-        const failed = report.manifests.skipped.length + report.blobs.missingAtSource.length;
+        const failed = report.manifests.skipped.length + report.blobs.missingAtSource.length + accounts.accounts.conflicts.length;
         if (failed > 0) process.exitCode = 1;
       } finally {
         progress.end();
         source?.close();
         await meta?.close();
+        await auth?.close();
         dst.close();
       }
     });

@@ -16,6 +16,7 @@ import { parseSince, HistoryError } from '../../mirror/imageset/history.js';
 import { destRepository, splitRegistryDest } from '../../mirror/imageset/naming.js';
 import { runM2d } from '../../mirror/imageset/run-m2d.js';
 import { openCheckedSet, readArchivePlan, runD2m } from '../../mirror/imageset/run-d2m.js';
+import { CarriedBlobs } from '../../mirror/imageset/d2m-delivered.js';
 import { checkWorkflowFlags } from '../../mirror/imageset/workflow.js';
 import { ArchiveDamagedError, ArchiveWriteError, GiB } from '../../transports/archive/format.js';
 import { GraphError } from '../../mirror/imageset/cincinnati.js';
@@ -116,9 +117,10 @@ async function mirror(destination: string | undefined, f: MirrorFlags): Promise<
       const hints = BlobLocations.ephemeral();
       const { host } = splitRegistryDest(dest);
       recordDelivered(set, hints, `docker://${host}`, (r) => destRepository(dest, r, f.maxNestedPaths).slice(host.length + 1));
-      const executor = new MirrorExecutor({ ...executorOptions(f, hub, wf.from, counter), archive: { set }, blobCache: hints });
+      const carried = new CarriedBlobs(set.index, `docker://${host}`);
+      const executor = new MirrorExecutor({ ...executorOptions(f, hub, wf.from, counter), archive: { set }, blobCache: hints, knownAbsent: carried.absent });
       try {
-        const r = await runD2m(executor, set, plan, { config, configText, from: wf.from, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true, removeSignatures: f.removeSignatures === true, annotations: annotations() }, counter);
+        const r = await runD2m(executor, set, plan, { config, configText, from: wf.from, dest, maxNestedPaths: f.maxNestedPaths, dryRun: f.dryRun === true, removeSignatures: f.removeSignatures === true, annotations: annotations(), carried }, counter);
         finish(r);
       } finally {
         await executor.close();

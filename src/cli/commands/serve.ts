@@ -21,6 +21,7 @@ interface ServeFlags {
   publicUrl?: string;
   auth?: boolean;
   anonymousPull?: string[];
+  trustedProxy?: string[];
   tokenTtl?: number;
   logLevel?: string;
   sparseRepo?: string[];
@@ -93,6 +94,7 @@ export function serveCommand(): Command {
     .option('--tls-cert <file>', 'PEM server certificate (chain) [env AIRLOCK_TLS_CERT]')
     .option('--tls-key <file>', 'PEM private key of the certificate [env AIRLOCK_TLS_KEY]')
     .option('--san <name>', 'extra DNS name or IP for the generated server certificate (repeatable) [env AIRLOCK_TLS_SANS, comma-separated]', collect)
+    .option('--trusted-proxy <cidr>', 'a balancer or reverse proxy (address or CIDR) whose X-Forwarded-For names the client, for login limits and logs (repeatable; only a direct peer in the list is believed) [env AIRLOCK_TRUSTED_PROXIES, comma-separated]', collect)
     .option('--public-url <url>', 'URL clients use to reach the registry, for the token realm (default: from the Host header) [env AIRLOCK_PUBLIC_URL]')
     .option('--auth', 'require authentication (the default, except with --insecure-http) [env AIRLOCK_AUTH=true]')
     .option('--no-auth', 'serve without authentication: anyone who can connect may push and delete [env AIRLOCK_AUTH=false]')
@@ -152,6 +154,7 @@ export function serveCommand(): Command {
           tlsKey: f.tlsKey,
           tlsSans: f.san,
           publicUrl: f.publicUrl,
+          trustedProxies: f.trustedProxy,
           logLevel: f.logLevel,
           sparseRepos: f.sparseRepo || f.sparseIndexRepo ? [...(f.sparseRepo ?? []), ...(f.sparseIndexRepo ?? [])] : undefined,
           manifestMaxBytes: f.manifestMaxBytes,

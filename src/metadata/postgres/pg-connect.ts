@@ -37,6 +37,24 @@ export function createPool(s: PgSettings, onError: (e: Error) => void = () => un
   return pool;
 }
 
+/**
+ * Listens for 'error' on a client checked out of a pool (the pool listens
+ * only while it is idle): PostgreSQL ending the connection between two
+ * queries (a restart: 57P01) then fails the next query instead of being an
+ * unhandled 'error' event that ends the process. Call the returned function
+ * before release: it stops listening and returns the error seen, if any,
+ * for release(err) to discard the client.
+ */
+export function guardClient(c: pg.PoolClient): () => Error | undefined {
+  let lost: Error | undefined;
+  const onError = (e: Error) => (lost ??= e);
+  c.on('error', onError);
+  return () => {
+    c.off('error', onError);
+    return lost;
+  };
+}
+
 /** A schema: its migrations, the table recording them, what it is called in messages. */
 export interface PgSchema {
   readonly table: string;
@@ -50,6 +68,7 @@ const METADATA_SCHEMA: PgSchema = { table: 'airlock_schema_migrations', migratio
 export async function migrate(pool: pg.Pool, schema: PgSchema = METADATA_SCHEMA): Promise<void> {
   const { table, migrations } = schema;
   const c = await pool.connect();
+  const lost = guardClient(c);
   try {
     await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
@@ -74,7 +93,7 @@ export async function migrate(pool: pg.Pool, schema: PgSchema = METADATA_SCHEMA)
       await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } finally {
-    c.release();
+    c.release(lost());
   }
 }
 

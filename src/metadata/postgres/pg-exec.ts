@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { MetadataUnavailableError } from '../store.js';
-import { RETRYABLE } from './pg-connect.js';
+import { RETRYABLE, guardClient } from './pg-connect.js';
 
 const NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -63,6 +63,7 @@ export async function serializable<T>(pool: pg.Pool, body: (s: Sql) => Promise<T
     const c = await pool.connect().catch((e: unknown) => {
       throw mapUnavailable(e);
     });
+    const lost = guardClient(c);
     let broken: Error | undefined;
     try {
       await c.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
@@ -77,7 +78,7 @@ export async function serializable<T>(pool: pg.Pool, body: (s: Sql) => Promise<T
     } catch (e) {
       if (!retryable(e) || attempt >= ATTEMPTS) throw mapUnavailable(e);
     } finally {
-      c.release(broken);
+      c.release(lost() ?? broken);
     }
     await pause(attempt);
   }

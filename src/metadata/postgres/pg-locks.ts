@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedMutex, type KeyedLock } from '../../util/keyed-mutex.js';
+import { guardClient } from './pg-connect.js';
+import { mapUnavailable } from './pg-exec.js';
+
+/** Connection and lock-query failures (PostgreSQL down or shutting down) become MetadataUnavailableError (503). */
+const unavailable = (e: unknown): never => {
+  throw mapUnavailable(e);
+};
 
 /**
  * Keyed locks held across every process on one PostgreSQL: a session
@@ -17,28 +24,30 @@ export class PgAdvisoryLocks implements KeyedLock {
 
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     return this.local.run(key, async () => {
-      const c = await this.pool.connect();
+      const c = await this.pool.connect().catch(unavailable);
+      const lost = guardClient(c);
       let broken: Error | undefined;
       try {
-        await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${this.namespace}:${key}`]);
+        await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${this.namespace}:${key}`]).catch(unavailable);
         try {
           return await fn();
         } finally {
           await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${this.namespace}:${key}`]).catch((e: Error) => (broken = e));
         }
       } finally {
-        c.release(broken);
+        c.release(lost() ?? broken);
       }
     });
   }
 
   /** Runs `fn` only if no other process holds `key` right now; undefined when it was held. */
   async tryRun<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const c = await this.pool.connect();
+    const c = await this.pool.connect().catch(unavailable);
+    const lost = guardClient(c);
     let broken: Error | undefined;
     const k = `${this.namespace}:${key}`;
     try {
-      const got = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [k])).rows[0]?.ok;
+      const got = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [k]).catch(unavailable)).rows[0]?.ok;
       if (!got) return undefined;
       try {
         return await fn();
@@ -46,7 +55,7 @@ export class PgAdvisoryLocks implements KeyedLock {
         await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [k]).catch((e: Error) => (broken = e));
       }
     } finally {
-      c.release(broken);
+      c.release(lost() ?? broken);
     }
   }
 }
@@ -70,7 +79,7 @@ export class PgSharedLocks implements KeyedLock {
     const k = `${this.namespace}:${key}`;
     return this.local.run(key, async () => {
       for (let attempt = 0; ; attempt++) {
-        const got = (await this.pool.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [k])).rows[0]?.ok;
+        const got = (await this.pool.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [k]).catch(unavailable)).rows[0]?.ok;
         if (got) break;
         await sleep(Math.min(100, 2 ** attempt));
       }

@@ -72,4 +72,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX uploads_address ON uploads(address, updated_at) WHERE address IS NOT NULL;
   CREATE INDEX uploads_updated ON uploads(updated_at);
   `,
+  // 2: the run log (metadata/run-log.ts): mirror run reports and GC history, one for every replica.
+  `
+  CREATE TABLE mirror_runs (id BIGSERIAL PRIMARY KEY, received_at BIGINT NOT NULL, sent_by TEXT NOT NULL, report TEXT NOT NULL);
+  CREATE TABLE gc_runs (id BIGSERIAL PRIMARY KEY, finished_at BIGINT NOT NULL, summary TEXT NOT NULL);
+  CREATE TABLE run_log_imports (key TEXT PRIMARY KEY, imported_at BIGINT NOT NULL);
+  `,
 ];

@@ -4,6 +4,7 @@ import { createPool, migrate, redactPgUrl } from './pg-connect.js';
 import { PoolSql, serializable } from './pg-exec.js';
 import { PgQueries } from './pg-gc.js';
 import { PgAdvisoryLocks, PgSharedLocks } from './pg-locks.js';
+import { PgRunLog } from './pg-run-log.js';
 
 export interface PgStoreOptions {
   /** Query connections per process (default 10). */
@@ -26,12 +27,14 @@ export class PgMetadataStore extends PgQueries implements MetadataStore {
   /** Locks other than blobs' (e.g. GC leadership). */
   readonly locks: PgAdvisoryLocks;
   readonly uploadLocks: PgSharedLocks;
+  readonly runLog: PgRunLog;
 
   private constructor(private readonly pool: pg.Pool, private readonly lockPool: pg.Pool, private readonly sharedPool: pg.Pool) {
     super(new PoolSql(pool));
     this.blobLocks = new PgAdvisoryLocks(lockPool, 'airlock-blob');
     this.locks = new PgAdvisoryLocks(lockPool, 'airlock');
     this.uploadLocks = new PgSharedLocks(sharedPool, 'airlock-upload');
+    this.runLog = new PgRunLog(new PoolSql(pool));
   }
 
   /** Connects and migrates; the error names the server, never the password. */

@@ -11,6 +11,7 @@
  *   tags(repo_id, name, digest)
  *   uploads(id, repo, created_at, updated_at,   upload session; owner (account) and
  *           owner, address)                     address count against the open-session caps
+ *   mirror_runs, gc_runs, run_log_imports       the run log (metadata/run-log.ts)
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -78,5 +79,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE uploads ADD COLUMN address TEXT;
   CREATE INDEX uploads_owner ON uploads(owner, updated_at) WHERE owner IS NOT NULL;
   CREATE INDEX uploads_address ON uploads(address, updated_at) WHERE address IS NOT NULL;
+  `,
+  // 3: the run log (metadata/run-log.ts): mirror run reports and GC history, formerly <data-dir>/runs.db.
+  `
+  CREATE TABLE mirror_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, sent_by TEXT NOT NULL, report TEXT NOT NULL);
+  CREATE TABLE gc_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, finished_at INTEGER NOT NULL, summary TEXT NOT NULL);
+  CREATE TABLE run_log_imports (key TEXT PRIMARY KEY, imported_at INTEGER NOT NULL) WITHOUT ROWID;
   `,
 ];

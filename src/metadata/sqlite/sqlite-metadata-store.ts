@@ -2,6 +2,8 @@ import type { KeyedLock, MetadataQueries, MetadataStore, TransactionOptions } fr
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { openSqlite, type Db } from './open.js';
 import { SqliteQueries } from './sqlite-store.js';
+import type { RunLogQueries } from '../run-log.js';
+import { SqliteRunLog } from './sqlite-run-log.js';
 
 /** Names of every query method, delegated by SqliteMetadataStore. */
 const QUERY_METHODS = Object.getOwnPropertyNames(SqliteQueries.prototype).filter((n) => n !== 'constructor') as (keyof MetadataQueries)[];
@@ -25,6 +27,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private active: Promise<void> | undefined;
   readonly blobLocks: KeyedLock = new KeyedMutex();
   readonly uploadLocks: KeyedLock = new KeyedMutex();
+  /** The run log in this database, its calls gated like the queries' (never inside an open transaction). */
+  readonly runLog: RunLogQueries;
 
   constructor(path: string) {
     this.db = openSqlite(path);
@@ -36,6 +40,18 @@ export class SqliteMetadataStore implements MetadataStore {
         return fn(...args);
       };
     }
+    const log = new SqliteRunLog(this.db);
+    const gate = async <T>(fn: () => Promise<T>): Promise<T> => {
+      while (this.active) await this.active;
+      return fn();
+    };
+    this.runLog = {
+      addMirrorRun: (r, by, at) => gate(() => log.addMirrorRun(r, by, at)),
+      mirrorRuns: (n, before) => gate(() => log.mirrorRuns(n, before)),
+      addGcRun: (r) => gate(() => log.addGcRun(r)),
+      gcRuns: (n) => gate(() => log.gcRuns(n)),
+      importRuns: (i) => gate(() => log.importRuns(i)),
+    };
   }
 
   async transaction<T>(body: (tx: MetadataQueries) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {

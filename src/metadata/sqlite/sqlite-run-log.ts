@@ -1,61 +1,55 @@
 /**
- * RunLog on its own small SQLite file (<data-dir>/runs.db), separate from
- * metadata.db so the metadata store can be replaced (PostgreSQL) without
- * touching it. Reports are stored as the JSON the API validated.
+ * The run log on the SQLite metadata database (tables mirror_runs, gc_runs,
+ * run_log_imports of migrations.ts). Reports are stored as the JSON the API
+ * validated. better-sqlite3 is synchronous: each method is one transaction.
+ * SqliteMetadataStore gates calls so that none lands inside its open
+ * transaction().
  */
-import Database from 'better-sqlite3';
 import type { GcRunSummary } from '../../registry/gc-history.js';
-import type { MirrorRun, MirrorRunReport, RunLog } from '../run-log.js';
+import { mirrorRunOf, type MirrorRunRow } from '../run-log-row.js';
+import { RUN_LOG_KEEP, type MirrorRun, type MirrorRunReport, type RunLogImport, type RunLogQueries } from '../run-log.js';
+import type { Db } from './open.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS mirror_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, sent_by TEXT NOT NULL, report TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS gc_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, finished_at INTEGER NOT NULL, summary TEXT NOT NULL);
-`;
+export class SqliteRunLog implements RunLogQueries {
+  constructor(private readonly db: Db, private readonly keep = RUN_LOG_KEEP) {}
 
-interface MirrorRow {
-  id: number;
-  received_at: number;
-  sent_by: string;
-  report: string;
-}
-
-export class SqliteRunLog implements RunLog {
-  private readonly db: Database.Database;
-
-  constructor(path: string, private readonly keep = 1000) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+  private insertMirror(report: MirrorRunReport, sentBy: string, receivedAt: number): number {
+    const r = this.db.prepare('INSERT INTO mirror_runs (received_at, sent_by, report) VALUES (?, ?, ?)').run(receivedAt, sentBy, JSON.stringify(report));
+    const id = Number(r.lastInsertRowid);
+    this.db.prepare('DELETE FROM mirror_runs WHERE id <= ?').run(id - this.keep);
+    return id;
   }
 
-  addMirrorRun(report: MirrorRunReport, sentBy: string, receivedAt = Date.now()): MirrorRun {
-    const id = this.db.transaction(() => {
-      const r = this.db.prepare('INSERT INTO mirror_runs (received_at, sent_by, report) VALUES (?, ?, ?)').run(receivedAt, sentBy, JSON.stringify(report));
-      this.db.prepare('DELETE FROM mirror_runs WHERE id <= ?').run(Number(r.lastInsertRowid) - this.keep);
-      return Number(r.lastInsertRowid);
-    })();
+  private insertGc(run: GcRunSummary): void {
+    const r = this.db.prepare('INSERT INTO gc_runs (finished_at, summary) VALUES (?, ?)').run(run.finishedAt, JSON.stringify(run));
+    this.db.prepare('DELETE FROM gc_runs WHERE id <= ?').run(Number(r.lastInsertRowid) - this.keep);
+  }
+
+  async addMirrorRun(report: MirrorRunReport, sentBy: string, receivedAt = Date.now()): Promise<MirrorRun> {
+    const id = this.db.transaction(() => this.insertMirror(report, sentBy, receivedAt))();
     return { ...report, id, receivedAt, sentBy };
   }
 
-  mirrorRuns(limit: number, before?: number): MirrorRun[] {
-    const rows = this.db.prepare('SELECT id, received_at, sent_by, report FROM mirror_runs WHERE id < ? ORDER BY id DESC LIMIT ?').all(before ?? Number.MAX_SAFE_INTEGER, limit) as MirrorRow[];
-    return rows.map((r) => ({ ...(JSON.parse(r.report) as MirrorRunReport), id: r.id, receivedAt: r.received_at, sentBy: r.sent_by }));
+  async mirrorRuns(limit: number, before?: number): Promise<MirrorRun[]> {
+    const rows = this.db.prepare('SELECT id, received_at, sent_by, report FROM mirror_runs WHERE id < ? ORDER BY id DESC LIMIT ?').all(before ?? Number.MAX_SAFE_INTEGER, limit) as MirrorRunRow[];
+    return rows.map(mirrorRunOf);
   }
 
-  addGcRun(run: GcRunSummary): void {
-    this.db.transaction(() => {
-      const r = this.db.prepare('INSERT INTO gc_runs (finished_at, summary) VALUES (?, ?)').run(run.finishedAt, JSON.stringify(run));
-      this.db.prepare('DELETE FROM gc_runs WHERE id <= ?').run(Number(r.lastInsertRowid) - this.keep);
-    })();
+  async addGcRun(run: GcRunSummary): Promise<void> {
+    this.db.transaction(() => this.insertGc(run))();
   }
 
-  gcRuns(limit: number): GcRunSummary[] {
+  async gcRuns(limit: number): Promise<GcRunSummary[]> {
     const rows = this.db.prepare('SELECT summary FROM gc_runs ORDER BY id DESC LIMIT ?').all(limit) as { summary: string }[];
     return rows.map((r) => JSON.parse(r.summary) as GcRunSummary);
   }
 
-  close(): void {
-    this.db.close();
+  async importRuns(i: RunLogImport): Promise<boolean> {
+    return this.db.transaction((): boolean => {
+      if (this.db.prepare('INSERT OR IGNORE INTO run_log_imports (key, imported_at) VALUES (?, ?)').run(i.key, Date.now()).changes === 0) return false;
+      for (const m of i.mirrorRuns) this.insertMirror(m.report, m.sentBy, m.receivedAt);
+      for (const g of i.gcRuns) this.insertGc(g);
+      return true;
+    }).immediate();
   }
 }

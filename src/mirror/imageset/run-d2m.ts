@@ -9,7 +9,8 @@
  * docker://DEST/PATH:TAG`, executed by the one executor straight from the
  * tars (ranged reads, each member checked again as it streams; nothing is
  * untarred). Blobs the set left out as delivered are mounted from the
- * repositories that use them. A re-run after a kill -9 sends only what the
+ * repositories that use them; images whose manifests it left out are checked
+ * at the destination first and re-tagged there (d2m-delivered.ts). A re-run after a kill -9 sends only what the
  * registry lacks (the engine HEADs every blob and manifest first).
  * working-dir/ under DIR gets the cluster resources for this destination
  * and report.json.
@@ -22,6 +23,8 @@ import { problemLine, verifyArchiveSet } from '../../transports/archive/archive-
 import { ArchiveDamagedError } from '../../transports/archive/format.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan } from '../plan.js';
+import { destinationName } from '../../copy/mirror.js';
+import { checkThere, splitCopies, writeRetags, type CarriedBlobs } from './d2m-delivered.js';
 import { graphCopy, graphResource, samplesResource } from './archive-extras.js';
 import { ArchivePlanSchema, planForDestination, PLAN_MEMBER, type ArchivePlan } from './archive-plan.js';
 import { clusterResources } from './cluster-resources.js';
@@ -43,6 +46,8 @@ export interface D2mInput {
   readonly dryRun: boolean;
   readonly removeSignatures: boolean;
   readonly annotations: Readonly<Record<string, string>>;
+  /** The set's blobs, uploaded without a HEAD on the first push of the set to this destination. */
+  readonly carried?: CarriedBlobs;
 }
 
 /** Opens and checks the set: every byte of every archive (as `archive verify`), then the structure for reading. */
@@ -92,16 +97,30 @@ export async function runD2m(x: MirrorExecutor, set: ArchiveSet, plan: ArchivePl
   if (plan.config !== o.config.file) c.message(`info: the set was packed from ${plan.config} (its copy is the member ${plan.configMember}); running with ${o.config.file}`);
   // platform.graph: the packed graph-data image is one more copy (a release image: its failure is a release failure).
   const graph = plan.graph ? graphCopy(plan.graph, o.dest, o.maxNestedPaths) : undefined;
-  const items = [...copies.map((k) => k.item), ...(graph ? [graph] : [])];
+  // Images the set left out (the far side has their manifests): checked at the destination before anything is pushed.
+  const { engine, there } = splitCopies(set.index, copies);
+  const parallel = 8;
+  await checkThere(x.registries, host, there, flag, parallel);
+  if (!o.dryRun && o.carried !== undefined && !(await o.carried.claim(work, o.dest))) c.message(`info: the set was pushed to ${flag} before: every blob is checked there first, and only missing ones are sent`);
+  if (there.length > 0) c.message(`info: ${there.length} image(s) of the set were left out of the archive as already delivered; all ${new Set(there.map((t) => `${t.repository}@${t.digest}`)).size} of their manifests are at ${flag}`);
+  const items = [...engine.map((k) => k.item), ...(graph ? [graph] : [])];
   counter.setItems(items);
-  c.message(`info: ${plan.releases.length} release(s), ${plan.catalogs.length} catalog(s), ${copies.length} images to push from ${set.dir} to ${flag}`);
+  c.message(`info: ${plan.releases.length} release(s), ${plan.catalogs.length} catalog(s), ${engine.length} images to push from ${set.dir} to ${flag}`);
   const failed: FailedImage[] = plan.failed.map((f) => ({ ...f, why: `not in the archive set: ${f.why} (at mirror to disk)` }));
   const result = await x.execute(makePlan(items, { dryRun: o.dryRun, skipMissing: false, continueOnError: true, attachments: !o.removeSignatures }), {
     onImage: (im) => { if (!o.dryRun) c.out(`${im.digest} ${im.destination}\n`); },
   });
+  const retagErrors = o.dryRun ? [] : await writeRetags(x.registries, host, there, parallel);
+  const badRetag = new Set(retagErrors.map((e) => e.copy));
+  if (!o.dryRun) for (const t of there) if (!badRetag.has(t)) c.out(`${t.digest} ${destinationName(t.copy.item.targets[0]!.ref, t.tag)}\n`);
   const tCopy = Date.now();
   const byLabel = new Map(copies.map((k) => [label(k.item), k]));
   const bad = new Set<number>();
+  for (const e of retagErrors) {
+    bad.add(e.copy.copy.of);
+    failed.push({ image: label(e.copy.copy.item), kind: kindOf(e.copy.copy.item), why: e.message });
+    c.message(`error: ${label(e.copy.copy.item)}: ${e.message}`);
+  }
   for (const e of result.errors) {
     const k = byLabel.get(e.source);
     if (k !== undefined) bad.add(k.of);

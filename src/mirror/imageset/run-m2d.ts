@@ -5,7 +5,8 @@
  * one executor into an ArchiveWriter: DIR/mirror_000001.tar, … split at
  * archiveSize, holding only the blobs the far side lacks (the skip set: the
  * blob history of working-dir/.history, or an inventory of the far registry
- * with --since-inventory), every manifest and tag of the set, the config
+ * with --since-inventory), the manifests and tags of the set the far side
+ * lacks (the rest listed in the index as onDestination), the config
  * (isc_<time>.yaml), the plan for d2m, and each tar's checksum manifest;
  * never the working directory. Then working-dir/: the new history file,
  * the pinned config and report.json (dry run: dry-run/mapping.txt and
@@ -17,8 +18,9 @@ import { join } from 'node:path';
 import { formatBytes } from '../../copy/mirror-report.js';
 import type { ArchiveEnv } from '../../transports/archive/archive-transport.js';
 import { ArchiveWriter } from '../../transports/archive/archive-writer.js';
-import { ArchiveWriteError } from '../../transports/archive/format.js';
+import { ArchiveWriteError, type ArchiveIndex } from '../../transports/archive/format.js';
 import { inventorySkipSet, type DigestSet } from '../../transports/archive/skip-set.js';
+import { DeliveredImages } from '../../transports/archive/delivered-images.js';
 import type { MirrorExecutor } from '../executor.js';
 import { makePlan, type PlanItem } from '../plan.js';
 import { packGraph, samplesInSet, type GraphInSet } from './archive-extras.js';
@@ -57,17 +59,34 @@ export interface M2dInput {
 /** The executor for a run, once the archive set it writes exists (its counter sees the engine's events). */
 export type ExecutorFactory = (archive: ArchiveEnv, counter: OriginCounter) => MirrorExecutor;
 
-/** The skip set: the inventory when given, else the chosen history file. */
-async function skipSet(o: M2dInput, work: string, say: (l: string) => void): Promise<DigestSet> {
+/** The skip set (blobs) and the delivered manifests and tags: the inventory when given, else the chosen history file. */
+async function skipSet(o: M2dInput, work: string, say: (l: string) => void): Promise<{ blobs: DigestSet; images: DeliveredImages }> {
   if (o.inventory !== undefined) {
     const s = await inventorySkipSet(o.inventory);
-    say(`info: packing only what the inventory ${o.inventory} lacks (${s.size} digests held there)`);
+    const n = s.images.size;
+    say(`info: packing only what the inventory ${o.inventory} lacks (${s.blobs.size} digests, ${n.tags} tags held there)`);
     return s;
   }
   const h = await readHistory(work, o.since);
+  const n = h.images.size;
   if (h.file === undefined) say(`info: no blob history${o.since ? ' before --since' : ''} in ${join(work, '.history')}: packing every blob of the set`);
-  else say(`info: packing only blobs not in ${h.file} (${h.digests.size} digests)`);
-  return h.digests;
+  else say(`info: packing only blobs, manifests and tags not in ${h.file} (${h.digests.size} digests, ${n.manifests} manifests, ${n.tags} tags)`);
+  return { blobs: h.digests, images: h.images };
+}
+
+/** The history after this set is delivered: what was delivered before, and everything the set carries or relies on. */
+function deliveredAfter(before: DeliveredImages, index: ArchiveIndex): DeliveredImages {
+  const out = new DeliveredImages();
+  for (const l of before.lines()) out.addLine(l);
+  for (const [path, r] of Object.entries(index.repositories)) {
+    for (const d of r.manifests) out.addManifest(path, d);
+    for (const [t, d] of Object.entries(r.tags)) out.addTag(path, t, d);
+  }
+  for (const [path, r] of Object.entries(index.onDestination ?? {})) {
+    for (const d of r.manifests) out.addManifest(path, d);
+    for (const [t, d] of [...Object.entries(r.tags), ...Object.entries(r.retag)]) out.addTag(path, t, d);
+  }
+  return out;
 }
 
 export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mResult> {
@@ -75,11 +94,11 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
   const t0 = Date.now();
   const work = join(o.dir, 'working-dir');
   const early: string[] = [];
-  const skip = await skipSet(o, work, (l) => early.push(l));
+  const { blobs: skip, images } = await skipSet(o, work, (l) => early.push(l));
   // A dry run writes its (empty) set into a private directory: the archives in DIR stay as they are.
   const scratch = o.dryRun ? await mkdtemp(join(tmpdir(), 'airlock-m2d-dry-')) : undefined;
   const warnings: string[] = [];
-  const writer = await ArchiveWriter.create({ dir: scratch ?? o.dir, archiveSize: o.archiveSize, skip, strict: o.strict, onWarning: (m) => warnings.push(m) });
+  const writer = await ArchiveWriter.create({ dir: scratch ?? o.dir, archiveSize: o.archiveSize, skip, images, strict: o.strict, onWarning: (m) => warnings.push(m) });
   const base = `archive:${writer.dir}/`;
   const counter = new OriginCounter((dst) => (dst.startsWith(base) ? `archive://${dst.slice(base.length)}` : dst));
   const x = make({ writer }, counter);
@@ -154,10 +173,11 @@ export async function runM2d(make: ExecutorFactory, o: M2dInput): Promise<M2mRes
     const files = new Map<string, string>();
     if (!o.dryRun) {
       const index = await writer.commit();
-      const newest = o.inventory === undefined && o.since === undefined ? skip : (await readHistory(work)).digests;
-      const history = await writeHistory(work, started, [...newest.values(), ...Object.keys(index.blobs), ...Object.keys(index.delivered)]);
+      const newest = o.inventory === undefined && o.since === undefined ? { digests: skip, images } : await readHistory(work);
+      const history = await writeHistory(work, started, [...newest.digests.values(), ...Object.keys(index.blobs), ...Object.keys(index.delivered)], deliveredAfter(newest.images, index));
       const bytes = index.archives.reduce((n, a) => n + a.size, 0);
-      c.message(`info: wrote ${index.archives.length} archive file(s) (${index.archives.map((a) => a.file).join(', ')}), ${formatBytes(bytes)} (${bytes} bytes): ${Object.keys(index.blobs).length} blobs and manifests packed, ${Object.keys(index.delivered).length} left out as already delivered; history ${history}`);
+      const left = Object.values(index.onDestination ?? {}).reduce((n, r) => n + Object.keys(r.tags).length + Object.keys(r.retag).length + r.manifests.length, 0);
+      c.message(`info: wrote ${index.archives.length} archive file(s) (${index.archives.map((a) => a.file).join(', ')}), ${formatBytes(bytes)} (${bytes} bytes): ${Object.keys(index.blobs).length} blobs and manifests packed, ${Object.keys(index.delivered).length} blobs and ${left} images left out as already delivered; history ${history}`);
       files.set(`isc_pinned_${fileTime(started)}.yaml`, pinnedConfig(o.configText, info));
     }
     const exitCode = exitBits(failed);

@@ -22,6 +22,7 @@ import { checkImage, type CheckResult } from './image-check.js';
 import { VerifyInputError } from './mirror-rules.js';
 import { pullReference, type PullInput } from './pull-inputs.js';
 import { pullSources, type RegistryEntry } from './registries-conf.js';
+import { mapLimit } from '../../util/map-limit.js';
 
 export type Verdict = 'mirror' | 'source-only' | 'missing';
 
@@ -129,14 +130,5 @@ export async function catalogInputs(hub: RegistryHub, entries: readonly Registry
 
 /** Every input verified, at most `parallel` at once, in input order. */
 export async function verifyAll(hub: RegistryHub, entries: readonly RegistryEntry[], inputs: readonly PullInput[], parallel: number, signal?: AbortSignal): Promise<ImageVerdict[]> {
-  const out = new Array<ImageVerdict>(inputs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < inputs.length) {
-      const k = next++;
-      out[k] = await verifyImage(hub, entries, inputs[k]!, signal);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, inputs.length)) }, worker));
-  return out;
+  return mapLimit(inputs, parallel, (input) => verifyImage(hub, entries, input, signal));
 }

@@ -19,7 +19,7 @@ import type { SessionStore } from '../../auth/sessions.js';
 import { apiAuth } from './api-auth.js';
 import { sessionAuth, sessionRoutes } from './session-routes.js';
 import { repoRoutes } from './repo-routes.js';
-import type { RunLog } from '../../metadata/run-log.js';
+import type { RunLogQueries } from '../../metadata/run-log.js';
 import { mirrorRunRoutes } from './mirror-run-routes.js';
 import { CatalogViews, DEFAULT_CATALOG_LIMITS, type CatalogViewLimits } from './catalog-views.js';
 
@@ -32,7 +32,7 @@ export interface ApiPluginOptions {
   readonly sessions?: { readonly store: SessionStore; readonly authn: Authenticator } | undefined;
   readonly registryHost: () => string;
   /** Mirror run reports (POST/GET /api/v1/mirror-runs); off when absent. */
-  readonly runs?: RunLog | undefined;
+  readonly runs?: RunLogQueries | undefined;
   /** Caps of the catalog view (default DEFAULT_CATALOG_LIMITS). */
   readonly catalogLimits?: CatalogViewLimits | undefined;
 }

@@ -3,11 +3,11 @@
  * sends with `--report-to-registry` (the sender needs push on every
  * repository the report names); `GET /api/v1/mirror-runs` lists them newest
  * first for whoever may pull at least one of those repositories (admins see
- * all). Stored in the RunLog (metadata/run-log.ts).
+ * all). Stored in the metadata store's run log (metadata/run-log.ts), shared by replicas.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { RunLog } from '../../metadata/run-log.js';
+import type { RunLogQueries } from '../../metadata/run-log.js';
 import { RegistryError } from '../../registry/errors.js';
 import { splitUrl } from '../http-util.js';
 import type { ApiAuth } from './api-auth.js';
@@ -34,7 +34,7 @@ export const MirrorRunBody = z.object({
   failed: z.array(z.object({ image: z.string().max(1000), error: z.string().max(2000) }).strict()).max(200),
 }).strict();
 
-export function mirrorRunRoutes(app: FastifyInstance, d: { auth: ApiAuth; runs: RunLog }): void {
+export function mirrorRunRoutes(app: FastifyInstance, d: { auth: ApiAuth; runs: RunLogQueries }): void {
   app.post('/mirror-runs', async (req, rep) => {
     req.routeKind = 'api-mirror-runs';
     const body = MirrorRunBody.safeParse(req.body);
@@ -44,7 +44,7 @@ export function mirrorRunRoutes(app: FastifyInstance, d: { auth: ApiAuth; runs: 
     }
     let who = '';
     for (const repo of new Set(body.data.repositories)) who = (await d.auth.authorize(req, { repo, actions: ['push'] })).name;
-    const run = d.runs.addMirrorRun(body.data, who);
+    const run = await d.runs.addMirrorRun(body.data, who);
     return rep.code(201).send({ id: run.id, receivedAt: run.receivedAt });
   });
 
@@ -61,7 +61,7 @@ export function mirrorRunRoutes(app: FastifyInstance, d: { auth: ApiAuth; runs: 
     let cursor = before;
     let exhausted = false;
     while (out.length < limit && !exhausted) {
-      const chunk = d.runs.mirrorRuns(limit, cursor);
+      const chunk = await d.runs.mirrorRuns(limit, cursor);
       exhausted = chunk.length < limit;
       for (const r of chunk) {
         cursor = r.id;
@@ -69,7 +69,7 @@ export function mirrorRunRoutes(app: FastifyInstance, d: { auth: ApiAuth; runs: 
         if (out.length === limit) break;
       }
     }
-    const next = out.length === limit && d.runs.mirrorRuns(1, cursor).length > 0 ? String(cursor) : null;
+    const next = out.length === limit && (await d.runs.mirrorRuns(1, cursor)).length > 0 ? String(cursor) : null;
     return rep.send({ runs: out, next });
   });
 }

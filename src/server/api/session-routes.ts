@@ -11,6 +11,7 @@ import type { Authenticator } from '../../auth/authenticator.js';
 import { accountAllows, accountPrincipal, csrfMatches, type SessionStore } from '../../auth/sessions.js';
 import { RegistryError } from '../../registry/errors.js';
 import type { SessionAuth } from './api-auth.js';
+import { clientAddress } from '../../util/client-address.js';
 
 export const SESSION_COOKIE = 'airlock_session';
 
@@ -51,7 +52,7 @@ export function sessionRoutes(app: FastifyInstance, sessions: SessionStore, auth
     req.routeKind = 'api-session';
     const body = Login.safeParse(req.body);
     if (!body.success) throw new RegistryError('UNSUPPORTED', 'expected {"username", "password"}', undefined, 400);
-    const account = await authn.login(body.data, req.socket.remoteAddress ?? 'unknown', 'token', {});
+    const account = await authn.login(body.data, clientAddress(req.raw), 'token', {});
     const s = await sessions.create(account);
     return rep.code(201).header('set-cookie', cookie(s.id)).send({ name: account.name, admin: account.admin, csrfToken: s.csrf, idleSeconds: sessions.idleMs / 1000 });
   });

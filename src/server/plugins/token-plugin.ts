@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TokenEndpoint } from '../../auth/token-endpoint.js';
 import { RegistryError } from '../../registry/errors.js';
 import { header, readBody, splitUrl } from '../http-util.js';
+import { clientAddress } from '../../util/client-address.js';
 
 export interface TokenPluginOptions {
   readonly endpoint: TokenEndpoint;
@@ -28,7 +29,7 @@ export const tokenPlugin: FastifyPluginAsync<TokenPluginOptions> = async (app, o
         }
         form = new URLSearchParams((await readBody(req.raw, FORM_MAX_BYTES, o.idleTimeoutMs)).toString('utf8'));
       }
-      const r = await o.endpoint.handle({ method: req.method, query, authorization: req.headers.authorization, ip: req.socket.remoteAddress ?? 'unknown', ...(form ? { form } : {}) });
+      const r = await o.endpoint.handle({ method: req.method, query, authorization: req.headers.authorization, ip: clientAddress(req.raw), ...(form ? { form } : {}) });
       return rep.code(r.status).headers(r.headers).send(r.body);
     },
   });

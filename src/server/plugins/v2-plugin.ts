@@ -10,6 +10,7 @@ import type { AccessPolicy, Principal } from '../access.js';
 import { splitUrl } from '../http-util.js';
 import { parseV2Path, type V2Route } from '../route-parse.js';
 import { handleV2 } from '../v2-handlers.js';
+import { clientAddress } from '../../util/client-address.js';
 
 export interface V2PluginOptions {
   readonly service: RegistryService;
@@ -56,7 +57,7 @@ export const v2Plugin: FastifyPluginAsync<V2PluginOptions> = async (app, o) => {
         ...ev,
         ...(ev.ref === undefined && typeof digest === 'string' ? { ref: digest } : {}),
         user: principals.get(req.raw)?.name ?? 'anonymous',
-        ip: req.socket.remoteAddress ?? 'unknown',
+        ip: clientAddress(req.raw),
         status: rep.statusCode,
       });
     });

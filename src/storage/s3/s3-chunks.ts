@@ -5,15 +5,15 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   UploadPartCopyCommand,
   type S3Client,
   type _Object,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { ByteRange } from '../driver.js';
-import { isPreconditionFailed, mapS3Error } from './s3-errors.js';
+import { isNotFound, mapS3Error } from './s3-errors.js';
 
 /** What the S3 driver's helpers share. */
 export interface S3Ctx {
@@ -23,18 +23,22 @@ export interface S3Ctx {
 }
 
 /**
- * An append in progress is a set of plain objects next to the file's key K
- * (dot names, never listed):
+ * An append in progress is a chain of plain objects next to the file's key K
+ * (dot names, never listed), each named by the offset it starts at:
  *
- *   K/.append-p-000001 … K/.append-p-00000N     full parts, written create-only
- *   K/.append-t-00000N-000000001234             the tail after part N (1234 bytes, < partSize)
+ *   K/.append-s-000000000000000            bytes 0 … n1-1
+ *   K/.append-s-0000000000<n1>             bytes n1 … n2-1, and so on
  *
- * The file's bytes are the parts in order, then the tail whose part count is
- * N. A session reloads the tail, fills parts of exactly partSize and writes a
- * new tail at commit; every object is written once (If-None-Match: *), so a
- * crash at any point leaves a valid state: a tail naming an older part count,
- * or one shorter than another tail of the same count, is stale and ignored.
- * `move` composes the set into one object server-side (UploadPartCopy).
+ * An append session writes exactly one segment: it streams its bytes into a
+ * multipart upload of `partSize` parts at the key of its start offset and
+ * completes it at commit (a small session is one PutObject). When the last
+ * segment is shorter than `partSize`, the next session reloads it and writes
+ * a longer segment at the same key, which replaces it atomically; so every
+ * segment but the last is at least 5 MiB, and `move` of a one-segment append
+ * (every single-request upload) is a plain server-side CopyObject. Nothing
+ * of a session is visible before its multipart upload completes; a crash
+ * leaves the chain as it was plus an incomplete multipart upload, which
+ * `delete` of the path aborts. Objects off the chain are stale.
  */
 export interface Chunk {
   readonly key: string;
@@ -42,17 +46,16 @@ export interface Chunk {
 }
 
 export interface AppendState {
-  readonly parts: Chunk[];
-  readonly tail?: Chunk;
-  /** Objects of the set that no longer count (removed at the next commit or move). */
+  /** The chain, in order (only non-empty segments). */
+  readonly segments: Chunk[];
+  /** Objects under the append marker that are not on the chain (removed at the next commit or move). */
   readonly stale: string[];
   readonly size: number;
   readonly modifiedAt?: Date;
 }
 
 const MARK = '/.append-';
-export const partKey = (k: string, n: number): string => `${k}${MARK}p-${String(n).padStart(6, '0')}`;
-export const tailKey = (k: string, n: number, len: number): string => `${k}${MARK}t-${String(n).padStart(6, '0')}-${String(len).padStart(12, '0')}`;
+export const segmentKey = (k: string, start: number): string => `${k}${MARK}s-${String(start).padStart(15, '0')}`;
 
 /** Every object under `prefix` (all pages). */
 export async function listKeys(ctx: S3Ctx, prefix: string): Promise<_Object[]> {
@@ -72,50 +75,51 @@ export async function listKeys(ctx: S3Ctx, prefix: string): Promise<_Object[]> {
 
 export async function loadAppendState(ctx: S3Ctx, k: string): Promise<AppendState> {
   const objs = await listKeys(ctx, `${k}${MARK}`);
-  const parts = new Map<number, _Object>();
-  const tails: { n: number; len: number; o: _Object }[] = [];
+  const byStart = new Map<number, _Object>();
   const stale: string[] = [];
   for (const o of objs) {
-    const rest = o.Key!.slice(k.length + MARK.length);
-    const p = rest.match(/^p-(\d{6})$/);
-    const t = rest.match(/^t-(\d{6})-(\d{12})$/);
-    if (p) parts.set(Number(p[1]), o);
-    else if (t && Number(t[2]) === o.Size) tails.push({ n: Number(t[1]), len: Number(t[2]), o });
+    const m = o.Key!.slice(k.length + MARK.length).match(/^s-(\d{15})$/);
+    if (m && (o.Size ?? 0) > 0) byStart.set(Number(m[1]), o);
     else stale.push(o.Key!);
   }
-  const list: Chunk[] = [];
+  const segments: Chunk[] = [];
   let modified: Date | undefined;
-  const seen = (o: _Object): void => void (o.LastModified && (!modified || o.LastModified > modified) && (modified = o.LastModified));
-  for (let n = 1; parts.has(n); n++) {
-    const o = parts.get(n)!;
-    list.push({ key: o.Key!, size: o.Size ?? 0 });
-    seen(o);
+  let size = 0;
+  for (let o = byStart.get(0); o; o = byStart.get(size)) {
+    byStart.delete(size);
+    segments.push({ key: o.Key!, size: o.Size! });
+    size += o.Size!;
+    if (o.LastModified && (!modified || o.LastModified > modified)) modified = o.LastModified;
   }
-  for (const [n, o] of parts) if (n > list.length) stale.push(o.Key!);
-  let tail: Chunk | undefined;
-  for (const t of tails.sort((a, b) => b.len - a.len)) {
-    if (!tail && t.n === list.length) {
-      tail = { key: t.o.Key!, size: t.len };
-      seen(t.o);
-    } else stale.push(t.o.Key!);
+  for (const o of byStart.values()) stale.push(o.Key!);
+  return { segments, stale, size, ...(modified ? { modifiedAt: modified } : {}) };
+}
+
+/** Aborts every multipart upload under `prefix` (the sessions a crash left unfinished). */
+export async function abortUploads(ctx: S3Ctx, prefix: string): Promise<void> {
+  for (let keyMarker: string | undefined, idMarker: string | undefined; ; ) {
+    let r;
+    try {
+      r = await ctx.client.send(
+        new ListMultipartUploadsCommand({ Bucket: ctx.bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) }),
+      );
+    } catch (e) {
+      throw mapS3Error(e, 'ListMultipartUploads');
+    }
+    for (const u of r.Uploads ?? []) {
+      await ctx.client.send(new AbortMultipartUploadCommand({ Bucket: ctx.bucket, Key: u.Key!, UploadId: u.UploadId! })).catch((e: unknown) => {
+        if (!isNotFound(e)) throw mapS3Error(e, 'AbortMultipartUpload');
+      });
+    }
+    if (!r.IsTruncated) return;
+    keyMarker = r.NextKeyMarker;
+    idMarker = r.NextUploadIdMarker;
+    if (!keyMarker) return;
   }
-  const size = list.reduce((s, c) => s + c.size, 0) + (tail?.size ?? 0);
-  return { parts: list, ...(tail ? { tail } : {}), stale, size, ...(modified ? { modifiedAt: modified } : {}) };
 }
 
 export function exists(s: AppendState): boolean {
-  return s.parts.length > 0 || s.tail !== undefined;
-}
-
-/** Writes an object that must not exist yet; false when it already does (another writer got there first). */
-export async function putCreateOnly(ctx: S3Ctx, key: string, body: Buffer): Promise<boolean> {
-  try {
-    await ctx.client.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: key, Body: body, ContentLength: body.length, IfNoneMatch: '*' }));
-    return true;
-  } catch (e) {
-    if (isPreconditionFailed(e)) return false;
-    throw mapS3Error(e, 'PutObject');
-  }
+  return s.segments.length > 0;
 }
 
 export async function getBuffer(ctx: S3Ctx, key: string): Promise<Buffer> {
@@ -139,7 +143,7 @@ export async function* readChunks(ctx: S3Ctx, s: AppendState, range?: ByteRange)
   const start = range?.start ?? 0;
   const end = range?.end ?? s.size - 1;
   let base = 0;
-  for (const c of [...s.parts, ...(s.tail ? [s.tail] : [])]) {
+  for (const c of s.segments) {
     const cStart = Math.max(start, base);
     const cEnd = Math.min(end, base + c.size - 1);
     if (cStart <= cEnd) {

@@ -5,6 +5,7 @@ import {
   PathNotFoundError,
   StorageUnavailableError,
   listAll,
+  type AppendOptions,
   type ByteRange,
   type FileInfo,
   type FileWriter,
@@ -13,20 +14,20 @@ import {
   type StorageDriver,
   type WriteOptions,
 } from '../driver.js';
-import { composeObject, copyObject, deleteKeys, exists, getStream, listKeys, loadAppendState, readChunks, type S3Ctx } from './s3-chunks.js';
+import { abortUploads, composeObject, copyObject, deleteKeys, exists, getStream, listKeys, loadAppendState, readChunks, type Chunk, type S3Ctx } from './s3-chunks.js';
 import { isNotFound, mapS3Error } from './s3-errors.js';
 import { describeS3Location, type S3Location } from './s3-location.js';
 import { openAppend, writeWhole } from './s3-writers.js';
 
-/** CopyObject's limit; bigger objects are copied in ranges with UploadPartCopy. */
+/** CopyObject's limit; bigger objects are copied in ranges with UploadPartCopy (each ≤ 2 GiB, under the 5 GiB part limit). */
 const MAX_COPY = 5 * 1024 ** 3;
 const COPY_RANGE = 1024 ** 3;
 
 /**
  * S3 driver (any S3-compatible store; tested on Ceph RGW). A path is the key
- * `prefix + path`; an append in progress is a set of part objects beside it
- * (s3-chunks.ts), so any replica resumes it; move is a server-side copy (or
- * compose) followed by a delete. Credentials come only from the SDK's
+ * `prefix + path`; an append in progress is a chain of segment objects beside
+ * it (s3-chunks.ts), so any replica resumes it; move is a server-side copy
+ * (or compose) followed by a delete. Credentials come only from the SDK's
  * default chain (AWS_* environment variables, ~/.aws files, instance roles).
  */
 export class S3Driver implements StorageDriver {
@@ -94,7 +95,7 @@ export class S3Driver implements StorageDriver {
     return writeWhole(this.ctx, this.key(path), body, opts);
   }
 
-  append(path: string, opts: WriteOptions = {}): Promise<FileWriter> {
+  append(path: string, opts: AppendOptions = {}): Promise<FileWriter> {
     return openAppend(this.ctx, this.key(path), opts);
   }
 
@@ -103,21 +104,31 @@ export class S3Driver implements StorageDriver {
     const dst = this.key(to);
     const plain = await this.head(src);
     if (plain) {
-      if (plain.size <= MAX_COPY) await copyObject(this.ctx, src, dst);
-      else {
-        const ranges: { key: string; range: ByteRange }[] = [];
-        for (let s = 0; s < plain.size; s += COPY_RANGE) ranges.push({ key: src, range: { start: s, end: Math.min(plain.size, s + COPY_RANGE) - 1 } });
-        await composeObject(this.ctx, dst, ranges);
-      }
+      await this.copyInto(dst, [{ key: src, size: plain.size }]);
       await this.deleteKey(src);
       return;
     }
     const st = await loadAppendState(this.ctx, src);
     if (!exists(st)) throw new PathNotFoundError(from);
-    const chunks = [...st.parts, ...(st.tail ? [st.tail] : [])];
-    if (chunks.length === 1) await copyObject(this.ctx, chunks[0]!.key, dst);
-    else await composeObject(this.ctx, dst, chunks);
-    await deleteKeys(this.ctx, [...chunks.map((c) => c.key), ...st.stale]);
+    await this.copyInto(dst, st.segments);
+    await deleteKeys(this.ctx, [...st.segments.map((c) => c.key), ...st.stale]);
+  }
+
+  /**
+   * Makes `dst` the concatenation of `chunks` server-side: one CopyObject for
+   * a single object up to 5 GiB (Ceph RGW copies by reference, no bytes
+   * move), else a multipart UploadPartCopy of ranges. Every chunk but the
+   * last is at least 5 MiB (s3-chunks.ts), and a chunk's last range takes its
+   * remainder, so no part is below S3's minimum.
+   */
+  private async copyInto(dst: string, chunks: readonly Chunk[]): Promise<void> {
+    if (chunks.length === 1 && chunks[0]!.size <= MAX_COPY) return copyObject(this.ctx, chunks[0]!.key, dst);
+    const ranges: { key: string; range: ByteRange }[] = [];
+    for (const c of chunks) {
+      const n = Math.max(1, Math.floor(c.size / COPY_RANGE));
+      for (let i = 0; i < n; i++) ranges.push({ key: c.key, range: { start: i * COPY_RANGE, end: i === n - 1 ? c.size - 1 : (i + 1) * COPY_RANGE - 1 } });
+    }
+    await composeObject(this.ctx, dst, ranges);
   }
 
   private async deleteKey(key: string): Promise<void> {
@@ -131,7 +142,9 @@ export class S3Driver implements StorageDriver {
   async delete(path: string): Promise<void> {
     const k = this.key(path);
     if (path !== '') await this.deleteKey(k);
-    const under = await listKeys(this.ctx, path === '' ? this.location.prefix : `${k}/`);
+    const prefix = path === '' ? this.location.prefix : `${k}/`;
+    // Independent listings, side by side: each is a round trip with a body.
+    const [under] = await Promise.all([listKeys(this.ctx, prefix), abortUploads(this.ctx, prefix)]);
     await deleteKeys(this.ctx, under.map((o) => o.Key!));
   }
 

@@ -30,6 +30,9 @@ export class ArchiveSource implements ImageSource {
     const digest = isDigest(reference) ? (reference as Digest) : repo?.tags[reference];
     const info = digest !== undefined ? this.set.index.manifests[digest] : undefined;
     if (digest === undefined || info === undefined || !(repo?.manifests.includes(digest) ?? false)) {
+      const o = this.set.index.onDestination?.[this.repository];
+      const there = o !== undefined && (Object.hasOwn(o.tags, reference) || Object.hasOwn(o.retag, reference) || o.manifests.includes(reference as Digest));
+      if (there) throw new ImageNotFoundError(`${this.description}: manifest ${reference} was left out of the archive set as already at the destination (the history or inventory of the m2d run said so); d2m takes it from the destination`);
       throw new ImageNotFoundError(`${this.description}: the archive set has no manifest ${reference}`);
     }
     const m = this.set.member(blobMember(digest));

@@ -8,6 +8,12 @@
  * Contract:
  * - A blob in the skip set is never written; hasBlob answers 'present' for
  *   it (and for every blob already written in this run).
+ * - A top-level manifest the far side has in that repository (`images`) is
+ *   never written either: resolveManifest answers its digest (for a tag
+ *   there with that digest, or by digest), so the engine skips the image,
+ *   and a push of it under a new tag is recorded as a `retag`. The index
+ *   lists all of these (onDestination). A child manifest the far side has is
+ *   held back until a parent written into the set needs it.
  * - A blob is never split across archives. One that does not fit in what is
  *   left of the current archive starts the next one. One larger than
  *   archiveSize on its own gets an archive of its own, larger than the limit,
@@ -22,10 +28,11 @@ import { randomUUID, createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Digest } from '../../oci/digest.js';
+import { isDigest, type Digest } from '../../oci/digest.js';
+import type { DeliveredImages } from './delivered-images.js';
 import type { BlobInfo, ManifestTarget, RawManifest } from '../types.js';
 import { verified } from '../verify-stream.js';
-import { ARCHIVE_NAME, archiveName, ArchiveWriteError, blobMember, CHECKSUMS_MEMBER, FORMAT, INDEX_FILE, revisionMember, tagMember, type ArchiveIndex, type ChecksumManifest } from './format.js';
+import { ARCHIVE_NAME, archiveName, ArchiveWriteError, blobMember, CHECKSUMS_MEMBER, FORMAT, INDEX_FILE, REPOSITORIES_MEMBER, type ArchiveIndex, type ChecksumManifest, type RepositoriesMember } from './format.js';
 import type { BlobSkipSet } from './skip-set.js';
 import { END_OF_TAR, headerLength, padded, TarSegment } from './tar-segment.js';
 import { fsyncDir } from '../../util/fsync-dir.js';
@@ -36,9 +43,17 @@ export interface ArchiveWriterOptions {
   readonly archiveSize: number;
   /** Blobs the far side already holds. */
   readonly skip?: BlobSkipSet;
+  /** Manifests and tags the far side already holds, per repository of the set. */
+  readonly images?: DeliveredImages;
   /** Refuse a blob larger than archiveSize instead of giving it an archive of its own. */
   readonly strict?: boolean;
   readonly onWarning?: (message: string) => void;
+}
+
+interface Omitted {
+  tags: Map<string, Digest>;
+  retag: Map<string, Digest>;
+  manifests: Set<Digest>;
 }
 
 interface Repo {
@@ -63,6 +78,9 @@ export class ArchiveWriter {
   private readonly repositories = new Map<string, Repo>();
   private readonly delivered = new Map<Digest, Set<string>>();
   private readonly files: Record<string, string> = {};
+  private readonly omitted = new Map<string, Omitted>();
+  /** Child manifests the far side has, held back (`repo@digest`) until a parent written into the set refers to them. */
+  private readonly pending = new Map<string, RawManifest>();
   private queue: Promise<unknown> = Promise.resolve();
   private committed: Promise<ArchiveIndex> | undefined;
   private refusal: ArchiveWriteError | undefined;
@@ -119,24 +137,73 @@ export class ArchiveWriter {
     }).finally(() => checked.destroy());
   }
 
+  private om(repository: string): Omitted {
+    let o = this.omitted.get(repository);
+    if (o === undefined) this.omitted.set(repository, (o = { tags: new Map(), retag: new Map(), manifests: new Set() }));
+    return o;
+  }
+
+  /** True when the far side has manifest `digest` in `repository` and this set does not carry it. */
+  private onFarSide(repository: string, digest: Digest): boolean {
+    return this.o.images?.hasManifest(repository, digest) === true && !(this.repositories.get(repository)?.manifests.has(digest) ?? false);
+  }
+
   putManifest(repository: string, m: RawManifest, target: ManifestTarget): Promise<void> {
     return this.serial(async () => {
-      if (!this.blobs.has(m.digest)) {
-        this.blobs.set(m.digest, await this.add(blobMember(m.digest), m.bytes.length, m.bytes));
+      if (this.onFarSide(repository, m.digest)) {
+        if (target.child === true) {
+          this.pending.set(`${repository}@${m.digest}`, m);
+          return;
+        }
+        const o = this.om(repository);
+        if (target.tag === undefined) o.manifests.add(m.digest);
+        else {
+          o.tags.delete(target.tag);
+          o.retag.delete(target.tag);
+          if (this.o.images?.tag(repository, target.tag) === m.digest) o.tags.set(target.tag, m.digest);
+          else o.retag.set(target.tag, m.digest);
+        }
+        return;
       }
-      this.manifests[m.digest] = { mediaType: m.mediaType, size: m.bytes.length };
-      const r = this.repo(repository);
-      r.manifests.add(m.digest);
-      if (target.tag !== undefined) r.tags.set(target.tag, m.digest);
-      else if (target.child !== true) r.untagged.add(m.digest);
+      await this.store(repository, m, target);
     });
   }
 
-  /** The digest `reference` (tag or digest) has in `repository` in this set, if any. */
+  /** Writes a manifest into the set (once per digest) and lists it in `repository`; then any held-back child it refers to. */
+  private async store(repository: string, m: RawManifest, target: ManifestTarget): Promise<void> {
+    if (!this.blobs.has(m.digest)) {
+      this.blobs.set(m.digest, await this.add(blobMember(m.digest), m.bytes.length, m.bytes));
+    }
+    this.manifests[m.digest] = { mediaType: m.mediaType, size: m.bytes.length };
+    const r = this.repo(repository);
+    r.manifests.add(m.digest);
+    if (target.tag !== undefined) r.tags.set(target.tag, m.digest);
+    else if (target.child !== true) r.untagged.add(m.digest);
+    if (this.pending.size === 0) return;
+    for (const child of childDigests(m)) {
+      const held = this.pending.get(`${repository}@${child}`);
+      if (held === undefined) continue;
+      this.pending.delete(`${repository}@${child}`);
+      await this.store(repository, held, { child: true });
+    }
+  }
+
+  /**
+   * The digest `reference` (tag or digest) has in `repository` in this set,
+   * or at the far side (then recorded: the set relies on it being there).
+   */
   resolve(repository: string, reference: string): Digest | undefined {
     const r = this.repositories.get(repository);
-    if (r === undefined) return undefined;
-    return r.tags.get(reference) ?? (r.manifests.has(reference as Digest) ? (reference as Digest) : undefined);
+    const here = r?.tags.get(reference) ?? (r?.manifests.has(reference as Digest) ? (reference as Digest) : undefined);
+    if (here !== undefined || this.o.images === undefined) return here;
+    if (isDigest(reference)) {
+      if (!this.onFarSide(repository, reference as Digest)) return undefined;
+      this.om(repository).manifests.add(reference as Digest);
+      return reference as Digest;
+    }
+    const there = this.o.images.tag(repository, reference);
+    if (there !== undefined && this.o.images.hasManifest(repository, there)) this.om(repository).tags.set(reference, there);
+    return there;
   }
 
   /** Adds a file of the run (the image set config, say) at `name` inside the archive. */
@@ -177,7 +244,7 @@ export class ArchiveWriter {
     const seg = this.current ?? TarSegment.create(this.partialPath(++this.sequence), this.created);
     const file = archiveName(this.sequence);
     const doc: ChecksumManifest = { format: FORMAT, set: this.set, archive: file, members: seg.members };
-    const bytes = Buffer.from(JSON.stringify(doc, null, 1));
+    const bytes = Buffer.from(JSON.stringify(doc));
     const entry = await seg.add(CHECKSUMS_MEMBER, bytes.length, bytes);
     const size = await seg.close();
     this.archives.push({ file, size, checksums: { offset: entry.offset, size: entry.size, sha256: entry.sha256 } });
@@ -201,10 +268,15 @@ export class ArchiveWriter {
 
   private async finish(): Promise<ArchiveIndex> {
     if (this.refusal !== undefined) throw this.refusal;
-    for (const [name, r] of [...this.repositories].sort(([a], [b]) => a.localeCompare(b))) {
-      for (const d of [...r.manifests].sort()) await this.add(revisionMember(name, d), d.length, Buffer.from(d));
-      for (const [tag, d] of [...r.tags].sort(([a], [b]) => a.localeCompare(b))) await this.add(tagMember(name, tag), d.length, Buffer.from(d));
-    }
+    const repositories: ArchiveIndex['repositories'] = Object.fromEntries([...this.repositories].sort(([a], [b]) => a.localeCompare(b)).map(([n, r]) => {
+      const tagged = new Set(r.tags.values());
+      return [n, { tags: Object.fromEntries([...r.tags].sort(([a], [b]) => a.localeCompare(b))), manifests: [...r.manifests].sort(), untagged: [...r.untagged].filter((d) => !tagged.has(d)).sort() }];
+    }));
+    const onDestination = this.omitted.size > 0 ? this.onDestination() : undefined;
+    // Every tag and manifest of every repository in ONE member (not a link file each, as distribution's layout has: a tar header per link).
+    const doc: RepositoriesMember = { format: FORMAT, set: this.set, repositories, ...(onDestination ? { onDestination } : {}) };
+    const bytes = Buffer.from(JSON.stringify(doc));
+    await this.add(REPOSITORIES_MEMBER, bytes.length, bytes);
     if (this.current !== undefined || this.archives.length === 0) await this.roll();
     const index: ArchiveIndex = {
       format: FORMAT,
@@ -214,9 +286,10 @@ export class ArchiveWriter {
       archives: this.archives,
       blobs: Object.fromEntries(this.blobs),
       manifests: this.manifests,
-      repositories: Object.fromEntries([...this.repositories].map(([n, r]) => [n, { tags: Object.fromEntries(r.tags), manifests: [...r.manifests], untagged: [...r.untagged].filter((d) => ![...r.tags.values()].includes(d)) }])),
+      repositories,
       delivered: Object.fromEntries([...this.delivered].sort(([a], [b]) => a.localeCompare(b)).map(([d, r]) => [d, [...r].sort()])),
       files: this.files,
+      ...(onDestination ? { onDestination } : {}),
     };
     const indexPartial = join(this.dir, `${INDEX_FILE}.partial`);
     await writeFile(indexPartial, JSON.stringify(index, null, 1), { flush: true });
@@ -226,6 +299,20 @@ export class ArchiveWriter {
     for (const name of await readdir(this.dir)) if (ARCHIVE_NAME.test(name) && !mine.has(name)) await rm(join(this.dir, name), { force: true });
     await fsyncDir(this.dir);
     return index;
+  }
+
+  /** What the set relies on the far side holding, without what the set carries after all. */
+  private onDestination(): NonNullable<ArchiveIndex['onDestination']> {
+    const out: NonNullable<ArchiveIndex['onDestination']> = {};
+    for (const [name, o] of [...this.omitted].sort(([a], [b]) => a.localeCompare(b))) {
+      const r = this.repositories.get(name);
+      const open = ([t]: [string, Digest]): boolean => !(r?.tags.has(t) ?? false);
+      const tags = Object.fromEntries([...o.tags].filter(open).sort(([a], [b]) => a.localeCompare(b)));
+      const retag = Object.fromEntries([...o.retag].filter(open).sort(([a], [b]) => a.localeCompare(b)));
+      const manifests = [...o.manifests].filter((d) => !(r?.manifests.has(d) ?? false)).sort();
+      if (Object.keys(tags).length + Object.keys(retag).length + manifests.length > 0) out[name] = { tags, retag, manifests };
+    }
+    return out;
   }
 
   /** Drops what this run wrote (nothing of it was visible yet). */
@@ -241,6 +328,16 @@ export class ArchiveWriter {
   /** Blobs written so far, and those left out as delivered. */
   stats(): { blobs: number; delivered: number; archives: number } {
     return { blobs: this.blobs.size, delivered: this.delivered.size, archives: this.sequence };
+  }
+}
+
+/** The child manifest digests of an index (none for anything else or unreadable JSON). */
+function childDigests(m: RawManifest): string[] {
+  try {
+    const doc = JSON.parse(m.bytes.toString('utf8')) as { manifests?: unknown };
+    return Array.isArray(doc.manifests) ? doc.manifests.map((c: { digest?: unknown }) => c.digest).filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
   }
 }
 

@@ -5,12 +5,13 @@
  *   DIR/mirror_000001.tar, mirror_000002.tar, …   uncompressed tar, split at archiveSize
  *   DIR/mirror_index.json                          which archive holds what (this file's ArchiveIndex)
  *
- * Inside each tar (distribution's filesystem layout, as v2 packs it):
- *   docker/registry/v2/blobs/sha256/<hh>/<hex>/data                         layers, configs, manifests
- *   docker/registry/v2/repositories/<repo>/_manifests/revisions/sha256/<hex>/link
- *   docker/registry/v2/repositories/<repo>/_manifests/tags/<tag>/current/link
- *   <extra files>                                                          e.g. the isc_<time>.yaml
- *   airlock/checksums.json                                                 LAST member: ChecksumManifest
+ * Inside each tar (blobs in distribution's filesystem layout, as v2 packs them):
+ *   docker/registry/v2/blobs/sha256/<hh>/<hex>/data   layers, configs, manifests
+ *   <extra files>                                    e.g. the isc_<time>.yaml
+ *   airlock/repositories.json                        (last archive) every repository's tags and manifests,
+ *                                                    one member instead of distribution's link file per
+ *                                                    tag and revision (each link would cost a tar header)
+ *   airlock/checksums.json                           LAST member: ChecksumManifest
  *
  * Every member's data offset, size and sha256 is in its tar's checksum
  * manifest; the index records where each checksum manifest is and its sha256,
@@ -36,14 +37,8 @@ export function blobMember(digest: Digest): string {
   return `docker/registry/v2/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
 }
 
-export function revisionMember(repository: string, digest: Digest): string {
-  const { algorithm, hex } = parseDigest(digest);
-  return `docker/registry/v2/repositories/${repository}/_manifests/revisions/${algorithm}/${hex}/link`;
-}
-
-export function tagMember(repository: string, tag: string): string {
-  return `docker/registry/v2/repositories/${repository}/_manifests/tags/${tag}/current/link`;
-}
+/** The member holding every repository's tags and manifests (RepositoriesMember). */
+export const REPOSITORIES_MEMBER = 'airlock/repositories.json';
 
 const digest = z.string().regex(/^sha(256:[0-9a-f]{64}|512:[0-9a-f]{128})$/) as unknown as z.ZodType<Digest>;
 const count = z.number().int().nonnegative();
@@ -76,9 +71,25 @@ export const ArchiveIndexSchema = z
     delivered: z.record(z.string(), z.array(z.string())),
     /** Other files (the config) → archive. */
     files: z.record(z.string(), z.string()),
+    /**
+     * Per repository, the top-level images of the set left out because the
+     * far side already has their manifest there (the history or inventory
+     * said so): `tags` it has with that digest already, `retag` tags d2m
+     * writes onto a manifest it has, `manifests` untagged ones. d2m checks
+     * that every one of these digests is at the destination before pushing.
+     */
+    onDestination: z.record(z.string(), z.object({ tags: z.record(z.string(), digest), retag: z.record(z.string(), digest), manifests: z.array(digest) }).strict()).optional(),
   })
   .strict();
 export type ArchiveIndex = z.infer<typeof ArchiveIndexSchema>;
+
+/** The content of REPOSITORIES_MEMBER: the index's repositories (and onDestination), inside the tar. */
+export interface RepositoriesMember {
+  readonly format: typeof FORMAT;
+  readonly set: string;
+  readonly repositories: ArchiveIndex['repositories'];
+  readonly onDestination?: ArchiveIndex['onDestination'];
+}
 
 /** Something wrong with an archive set, naming the file (and member). */
 export class ArchiveDamagedError extends Error {

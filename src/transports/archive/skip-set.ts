@@ -9,7 +9,8 @@
  * - an inventory written on the far side by `airlock inventory export`.
  */
 import { readFile } from 'node:fs/promises';
-import type { Digest } from '../../oci/digest.js';
+import { isDigest, type Digest } from '../../oci/digest.js';
+import { DeliveredImages } from './delivered-images.js';
 import { z } from 'zod';
 import { ArchiveIndexSchema, ArchiveWriteError } from './format.js';
 
@@ -74,6 +75,8 @@ export const InventorySchema = z
   .object({
     format: z.literal(INVENTORY_FORMAT),
     registry: z.string(),
+    /** The PREFIX of `docker://HOST/PREFIX` it was exported for: repositories are PREFIX/<path in the set>. */
+    prefix: z.string().optional(),
     created: z.string(),
     repositories: z.record(z.string(), z.object({ tags: z.record(z.string(), z.string()) }).strict()),
     blobs: z.record(z.string(), z.array(z.string())),
@@ -81,12 +84,25 @@ export const InventorySchema = z
   .strict();
 export type Inventory = z.infer<typeof InventorySchema>;
 
-/** The skip set of an inventory file (--since-inventory): every blob and manifest the far registry holds. */
-export async function inventorySkipSet(file: string): Promise<DigestSet> {
+/** What an inventory file (--since-inventory) says the far registry holds: every blob and manifest digest, and its manifests and tags per path of the set. */
+export async function inventorySkipSet(file: string): Promise<{ blobs: DigestSet; images: DeliveredImages }> {
   const parsed = InventorySchema.safeParse(await readJson(file, 'inventory'));
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     throw new ArchiveWriteError(`${file}: not an airlock inventory (${i?.path.join('.') ?? ''}: ${i?.message ?? ''}); write one with airlock inventory export`);
   }
-  return new DigestSet(Object.keys(parsed.data.blobs));
+  const inv = parsed.data;
+  const prefix = inv.prefix === undefined || inv.prefix === '' ? '' : `${inv.prefix}/`;
+  // A repository outside the prefix is not where d2m will push: its manifests do not count.
+  const path = (repo: string): string | undefined => (repo.startsWith(prefix) ? repo.slice(prefix.length) : undefined);
+  const images = new DeliveredImages();
+  for (const [digest, repos] of Object.entries(inv.blobs)) for (const r of repos) {
+    const p = path(r);
+    if (p !== undefined) images.addManifest(p, digest);
+  }
+  for (const [repo, r] of Object.entries(inv.repositories)) {
+    const p = path(repo);
+    if (p !== undefined) for (const [tag, d] of Object.entries(r.tags)) if (isDigest(d)) images.addTag(p, tag, d as Digest);
+  }
+  return { blobs: new DigestSet(Object.keys(inv.blobs)), images };
 }

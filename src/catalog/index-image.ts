@@ -51,8 +51,26 @@ export interface OpenIndexOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Reads the catalog of `src` at `reference` (tag or digest). `where` names the index in messages. */
-export async function openIndexCatalog(src: ImageSource, reference: string, where: string, opts: OpenIndexOptions = {}): Promise<IndexCatalog> {
+/** The catalog files of an index image, extracted into a private directory (removed after `use`). */
+export interface IndexFiles {
+  readonly format: 'fbc' | 'sqlite';
+  /** Path in the image (`/configs`, `/database/index.db`). */
+  readonly path: string;
+  /** The extracted directory: the FBC tree, or the one database file. */
+  readonly dir: string;
+  readonly digest: string;
+  readonly image: RawManifest;
+  readonly platform: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Picks the platform, reads the labels and extracts only the catalog path
+ * of `src` at `reference` into a private temporary directory, runs `use` on
+ * it and removes it (also on errors). `where` names the index in messages.
+ */
+export async function withIndexFiles<T>(src: ImageSource, reference: string, where: string, opts: OpenIndexOptions, use: (files: IndexFiles) => Promise<T>): Promise<T> {
   const pattern = opts.platform ?? DEFAULT_INDEX_PLATFORM;
   let picked;
   try {
@@ -81,21 +99,35 @@ export async function openIndexCatalog(src: ImageSource, reference: string, wher
   const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'airlock-catalog-'));
   try {
     const tree = await extractImagePath(src, picked.image, path, dir, opts.limits ?? DEFAULT_LIMITS, opts.signal).catch((e: unknown) => {
-      if (e instanceof CatalogError) throw new CatalogError(`${where}: ${e.message}`);
+      if (e instanceof CatalogError) throw new CatalogError(`${where}: ${e.message}`, { cause: e.cause });
       throw new CatalogError(`${where}: cannot extract ${path}: ${(e as Error).message}`);
     });
     if (!tree.found) throw new CatalogError(`index image ${where}: its ${format === 'fbc' ? CONFIGS_LABEL : DATABASE_LABEL} label names ${path}, which is not in the image`);
-    const warnings: string[] = [];
-    if (fbcPath && dbPath) warnings.push(`${where} has both catalog labels; the file-based catalog at ${fbcPath} is used`);
-    const base = { path, digest: picked.list?.digest ?? picked.image.digest, image: picked.image, platform, labels, warnings };
-    if (format === 'fbc') return { ...base, format, catalog: await readFbcDir(dir, { label: path.replace(/^\/+|\/+$/g, '') }) };
-    const names = (await readdir(dir)).sort();
-    if (names.length !== 1) throw new CatalogError(`index image ${where}: ${path} is not a single database file`);
-    // Lazy: better-sqlite3 is native; the single-file CLI swaps this module (scripts/bundle.mjs).
-    const { readSqliteIndex } = await import('./sqlite-read.js');
-    const db = readSqliteIndex(join(dir, names[0]!), path);
-    return { ...base, format, catalog: db.catalog, warnings: [...warnings, ...db.warnings, `${where}: ${db.deprecationNotice}`] };
+    const warnings = fbcPath && dbPath ? [`${where} has both catalog labels; the file-based catalog at ${fbcPath} is used`] : [];
+    return await use({ format, path, dir, digest: picked.list?.digest ?? picked.image.digest, image: picked.image, platform, labels, warnings });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The single database file of an extracted SQLite index. */
+export async function indexDbFile(f: IndexFiles, where: string): Promise<string> {
+  const names = (await readdir(f.dir)).sort();
+  if (names.length !== 1) throw new CatalogError(`index image ${where}: ${f.path} is not a single database file`);
+  return join(f.dir, names[0]!);
+}
+
+/** Reads the catalog of `src` at `reference` (tag or digest). `where` names the index in messages. */
+export async function openIndexCatalog(src: ImageSource, reference: string, where: string, opts: OpenIndexOptions = {}): Promise<IndexCatalog> {
+  return withIndexFiles(src, reference, where, opts, async (f) => {
+    const base = { path: f.path, digest: f.digest, image: f.image, platform: f.platform, labels: f.labels, warnings: f.warnings };
+    if (f.format === 'fbc') return { ...base, format: f.format, catalog: await readFbcDir(f.dir, { label: fbcLabel(f.path) }) };
+    // Lazy: better-sqlite3 is native; the single-file CLI swaps this module (scripts/bundle.mjs).
+    const { readSqliteIndex } = await import('./sqlite-read.js');
+    const db = readSqliteIndex(await indexDbFile(f, where), f.path);
+    return { ...base, format: f.format, catalog: db.catalog, warnings: [...f.warnings, ...db.warnings, `${where}: ${db.deprecationNotice}`] };
+  });
+}
+
+/** How messages name files of an FBC extracted from `path` (`/configs/` → `configs`). */
+export const fbcLabel = (path: string): string => path.replace(/^\/+|\/+$/g, '');

@@ -5,6 +5,7 @@
 import { render, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { currentUser, logout, whenUnauthorized, type Me } from './api.js';
+import { CatalogView } from './views/catalog.js';
 import { LoginView } from './views/login.js';
 import { ManifestView } from './views/manifest.js';
 import { TagsView, TreeView } from './views/repos.js';
@@ -39,6 +40,8 @@ function Route({ hash, me }: { hash: string; me: Me }) {
       return <TagsView name={arg} />;
     case 'manifest':
       return <ManifestView spec={arg} />;
+    case 'catalog':
+      return <CatalogView spec={arg} />;
     case 'robots':
       return adminOnly(<RobotsView />);
     case 'storage':

@@ -1,13 +1,13 @@
 /**
  * `airlock catalog list INDEX [--package P] [-o json]`: the packages of an
  * operator index image with their default channel, channels, heads,
- * versions and deprecations, read from the FBC or SQLite catalog inside it.
+ * versions and deprecations, read from the FBC or SQLite catalog inside it
+ * (the listing itself is catalog/summary.ts, shared with the JSON API).
  */
 import { Command, Option } from 'commander';
 import { CatalogError } from '../../catalog/errors.js';
-import { byVersion, channelHead } from '../../catalog/graph.js';
 import { openIndexCatalog, DEFAULT_INDEX_PLATFORM } from '../../catalog/index-image.js';
-import { CatalogIndex, type Catalog } from '../../catalog/model.js';
+import { summarize, type PackageSummary } from '../../catalog/summary.js';
 import { parseImageReference, type ImageReference } from '../../transports/all.js';
 import { openSource, referenceWithin } from '../../transports/open.js';
 import { RegistryHub } from '../../transports/registry/registry-hub.js';
@@ -20,55 +20,6 @@ interface ListFlags extends ConnectionFlags {
   indexFilterByOs: string;
   fromDir?: string;
   output: 'text' | 'json';
-}
-
-export interface ChannelSummary {
-  name: string;
-  head: string | null;
-  headVersion: string | null;
-  /** Set when the channel has no single head. */
-  error?: string;
-  versions: string[];
-  deprecated?: string;
-}
-
-export interface PackageSummary {
-  name: string;
-  defaultChannel: string | null;
-  deprecated?: string;
-  channels: ChannelSummary[];
-  deprecatedBundles: { bundle: string; message: string }[];
-}
-
-/** The listing of `c` (packages and channels by name; versions ascending). */
-export function summarize(c: Catalog, only: readonly string[] = []): PackageSummary[] {
-  const idx = new CatalogIndex(c);
-  const names = c.packages.map((p) => p.name).filter((n) => only.length === 0 || only.includes(n)).sort();
-  for (const n of only) if (!idx.packages.has(n)) throw new CatalogError(`package ${n} is not in the catalog`);
-  return names.map((name) => {
-    const pkg = idx.packages.get(name)!;
-    const dep = c.deprecations.find((d) => d.package === name)?.entries ?? [];
-    const channels = [...idx.channels(name)]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((ch): ChannelSummary => {
-        const versions = byVersion(idx, name, ch.entries.map((e) => e.name)).map((n) => idx.bundle(name, n)?.version ?? n);
-        const deprecated = dep.find((d) => d.reference.schema === 'olm.channel' && d.reference.name === ch.name)?.message;
-        try {
-          const head = channelHead(idx, ch);
-          return { name: ch.name, head, headVersion: idx.bundle(name, head)?.version ?? null, versions, ...(deprecated ? { deprecated } : {}) };
-        } catch (e) {
-          return { name: ch.name, head: null, headVersion: null, error: (e as Error).message, versions, ...(deprecated ? { deprecated } : {}) };
-        }
-      });
-    const pkgDep = dep.find((d) => d.reference.schema === 'olm.package')?.message;
-    return {
-      name,
-      defaultChannel: pkg.defaultChannel ?? null,
-      ...(pkgDep ? { deprecated: pkgDep } : {}),
-      channels,
-      deprecatedBundles: dep.filter((d) => d.reference.schema === 'olm.bundle').map((d) => ({ bundle: d.reference.name!, message: d.message })),
-    };
-  });
 }
 
 function table(rows: string[][]): string {

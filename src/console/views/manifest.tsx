@@ -26,6 +26,7 @@ interface Manifest {
   layers?: Descriptor[];
   manifests?: Descriptor[];
   referrers: Descriptor[];
+  catalog: boolean;
 }
 
 function Annotations({ of }: { of: Record<string, string> | undefined }) {
@@ -121,6 +122,11 @@ export function ManifestView({ spec }: { spec: string }) {
               </>
             )}
           </dl>
+          {d.catalog && (
+            <p>
+              This image is an operator catalog: <a href={link('catalog', `${name}@${d.digest}`)}>its packages, channels and heads</a>.
+            </p>
+          )}
           <Section title="Pull">
             <Copy label="podman pull by digest" text={`podman pull ${host}/${name}@${d.digest}`} />
             <Copy label="pull spec by digest" text={`${host}/${name}@${d.digest}`} />

@@ -21,6 +21,7 @@ interface Tag {
   taggedAt: number;
   platforms: string[];
   referrers: number;
+  catalog: boolean;
 }
 
 function Crumbs({ path }: { path: string }) {
@@ -144,7 +145,17 @@ export function TagsView({ name }: { name: string }) {
           <tbody>
             {tags.items.map((t) => (
               <tr key={t.name}>
-                <td data-tag={t.name}>{t.name}</td>
+                <td>
+                  <span data-tag={t.name}>{t.name}</span>
+                  {t.catalog && (
+                    <>
+                      {' '}
+                      <a href={link('catalog', `${name}:${t.name}`)} data-catalog-link={t.name} aria-label={`Operator catalog of ${name}:${t.name}`}>
+                        [operator catalog]
+                      </a>
+                    </>
+                  )}
+                </td>
                 <td>
                   <a href={link('manifest', `${name}@${t.digest}`)} class="digest">
                     {t.digest}

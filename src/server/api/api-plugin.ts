@@ -1,6 +1,6 @@
 /**
  * The JSON API under /api/v1 (docs/api.md): repositories, the name tree,
- * tags and manifests for whoever may pull them; storage, GC, accounts and
+ * tags, manifests and operator catalogs for whoever may pull them; storage, GC, accounts and
  * robots for admins. Errors use the OCI error envelope of the root error
  * handler. Its hooks and its JSON body parser apply to /api/v1 only.
  */
@@ -21,6 +21,7 @@ import { sessionAuth, sessionRoutes } from './session-routes.js';
 import { repoRoutes } from './repo-routes.js';
 import type { RunLogQueries } from '../../metadata/run-log.js';
 import { mirrorRunRoutes } from './mirror-run-routes.js';
+import { CatalogViews, DEFAULT_CATALOG_LIMITS, type CatalogViewLimits } from './catalog-views.js';
 
 export interface ApiPluginOptions {
   readonly service: RegistryService;
@@ -32,6 +33,8 @@ export interface ApiPluginOptions {
   readonly registryHost: () => string;
   /** Mirror run reports (POST/GET /api/v1/mirror-runs); off when absent. */
   readonly runs?: RunLogQueries | undefined;
+  /** Caps of the catalog view (default DEFAULT_CATALOG_LIMITS). */
+  readonly catalogLimits?: CatalogViewLimits | undefined;
 }
 
 const BODY_MAX_BYTES = 64 * 1024;
@@ -59,7 +62,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app, o) =>
     return rep.send({ name: who.name, admin: who.admin });
   });
   const browser = new RepositoryBrowser(o.service.meta);
-  repoRoutes(app, { auth, browser, views: new ManifestViews(o.service) });
+  repoRoutes(app, { auth, browser, views: new ManifestViews(o.service), catalogs: new CatalogViews(o.service, o.catalogLimits ?? DEFAULT_CATALOG_LIMITS) });
   adminRoutes(app, { auth, browser, storage: o.storage, accounts: o.accounts, registryHost: o.registryHost });
   if (o.runs) mirrorRunRoutes(app, { auth, runs: o.runs });
   app.setNotFoundHandler((req, rep) => {

@@ -1,5 +1,6 @@
 /**
- * /api/v1/repositories, /api/v1/tree and a repository's tags and manifests.
+ * /api/v1/repositories, /api/v1/tree and a repository's tags, manifests and
+ * operator catalog view.
  * An account sees only the repositories it may pull (the access seam's
  * `canRead`), exactly as `_catalog` filters them.
  */
@@ -7,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { RegistryError } from '../../registry/errors.js';
 import type { RepositoryBrowser } from '../../registry/browse.js';
 import type { ManifestViews } from '../../registry/manifest-view.js';
+import type { CatalogViews } from './catalog-views.js';
 import { splitUrl } from '../http-util.js';
 import type { ApiAuth } from './api-auth.js';
 import { decodeCursor, encodeCursor, parseLimit } from './params.js';
@@ -15,11 +17,13 @@ export interface RepoRouteDeps {
   readonly auth: ApiAuth;
   readonly browser: RepositoryBrowser;
   readonly views: ManifestViews;
+  readonly catalogs: CatalogViews;
 }
 
-const TAIL_PATTERNS: [RegExp, 'tags' | 'manifest'][] = [
+const TAIL_PATTERNS: [RegExp, 'tags' | 'manifest' | 'catalog'][] = [
   [/^(.+)\/tags$/, 'tags'],
   [/^(.+)\/manifests\/([^/]+)$/, 'manifest'],
+  [/^(.+)\/catalog\/([^/]+)$/, 'catalog'],
 ];
 
 export function repoRoutes(app: FastifyInstance, d: RepoRouteDeps): void {
@@ -60,6 +64,7 @@ export function repoRoutes(app: FastifyInstance, d: RepoRouteDeps): void {
         const page = await d.views.tags(name, { cursor: decodeCursor(query.get('cursor')), limit: parseLimit(query.get('limit')) });
         return rep.send({ name, tags: page.items, next: encodeCursor(page.next) });
       }
+      if (kind === 'catalog') return rep.send({ name, reference: m[2]!, ...(await d.catalogs.view(name, m[2]!, query.get('platform') ?? undefined)) });
       return rep.send({ name, ...(await d.views.manifest(name, m[2]!)) });
     }
     throw new RegistryError('UNSUPPORTED', 'no such endpoint in the JSON API (see docs/api.md)', { path: path.slice(0, 200) }, 404);

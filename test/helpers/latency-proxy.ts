@@ -6,8 +6,11 @@
  * pays the TCP handshake too: what the client sends first reaches the service
  * no sooner than one full RTT after the connection was accepted, plus RTT/2.
  *
- * Memory stays bounded: a direction whose queue holds more than `highWater`
- * bytes (or whose receiver stops reading) pauses its sender until it drains.
+ * Memory stays bounded: a direction with more than `highWater` bytes in
+ * flight (queued here, or written and not yet taken by the receiver) pauses
+ * its sender until it drains. That is the link's window: a connection moves
+ * at most `highWater` bytes per RTT/2, like TCP with a window of that size
+ * (default 16 MiB: the link adds latency, not a bandwidth limit).
  * Half-closes are passed on after the same delay; an error on either side
  * destroys both. Used by bench:mirror's WAN phase and by tests.
  */
@@ -18,7 +21,7 @@ export interface LatencyProxyOptions {
   readonly rttMs: number;
   /** Target host (loopback only); default 127.0.0.1. */
   readonly host?: string;
-  /** Bytes queued per direction before the sender is paused; default 64 MiB. */
+  /** Bytes in flight per direction before the sender is paused (the window); default 16 MiB. */
   readonly highWater?: number;
   /** Model the TCP handshake (one extra RTT before a connection's first bytes reach the service); default true. */
   readonly handshake?: boolean;
@@ -40,13 +43,12 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number, notBefore: numbe
   const queue: Item[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
-  let blocked = false;
-  const pauseIfFull = (): void => {
-    if (queued > highWater || blocked) from.pause();
-  };
+  // In flight = still queued here + written but not yet taken by the receiver's socket.
+  const inFlight = (): number => queued + to.writableLength;
   const resumeIfRoom = (): void => {
-    if (queued <= highWater && !blocked && !from.destroyed) from.resume();
+    if (inFlight() <= highWater && from.isPaused() && !from.destroyed) from.resume();
   };
+  to.on('drain', resumeIfRoom);
   const flush = (): void => {
     timer = undefined;
     const now = performance.now();
@@ -58,13 +60,7 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number, notBefore: numbe
         continue;
       }
       queued -= chunk.length;
-      if (!to.write(chunk)) {
-        blocked = true;
-        to.once('drain', () => {
-          blocked = false;
-          resumeIfRoom();
-        });
-      }
+      to.write(chunk);
     }
     resumeIfRoom();
     schedule();
@@ -76,7 +72,8 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number, notBefore: numbe
   const push = (chunk: Buffer | null): void => {
     queue.push({ due: Math.max(performance.now() + delayMs, notBefore), chunk });
     if (chunk !== null) queued += chunk.length;
-    pauseIfFull();
+    // The window: more than highWater bytes in flight pauses the sender (TCP would stop sending too).
+    if (inFlight() > highWater) from.pause();
     schedule();
   };
   from.on('data', (c: Buffer) => push(c));
@@ -93,7 +90,7 @@ export async function latencyProxy(targetPort: number, opts: LatencyProxyOptions
   const host = opts.host ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`latency proxy: refusing non-loopback target ${host}`);
   const half = opts.rttMs / 2;
-  const highWater = opts.highWater ?? 64 << 20;
+  const highWater = opts.highWater ?? 16 << 20;
   const handshake = opts.handshake ?? true;
   const sockets = new Set<Socket>();
   let accepted = 0;

@@ -6,8 +6,10 @@
  *
  * Gets one blob into one destination repository with the fewest bytes and
  * requests: already recorded this run → nothing; a holder known in the same
- * store → cross-repository mount; otherwise HEAD, then stream it across
- * (verified on the way, retried with backoff on transient failures).
+ * store → cross-repository mount; otherwise HEAD (skipped for blobs up to
+ * 1 MiB once the store has shown itself fresh: BlobLedger.worthAsking), then
+ * stream it across (verified on the way, retried with backoff on transient
+ * failures).
  */
 import type { Readable } from 'node:stream';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -184,8 +186,19 @@ async function firstHand(ctx: BlobCopyContext, src: ImageSource, dst: ImageDesti
   const mounted = await tryMount(ctx, src, dst, blob, holders);
   if (mounted) return mounted;
   if (!ctx.force && ctx.knownAbsent?.(dst.store, blob.digest) !== true) {
-    const presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
-    if (presence === 'present') return { action: 'exists' };
+    // A fresh destination (its first HEADs all said absent) is not asked about small blobs any more (BlobLedger.worthAsking).
+    const counted = !ctx.dryRun && blob.size <= SMALL_BLOB_BYTES;
+    if (!counted || (await ctx.ledger.worthAsking(dst.store))) {
+      let presence: Awaited<ReturnType<ImageDestination['hasBlob']>>;
+      try {
+        presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
+      } catch (e) {
+        if (counted) ctx.ledger.noteHead(dst.store, 'failed');
+        throw e;
+      }
+      if (counted) ctx.ledger.noteHead(dst.store, presence === 'present' ? 'present' : 'absent');
+      if (presence === 'present') return { action: 'exists' };
+    }
   }
   const remembered = await tryRemembered(ctx, dst, blob);
   if (remembered) return remembered;

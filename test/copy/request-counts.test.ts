@@ -8,7 +8,10 @@
  *   costs a HEAD of the tag, a HEAD of the digest and the tag's PUT: no blob
  *   is checked, because the manifest being there proves its blobs are;
  * - the source's referrers and tags are asked once per image, whatever the
- *   number of manifests in a list.
+ *   number of manifests in a list;
+ * - into a fresh destination, small blobs stop being HEADed once
+ *   ABSENT_HEADS_BEFORE_SKIPPING HEADs said "absent"; a destination that
+ *   holds the blobs (manifests gone) keeps being asked and nothing is sent again.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +28,9 @@ import { copyImage } from '../../src/copy/copy-image.js';
 import { OciLayout } from '../../src/transports/oci-layout/layout.js';
 import { OciLayoutSource } from '../../src/transports/oci-layout/layout-image.js';
 import { RegistryHub } from '../../src/transports/registry/registry-hub.js';
+import { ABSENT_HEADS_BEFORE_SKIPPING } from '../../src/copy/blob-ledger.js';
 import { startGateProxy, type GateProxy } from './support/gate-proxy.js';
+import { writeTinyImages } from './support/tiny-images.js';
 
 const gate = peerGate([dockerRegistryUnavailableReason()]);
 
@@ -69,12 +74,39 @@ describe('image mirror: requests per image', { skip: gate.skip }, () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const mirror = async (lines: string[]): Promise<void> => {
+  const mirror = async (lines: string[]): Promise<string> => {
     const file = join(work, `map-${Math.random().toString(36).slice(2)}.txt`);
     await writeFile(file, `${lines.join('\n')}\n`);
     const r = await runAirlockCli(['image', 'mirror', '--insecure', '--no-progress', '-f', file], { cwd: work, env: { HOME: work }, timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
+    return r.stderr;
   };
+
+  it('a fresh docker-registry: small blobs are not HEADed once enough HEADs said absent; every image arrives whole', async () => {
+    const tiny = await writeTinyImages(join(work, 'tiny'), 30, { layerSize: 4000, seed: 'heads' });
+    const d2 = await startDockerRegistry();
+    const dst = await startGateProxy({ upstream: d2.url });
+    try {
+      await mirror(tiny.map((t) => `oci:${join(work, 'tiny')}:${t.ref}=${dst.hostPort}/tiny/${t.ref}:v1`));
+      const heads = dst.log.filter((e) => e.method === 'HEAD' && e.path.includes('/blobs/')).length;
+      const unique = new Set(tiny.flatMap((t) => t.blobs)).size;
+      assert.ok(heads <= ABSENT_HEADS_BEFORE_SKIPPING, `${heads} blob HEADs for ${unique} unique blobs`);
+      for (const t of tiny) {
+        const h = await fetch(`${d2.url}/v2/tiny/${t.ref}/manifests/v1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+        assert.equal(h.headers.get('docker-content-digest'), t.digest);
+        for (const b of t.blobs) assert.equal((await fetch(`${d2.url}/v2/tiny/${t.ref}/blobs/${b}`, { method: 'HEAD' })).status, 200, `${t.ref} ${b}`);
+      }
+      // The blobs are there, the manifests are not (deleted): HEADs find them, nothing is uploaded again.
+      for (const t of tiny) assert.equal((await fetch(`${d2.url}/v2/tiny/${t.ref}/manifests/${t.digest}`, { method: 'DELETE' })).status, 202);
+      dst.log.length = 0;
+      const err = await mirror(tiny.map((t) => `oci:${join(work, 'tiny')}:${t.ref}=${dst.hostPort}/tiny/${t.ref}:v1`));
+      assert.equal(dst.log.filter((e) => e.method === 'PUT' && e.path.includes('/blobs/')).length, 0, err);
+      assert.match(err, /blobs: 0 transferred/);
+    } finally {
+      await dst.close();
+      await d2.close();
+    }
+  });
 
   for (const which of ['airlock serve', 'docker-registry'] as const) {
     it(`${which}: a no-op re-run sends one HEAD per image and the ping, and no blob request`, async () => {

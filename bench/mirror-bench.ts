@@ -12,16 +12,22 @@
  *   (b2) disk→registry      back from that disk copy into a fresh docker-registry B
  *   (c)  one BENCH_HUGE_MIB layer into a fresh airlock registry: skopeo copy | airlock image mirror
  *   (d)  (a) again into a B that already holds everything
+ *   (e)  (a) into a fresh airlock serve: skopeo sync | airlock image mirror
+ *   (w)  (e) with A behind the latency proxy (BENCH_WAN_RTT_MS round trip)
+ *   (w0) airlock's (w) again over the link into the full destination (no-op re-run)
+ * BENCH_PHASES picks phases (comma-separated; default all): reg = (a)+(d),
+ * disk = (b1)+(b2), huge = (c), airlock = (e), wan = (w)+(w0).
  * Figures (median of BENCH_RUNS, tool order alternating between runs): wall,
  * tool CPU and peak RSS (GNU time), destination CPU, requests and bytes at
  * the source and the destination (lib/traffic.ts). After every copy the
  * destination's manifest digests are checked; a mismatch fails the run.
  *
- * Env: BENCH_RUNS (3), BENCH_HUGE_MIB (1024; 0 skips (c)), BENCH_AIRLOCK_ARGS (extra image mirror flags, for tuning), BENCH_KEEP=1 (keep
+ * Env: BENCH_RUNS (3), BENCH_PHASES (reg,disk,huge,airlock,wan), BENCH_WAN_RTT_MS (50), BENCH_HUGE_MIB (1024; 0 skips (c)), BENCH_AIRLOCK_ARGS (extra image mirror flags, for tuning), BENCH_KEEP=1 (keep
  * the work directory), BENCH_OUT (result directory; default a new
  * /tmp/airlock-mirror-bench-result-*).
  */
 import { readFile, rm } from 'node:fs/promises';
+import { latencyProxy } from '../test/helpers/latency-proxy.js';
 import { join } from 'node:path';
 import { makeFixtures } from '../test/fixtures/make-fixtures.js';
 import { BenchScope } from './lib/bench-scope.js';
@@ -35,13 +41,34 @@ import { expectedOf, PHASE, refOf, TOOL, type MirrorCtx } from './mirror/context
 import { diskPhasesAirlock, diskPhasesSkopeoCopy, diskPhasesSkopeoSync } from './mirror/disk-phases.js';
 import { hugePhase, type HugeTool } from './mirror/huge-phase.js';
 import { registryPhases, type RegistryTool } from './mirror/registry-phases.js';
+import { airlockDestPhase, wanPhases, type PeerOrAirlock } from './mirror/wan-phases.js';
 
+const PHASE_NAMES = ['reg', 'disk', 'huge', 'airlock', 'wan'] as const;
+type PhaseName = (typeof PHASE_NAMES)[number];
+
+function phasesFromEnv(): Set<PhaseName> {
+  const v = process.env.BENCH_PHASES ?? '';
+  if (v.trim() === '') return new Set(PHASE_NAMES);
+  const out = new Set<PhaseName>();
+  for (const p of v.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    if (!(PHASE_NAMES as readonly string[]).includes(p)) throw new Error(`BENCH_PHASES: unknown phase "${p}" (one of ${PHASE_NAMES.join(', ')})`);
+    out.add(p as PhaseName);
+  }
+  return out;
+}
+
+const phases = phasesFromEnv();
 const opts = {
   runs: envInt('BENCH_RUNS', 3, 1),
-  hugeMib: envInt('BENCH_HUGE_MIB', 1024, 0),
+  phases: [...phases],
+  wanRttMs: envInt('BENCH_WAN_RTT_MS', 50, 1),
+  hugeMib: phases.has('huge') ? envInt('BENCH_HUGE_MIB', 1024, 0) : 0,
   keep: process.env.BENCH_KEEP === '1',
 };
 const RSS_TARGET_BYTES = 200e6;
+/** Client RSS target of issue #13 on the 53-image set (phases a, e, w). */
+const SET_RSS_TARGET_BYTES = 150e6;
+const NOOP_WALL_TARGET_S = 0.6;
 
 const log = progressLog();
 const scope = new BenchScope(opts.keep, log);
@@ -53,19 +80,42 @@ const TABLE_PHASES = [
   { phase: PHASE.b2, peers: [TOOL.copyOci, TOOL.syncDir], airlock: TOOL.airlock },
   { phase: PHASE.c, peers: [TOOL.copyOne], airlock: TOOL.airlock },
   { phase: PHASE.d, peers: [TOOL.copy, TOOL.sync], airlock: TOOL.airlock },
+  { phase: PHASE.e, peers: [TOOL.sync], airlock: TOOL.airlock },
+  { phase: PHASE.w, peers: [TOOL.sync], airlock: TOOL.airlock },
+  { phase: PHASE.w0, peers: [], airlock: TOOL.airlock },
 ];
 
 function targets(): Target[] {
   const x = (phase: string, peer: string): number => speedup(results, phase, peer, TOOL.airlock);
   const t = (name: string, v: number, goal: number): Target => ({ name, value: `${v.toFixed(2)}x`, met: v >= goal });
-  const out = [
-    t('(a) registry→registry >= 3x faster than skopeo sync', x(PHASE.a, TOOL.sync), 3),
-    t('(b1) registry→disk >= 3x faster than skopeo sync', x(PHASE.b1, TOOL.syncDir), 3),
-    t('(b2) disk→registry >= 3x faster than skopeo sync', x(PHASE.b2, TOOL.syncDir), 3),
-    t('(d) no-op re-run at most half of skopeo sync\'s time', x(PHASE.d, TOOL.sync), 2),
-  ];
+  const out: Target[] = [];
+  if (phases.has('reg')) out.push(t('(a) registry→docker-registry >= 3x faster than skopeo sync', x(PHASE.a, TOOL.sync), 3));
+  if (phases.has('disk')) {
+    out.push(t('(b1) registry→disk >= 3x faster than skopeo sync', x(PHASE.b1, TOOL.syncDir), 3));
+    out.push(t('(b2) disk→registry >= 3x faster than skopeo sync', x(PHASE.b2, TOOL.syncDir), 3));
+  }
+  if (phases.has('reg')) out.push(t('(d) no-op re-run at most half of skopeo sync\'s time', x(PHASE.d, TOOL.sync), 2));
+  if (phases.has('airlock')) out.push(t('(e) registry→airlock serve >= 3x faster than skopeo sync', x(PHASE.e, TOOL.sync), 3));
+  if (phases.has('wan')) {
+    out.push(t(`(w) source ${opts.wanRttMs} ms RTT away→airlock serve >= 8x faster than skopeo sync`, x(PHASE.w, TOOL.sync), 8));
+    const noop = results.medians(PHASE.w0, TOOL.airlock);
+    const n = 53;
+    const wall = noop?.wallS ?? NaN;
+    out.push({ name: `(w0) no-op re-run over the link <= ${NOOP_WALL_TARGET_S} s`, value: `${wall.toFixed(2)} s`, met: wall <= NOOP_WALL_TARGET_S });
+    const perImage = (noop?.destRequests ?? NaN) / n;
+    out.push({
+      name: '(w0) no-op re-run: at most 1 request per image to the destination',
+      value: `${perImage.toFixed(2)} per image (source: ${((noop?.srcRequests ?? NaN) / n).toFixed(2)} per image)`,
+      met: perImage <= 1,
+    });
+  }
+  const setPhases = [PHASE.a, PHASE.e, PHASE.w].flatMap((p) => results.raw()[`${p}\t${TOOL.airlock}`] ?? []);
+  if (setPhases.length > 0) {
+    const rss = Math.max(...setPhases.map((m) => m.peakRssBytes));
+    out.push({ name: 'airlock client peak RSS on the 53-image set <= 150 MB (max of (a), (e), (w))', value: `${(rss / 1e6).toFixed(0)} MB`, met: rss <= SET_RSS_TARGET_BYTES });
+  }
   if (opts.hugeMib > 0) {
-    out.splice(3, 0, t(`(c) ${opts.hugeMib} MiB layer into airlock >= 2x faster than skopeo copy`, x(PHASE.c, TOOL.copyOne), 2));
+    out.push(t(`(c) ${opts.hugeMib} MiB layer into airlock >= 2x faster than skopeo copy`, x(PHASE.c, TOOL.copyOne), 2));
     const rss = Math.max(...(results.raw()[`${PHASE.c}\t${TOOL.airlock}`] ?? []).map((m) => m.peakRssBytes));
     out.push({ name: `(c) airlock peak RSS <= 200 MB (max of the runs)`, value: `${(rss / 1e6).toFixed(0)} MB`, met: rss <= RSS_TARGET_BYTES });
   }
@@ -102,14 +152,22 @@ async function main(): Promise<void> {
 
   const srcA = await scope.startServer('docker-registry', { accessLog: true });
   await fillSource({ scope, results, images, srcA }, hugeImage === undefined ? images : [...images, hugeImage]);
-  const ctx: MirrorCtx = { scope, results, images, srcA, huge };
+  const proxy = phases.has('wan') ? await latencyProxy(Number(srcA.hostPort.split(':')[1]), { rttMs: opts.wanRttMs }) : undefined;
+  if (proxy !== undefined) log(`latency proxy ${proxy.hostPort} -> A, ${opts.wanRttMs} ms RTT`);
+  const ctx: MirrorCtx = { scope, results, images, srcA, huge, ...(proxy ? { wan: { hostPort: proxy.hostPort, rttMs: opts.wanRttMs } } : {}) };
 
-  for (let run = 0; run < opts.runs; run++) {
-    log(`run ${run + 1}/${opts.runs}`);
-    const flip = <T>(xs: T[]): T[] => (run % 2 === 1 ? xs.reverse() : xs);
-    for (const t of flip<RegistryTool>([TOOL.copy, TOOL.sync, TOOL.airlock])) await registryPhases(ctx, t);
-    for (const f of flip([diskPhasesSkopeoCopy, diskPhasesSkopeoSync, diskPhasesAirlock])) await f(ctx);
-    for (const t of flip<HugeTool>([TOOL.copyOne, TOOL.airlock])) await hugePhase(ctx, t);
+  try {
+    for (let run = 0; run < opts.runs; run++) {
+      log(`run ${run + 1}/${opts.runs}`);
+      const flip = <T>(xs: T[]): T[] => (run % 2 === 1 ? xs.reverse() : xs);
+      if (phases.has('reg')) for (const t of flip<RegistryTool>([TOOL.copy, TOOL.sync, TOOL.airlock])) await registryPhases(ctx, t);
+      if (phases.has('disk')) for (const f of flip([diskPhasesSkopeoCopy, diskPhasesSkopeoSync, diskPhasesAirlock])) await f(ctx);
+      if (phases.has('huge')) for (const t of flip<HugeTool>([TOOL.copyOne, TOOL.airlock])) await hugePhase(ctx, t);
+      if (phases.has('airlock')) for (const t of flip<PeerOrAirlock>([TOOL.sync, TOOL.airlock])) await airlockDestPhase(ctx, t);
+      if (phases.has('wan')) for (const t of flip<PeerOrAirlock>([TOOL.sync, TOOL.airlock])) await wanPhases(ctx, t, log);
+    }
+  } finally {
+    await proxy?.close();
   }
 
   await finishPeerBench(scope, {
@@ -128,6 +186,7 @@ async function main(): Promise<void> {
         [TOOL.syncDir]: '… sync --all --src yaml --dest dir sync.yml D, then sync --all --src dir --dest docker D B/fixtures',
         [TOOL.copyOne]: '… copy -q --all docker://A/fixtures/huge:v1 docker://B/fixtures/huge:v1 (B = airlock serve)',
         [TOOL.airlock]: 'node dist/src/cli/main.js image mirror --insecure -f mapping.txt [--dir D | --from-dir D]',
+        wan: 'the same sync / image mirror commands with A replaced by the latency proxy 127.0.0.1:PORT (test/helpers/latency-proxy.ts)',
       },
     },
   });

@@ -12,6 +12,8 @@ export interface MirrorCtx {
   images: FixtureImage[];
   /** docker-registry A, the source of every phase */
   srcA: ServerHandle;
+  /** phases (w), (w0): A behind the latency proxy (host:port of the proxy, its RTT) */
+  wan?: { hostPort: string; rttMs: number };
   /** phase (c): the one-layer image in A and its layer */
   huge: { image: FixtureImage; layerDigest: string; layerSize: number } | undefined;
 }
@@ -22,6 +24,9 @@ export const PHASE = {
   b2: '(b2) disk→registry',
   c: '(c) one big layer → airlock',
   d: '(d) no-op re-run of (a)',
+  e: '(e) registry→airlock serve',
+  w: '(w) source over WAN link→airlock serve',
+  w0: '(w0) no-op re-run of (w) over the link',
 } as const;
 
 export const TOOL = {

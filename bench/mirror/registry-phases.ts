@@ -31,9 +31,10 @@ export function syncImages(ctx: MirrorCtx): Map<string, string[]> {
   return new Map(ctx.images.map((i) => [i.repo, [i.tag ?? i.digest]]));
 }
 
-async function skopeoSyncYaml(ctx: MirrorCtx, dest: ServerHandle): Promise<Measure> {
+/** One `skopeo sync --src yaml` of the 53 images from `srcHostPort` (A, or the latency proxy in front of it) into `dest`. */
+export async function skopeoSyncYaml(ctx: MirrorCtx, dest: ServerHandle, srcHostPort = ctx.srcA.hostPort): Promise<Measure> {
   const home = await newSkopeoHome(ctx.scope.work);
-  const yml = await writeSyncYaml(home.dir, ctx.srcA.hostPort, syncImages(ctx));
+  const yml = await writeSyncYaml(home.dir, srcHostPort, syncImages(ctx));
   const cmd = skopeoCmd(home, ['sync', '--all', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yml, `${dest.hostPort}/fixtures`]);
   const m = await measureSeq(ctx.scope.work, { src: ctx.srcA, dest }, [cmd]);
   await rm(home.dir, { recursive: true, force: true });
@@ -51,7 +52,9 @@ export async function airlockMirror(ctx: MirrorCtx, mappings: readonly string[],
   return m;
 }
 
-const regToReg = (ctx: MirrorCtx, dest: ServerHandle): string[] => ctx.images.map((i) => `${ctx.srcA.hostPort}/${i.repo}${refOf(i)}=${dest.hostPort}/${i.repo}${dstRefOf(i)}`);
+/** The 53 `SRC=DST` mapping lines from `srcHostPort` (A, or the latency proxy in front of it) into `dest`. */
+export const regToReg = (ctx: MirrorCtx, dest: ServerHandle, srcHostPort = ctx.srcA.hostPort): string[] =>
+  ctx.images.map((i) => `${srcHostPort}/${i.repo}${refOf(i)}=${dest.hostPort}/${i.repo}${dstRefOf(i)}`);
 
 export async function registryPhases(ctx: MirrorCtx, tool: RegistryTool): Promise<void> {
   await ctx.scope.withServer('docker-registry', { accessLog: true }, async (b) => {

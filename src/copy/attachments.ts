@@ -38,15 +38,26 @@ export class AttachmentFinder {
     return p;
   }
 
+  /**
+   * Starts listing `src`'s tags now (a mirror does it while the image is
+   * copied, so the listing costs no round trip of its own); a failure
+   * surfaces in find().
+   */
+  prefetch(src: ImageSource, signal?: AbortSignal): void {
+    this.tags(src, signal).catch(() => undefined);
+  }
+
   async find(src: ImageSource, digests: readonly Digest[], signal?: AbortSignal): Promise<Attachments> {
     const all = await this.tags(src, signal);
     const tags = new Set<string>();
     const referrers = new Map<Digest, BlobInfo>();
-    for (const d of new Set(digests)) {
+    const unique = [...new Set(digests)];
+    for (const d of unique) {
       const prefix = attachmentTagPrefix(d);
       for (const t of all) if (t === prefix || t.startsWith(`${prefix}.`)) tags.add(t);
-      if (src.caps.referrers) for (const r of await src.listReferrers(d, signal)) referrers.set(r.digest, r);
     }
+    // One round trip for all the digests (a list and its children), not one each.
+    if (src.caps.referrers) for (const list of await Promise.all(unique.map((d) => src.listReferrers(d, signal)))) for (const r of list) referrers.set(r.digest, r);
     return { tags: [...tags], referrers: [...referrers.values()] };
   }
 }

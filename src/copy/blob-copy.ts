@@ -6,8 +6,10 @@
  *
  * Gets one blob into one destination repository with the fewest bytes and
  * requests: already recorded this run → nothing; a holder known in the same
- * store → cross-repository mount; otherwise HEAD, then stream it across
- * (verified on the way, retried with backoff on transient failures).
+ * store → cross-repository mount; otherwise HEAD (skipped for blobs up to
+ * 1 MiB once the store has shown itself fresh: BlobLedger.worthAsking), then
+ * stream it across (verified on the way, retried with backoff on transient
+ * failures).
  */
 import type { Readable } from 'node:stream';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -94,8 +96,15 @@ async function transferOnce(ctx: BlobCopyContext, src: ImageSource, dst: ImageDe
   }
 }
 
+/**
+ * Blobs up to this size move in the limiter's lookup lane: their cost is the
+ * round trips, not the bytes, and they must not wait behind big layers.
+ */
+export const SMALL_BLOB_BYTES = 1 << 20;
+
 async function transfer(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo): Promise<void> {
-  await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () => blobWrite(dst, () => ctx.limiter.run([src.store, dst.store], () => transferOnce(ctx, src, dst, blob))));
+  const lane = blob.size <= SMALL_BLOB_BYTES ? 'lookup' : 'transfer';
+  await withRetry(ctx, `copy blob ${blob.digest} to ${dst.description}`, () => blobWrite(dst, () => ctx.limiter.run([src.store, dst.store], () => transferOnce(ctx, src, dst, blob), lane)));
 }
 
 /** putBlob/mountBlob to stores that declare concurrentBlobWrites: false, one at a time per store (in this process). */
@@ -145,20 +154,22 @@ export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: Im
     let outcome: Outcome | undefined;
     if (known().includes(holderKey)) outcome = { action: 'deduped' };
     else if (known().length > 0) outcome = await tryMount(ctx, src, dst, blob, known());
-    outcome ??= await ctx.ledger.exclusive(dst.store, blob.digest, async (): Promise<Outcome> => {
-      // Re-check: an upload may have finished while this task waited.
-      if (known().includes(holderKey)) return { action: 'deduped' };
-      const mounted = await tryMount(ctx, src, dst, blob, known());
-      if (mounted) return mounted;
-      if (!ctx.force && ctx.knownAbsent?.(dst.store, blob.digest) !== true) {
-        const presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
-        if (presence === 'present') return { action: 'exists' };
-      }
-      const remembered = await tryRemembered(ctx, dst, blob);
-      if (remembered) return remembered;
-      if (!ctx.dryRun) await transfer(ctx, src, dst, blob);
-      return { action: 'uploaded' };
-    });
+    let triedMount = outcome !== undefined || known().length > 0;
+    // The single-flight section: finding and uploading a blob no one holds yet.
+    // A task that waited while another uploaded it leaves at once and mounts
+    // outside (the waiters' mounts run concurrently, not one by one).
+    while (outcome === undefined) {
+      const mountFirst = !triedMount;
+      const inside = await ctx.ledger.exclusive(dst.store, blob.digest, async (): Promise<Outcome | 'mount'> => {
+        // Re-check: an upload may have finished while this task waited.
+        if (known().includes(holderKey)) return { action: 'deduped' };
+        if (mountFirst && known().length > 0) return 'mount';
+        return firstHand(ctx, src, dst, blob, known());
+      });
+      if (inside !== 'mount') outcome = inside;
+      else outcome = await tryMount(ctx, src, dst, blob, known());
+      triedMount = true;
+    }
     ctx.ledger.record(dst.store, blob.digest, holderKey);
     if (!ctx.dryRun && holderKey !== '') ctx.locations?.record(dst.store, blob.digest, holderKey);
     ctx.emit({ type: 'blob', src: src.description, dst: dst.description, digest: blob.digest, size: blob.size, action: outcome.action, from: outcome.from });
@@ -168,4 +179,29 @@ export async function ensureBlob(ctx: BlobCopyContext, src: ImageSource, dst: Im
     const own = `blob ${blob.digest}: `;
     throw new Error(`copying blob ${blob.digest} from ${src.description} to ${dst.description}: ${why.startsWith(own) ? why.slice(own.length) : why}`, { cause: e });
   }
+}
+
+/** Inside the single-flight section: mount from known holders, else HEAD, else a remembered holder, else upload. */
+async function firstHand(ctx: BlobCopyContext, src: ImageSource, dst: ImageDestination, blob: BlobInfo, holders: readonly string[]): Promise<Outcome> {
+  const mounted = await tryMount(ctx, src, dst, blob, holders);
+  if (mounted) return mounted;
+  if (!ctx.force && ctx.knownAbsent?.(dst.store, blob.digest) !== true) {
+    // A fresh destination (its first HEADs all said absent) is not asked about small blobs any more (BlobLedger.worthAsking).
+    const counted = !ctx.dryRun && blob.size <= SMALL_BLOB_BYTES;
+    if (!counted || (await ctx.ledger.worthAsking(dst.store))) {
+      let presence: Awaited<ReturnType<ImageDestination['hasBlob']>>;
+      try {
+        presence = await ctx.limiter.run([dst.store], () => dst.hasBlob(blob, ctx.signal));
+      } catch (e) {
+        if (counted) ctx.ledger.noteHead(dst.store, 'failed');
+        throw e;
+      }
+      if (counted) ctx.ledger.noteHead(dst.store, presence === 'present' ? 'present' : 'absent');
+      if (presence === 'present') return { action: 'exists' };
+    }
+  }
+  const remembered = await tryRemembered(ctx, dst, blob);
+  if (remembered) return remembered;
+  if (!ctx.dryRun) await transfer(ctx, src, dst, blob);
+  return { action: 'uploaded' };
 }

@@ -95,10 +95,13 @@ async function copyTo(ctx: ImageCopyOptions, src: ImageSource, tree: ImageTree, 
     }
   }
   await allOrFirstError(tree.blobs.map((b) => ensureBlob(ctx, src, dst, b)));
-  for (const child of tree.children) {
+  const putChild = async (child: RawManifest): Promise<void> => {
     await put(child, { child: true });
     ctx.emit({ type: 'manifest', dst: dst.description, digest: child.digest, child: true });
-  }
+  };
+  // Image manifests of a list go up at once (where the store takes concurrent writes); with a nested index, in order (each index after its children).
+  if (dst.caps.concurrentBlobWrites && tree.children.every((c) => manifestRefs(c).kind === 'image')) await allOrFirstError(tree.children.map(putChild));
+  else for (const child of tree.children) await putChild(child);
   await put(root, { tag });
   ctx.emit({ type: 'manifest', dst: dst.description, digest: root.digest, tag, child: false, rewrittenFrom: tree.rewrittenFrom });
   return done(false);

@@ -58,11 +58,14 @@ export async function resolveImageTree(src: ImageSource, top: RawManifest, opts:
       for (const b of [refs.config, ...refs.layers]) if (!blobs.has(b.digest)) blobs.set(b.digest, b);
       return;
     }
-    for (const c of refs.children) {
-      if (only !== undefined && !only(c)) continue;
-      if (seenManifests.has(c.digest)) continue;
-      seenManifests.add(c.digest);
-      const child = await opts.fetch(src, c.digest);
+    const wanted = refs.children.filter((c) => (only === undefined || only(c)) && !seenManifests.has(c.digest));
+    for (const c of wanted) seenManifests.add(c.digest);
+    // Children are fetched at once (one round trip, not one per platform), then walked in index order.
+    const settled = await Promise.allSettled(wanted.map((c) => opts.fetch(src, c.digest)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    for (const [i, c] of wanted.entries()) {
+      const child = (settled[i] as PromiseFulfilledResult<RawManifest>).value;
       if (child.bytes.length !== c.size) throw new Error(`manifest ${c.digest}: ${child.bytes.length} bytes, the index says ${c.size}`);
       await walk({ ...child, mediaType: c.mediaType || child.mediaType }, depth + 1);
       children.push({ ...child, mediaType: c.mediaType || child.mediaType });

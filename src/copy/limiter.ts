@@ -1,8 +1,14 @@
 /**
- * Concurrency limits per store (one registry host, one layout directory):
- * `run(stores, fn)` holds one permit of EACH named store while fn runs.
- * Permits are taken in sorted store order, so two tasks needing the same two
- * stores cannot deadlock; a task needing one store twice takes one permit.
+ * Concurrency limits per store (one registry host, one layout directory), in
+ * two lanes: `transfer` for moving a blob of some size (GET → PUT), and
+ * `lookup` for short requests (manifest GET/HEAD/PUT, blob HEAD, mounts, tag
+ * and referrer listings, small blobs), which must not queue behind big blobs
+ * (over a slow link they are bound by the round trip, not by bandwidth).
+ * `run(stores, fn, lane)` holds one permit of EACH named store in that lane
+ * while fn runs. Permits are taken in sorted store order, so two tasks
+ * needing the same two stores cannot deadlock; a task needing one store
+ * twice takes one permit; nothing holds a permit of one lane while it waits
+ * for the other.
  */
 export class Semaphore {
   private active = 0;
@@ -27,27 +33,38 @@ export class Semaphore {
   }
 }
 
+export type Lane = 'transfer' | 'lookup';
+
 export class StoreLimiter {
   private readonly sems = new Map<string, Semaphore>();
 
-  /** `limitFor(store)` gives each store's limit (e.g. --max-per-registry). */
-  constructor(private readonly limitFor: (store: string) => number) {}
+  /**
+   * `limitFor(store)` gives each store's transfer limit (e.g.
+   * --max-per-registry), `lookupLimitFor(store)` its look-up limit (default:
+   * the same).
+   */
+  constructor(
+    private readonly limitFor: (store: string) => number,
+    private readonly lookupLimitFor: (store: string) => number = limitFor,
+  ) {}
 
-  private sem(store: string): Semaphore {
-    let s = this.sems.get(store);
+  private sem(store: string, lane: Lane): Semaphore {
+    const key = `${lane}\u0000${store}`;
+    let s = this.sems.get(key);
     if (s === undefined) {
-      s = new Semaphore(this.limitFor(store));
-      this.sems.set(store, s);
+      s = new Semaphore(lane === 'transfer' ? this.limitFor(store) : this.lookupLimitFor(store));
+      this.sems.set(key, s);
     }
     return s;
   }
 
-  async run<T>(stores: readonly string[], fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` holding a permit of every store in `lane` (default: lookup). */
+  async run<T>(stores: readonly string[], fn: () => Promise<T>, lane: Lane = 'lookup'): Promise<T> {
     const keys = [...new Set(stores)].sort();
     const held: Semaphore[] = [];
     try {
       for (const k of keys) {
-        const s = this.sem(k);
+        const s = this.sem(k, lane);
         await s.acquire();
         held.push(s);
       }

@@ -221,6 +221,7 @@ export async function runMirror(jobs: readonly MirrorJob[], o: MirrorOptions): P
       );
       const copy = job.platform === undefined ? o.copy : { ...o.copy, platformFilter: job.platform.filter, keepManifestList: job.platform.keepManifestList, sparseManifestList: job.platform.sparse === true };
       const r = await cap.run([src.store, ...targets.map((t) => t.dst.store)], async () => {
+        if (!o.skipSignatures) finder.prefetch(src, o.copy.signal);
         const copied = await copyImage(copy, src, job.within, targets);
         if (!o.skipSignatures) {
           await copyAttachments(src, [...copied.manifestDigests], targets, 0, new Set());

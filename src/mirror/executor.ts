@@ -7,7 +7,7 @@
  * fill a plan through `env`, `execute` it, hand the result to writers, close.
  */
 import type { BlobLocations } from '../copy/blob-locations.js';
-import { createCopyContext } from '../copy/copy-context.js';
+import { connectionsFor, createCopyContext, lookupLimit } from '../copy/copy-context.js';
 import type { CopyEvent } from '../copy/events.js';
 import { MirrorReport } from '../copy/mirror-report.js';
 import { DEFAULT_MAX_REGISTRIES, declareScopes, runMirror, type ImageOutcome, type MirrorJob, type MirrorResult } from '../copy/mirror.js';
@@ -35,7 +35,11 @@ export interface ExecutorOptions {
   readonly maxPerRegistry: number;
   /** Stores with images in flight at once (oc's --max-registry, default 4); images in flight: this × maxPerRegistry. */
   readonly maxRegistry?: number;
-  /** Images copied at once (default maxPerRegistry × maxRegistry). */
+  /**
+   * Images copied at once (default maxRegistry × the look-ups a registry may
+   * have in flight: an image in flight costs its manifests; its blobs wait
+   * for the limiter's transfer lane).
+   */
   readonly parallelImages?: number;
   readonly retry?: RetryPolicy;
   /** Upload blobs and manifests even when the destination has them. */
@@ -78,7 +82,7 @@ export class MirrorExecutor {
     this.console = o.console(this.report);
     this.registries = new RegistryHub({
       ...o.hub,
-      connections: o.maxPerRegistry + 2,
+      connections: connectionsFor(o.maxPerRegistry),
       onRetry: (r) => this.emit({ type: 'retry', ...r }),
       onWarning: (message) => this.emit({ type: 'warning', message }),
     });
@@ -129,7 +133,7 @@ export class MirrorExecutor {
       missingHint: p.missingHint,
       continueOnError: p.continueOnError,
       skipSignatures: !p.attachments,
-      parallelImages: this.o.parallelImages ?? this.o.maxPerRegistry * maxRegistry,
+      parallelImages: this.o.parallelImages ?? maxRegistry * lookupLimit(this.o.maxPerRegistry),
       maxRegistries: maxRegistry,
       onImage: (o) => {
         hooks.onImage?.(o);

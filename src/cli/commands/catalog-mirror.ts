@@ -250,7 +250,7 @@ export function catalogMirrorCommand(): Command {
     .addOption(new Option('--max-icsp-size <bytes>', 'deprecated alias of --max-idms-size').argParser(positiveInt('--max-icsp-size')))
     .option('--dry-run', 'print the plan and the missing images; copy nothing, and write the manifests only with --to-manifests')
     .option('--report-to-registry', 'send the run report to each airlock registry the run pushed into (listed in its console under Mirror runs)')
-    .option('--max-per-registry <n>', 'concurrent requests per registry (or local store)', positiveInt('--max-per-registry'), 4)
+    .option('--max-per-registry <n>', 'concurrent blob transfers per registry (or local store); look-ups (manifests, HEADs, mounts, blobs up to 1 MiB) get 8 times as many', positiveInt('--max-per-registry'), 4)
     .option('--skip-missing', 'mirror the other images when related images do not exist (they are listed in missing.txt)')
     .option('--continue-on-error', 'keep mirroring other images after a copy error (the default, as oc; exit status 1 remains)')
     .option('--no-continue-on-error', 'stop at the first copy error')

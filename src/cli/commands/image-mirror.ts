@@ -148,11 +148,11 @@ export function imageMirrorCommand(): Command {
     .option('--filter-by-os <regex>', 'keep only manifest-list entries whose os/arch[/variant] matches (default: keep the whole list)')
     .option('--keep-manifest-list', 'with --filter-by-os: push a filtered manifest list (new digest) instead of the single match')
     .option('--sparse-manifest-list', 'with --filter-by-os: copy the manifest list byte for byte (same digest) with only the matching children; the destination must accept sparse lists')
-    .option('--max-per-registry <n>', 'concurrent requests per registry (or local store)', positiveInt('--max-per-registry'), 6)
+    .option('--max-per-registry <n>', 'concurrent blob transfers per registry (or local store); look-ups (manifests, HEADs, mounts, blobs up to 1 MiB) get 8 times as many', positiveInt('--max-per-registry'), 6)
     .option(
       '--max-registry <n>',
       'registries (and local stores) with images in flight at once; an image holds its source and its destinations while it is copied, ' +
-        'and one that alone needs more runs by itself. Images in flight: at most this x --max-per-registry',
+        'and one that alone needs more runs by itself. Images in flight: at most this x 8 x --max-per-registry',
       positiveInt('--max-registry'),
       DEFAULT_MAX_REGISTRIES,
     )

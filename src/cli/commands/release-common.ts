@@ -1,5 +1,6 @@
 /** Flags and plumbing shared by the `airlock release …` commands. */
 import { Command } from 'commander';
+import { connectionsFor } from '../../copy/copy-context.js';
 import { RegistryHub, type RegistryHubOptions } from '../../transports/registry/registry-hub.js';
 import { InvalidReferenceError } from '../../reference/image-name.js';
 import { parseImageReference, type ImageReference } from '../../transports/all.js';
@@ -18,11 +19,11 @@ export interface RegistryFlags extends ConnectionFlags {
  * --request-timeout, --max-per-registry.
  */
 export function withRegistryFlags(cmd: Command, set: ConnectionFlagSet = {}): Command {
-  return withConnectionFlags(cmd, set).option('--max-per-registry <n>', 'concurrent requests per registry', positiveInt('--max-per-registry'), 6);
+  return withConnectionFlags(cmd, set).option('--max-per-registry <n>', 'concurrent blob transfers per registry; look-ups (manifests, HEADs, mounts, blobs up to 1 MiB) get 8 times as many', positiveInt('--max-per-registry'), 6);
 }
 
 export async function registryHub(f: RegistryFlags, set: ConnectionFlagSet = {}, extra: Partial<RegistryHubOptions> = {}): Promise<RegistryHub> {
-  return new RegistryHub({ ...(await hubOptions(f, set)), connections: f.maxPerRegistry + 2, ...extra });
+  return new RegistryHub({ ...(await hubOptions(f, set)), connections: connectionsFor(f.maxPerRegistry), ...extra });
 }
 
 export function parseRef(what: string, text: string): ImageReference {

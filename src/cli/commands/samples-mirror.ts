@@ -91,7 +91,7 @@ export function samplesMirrorCommand(): Command {
   return cmd
     .option('--dry-run', 'print the plan and the patch, copy and write nothing')
     .option('--skip-signatures', 'do not copy cosign signatures and OCI referrers along')
-    .option('--max-per-registry <n>', 'concurrent requests per registry', positiveInt('--max-per-registry'), 6)
+    .option('--max-per-registry <n>', 'concurrent blob transfers per registry; look-ups (manifests, HEADs, mounts, blobs up to 1 MiB) get 8 times as many', positiveInt('--max-per-registry'), 6)
     .option('--no-progress', 'no progress bar or progress lines on stderr')
     .addOption(new Option('-o, --output <format>', 'output format (json: one document on stdout)').choices(['text', 'json']).default('text'))
     .addHelpText(

@@ -59,6 +59,10 @@ export class RegistryClient {
   readonly counts = { blobUploads: 0, blobMounts: 0, manifestPuts: 0, bytesUploaded: 0 };
   /** Set after the registry answered a referrers request with 404/405 (no referrers API). */
   private referrersUnsupported = false;
+  /** Set after the first answer that tells whether the referrers API exists (200, 404 or 405). */
+  private referrersKnown = false;
+  /** The one referrers request in flight while that is not known yet. */
+  private referrersProbe: Promise<void> | undefined;
 
   constructor(
     readonly registry: string,
@@ -226,7 +230,28 @@ export class RegistryClient {
     // (distribution-spec 1.1), so one 404/405 means it has no referrers API:
     // later images of the run do not ask again.
     if (this.referrersUnsupported) return [];
+    // Until one answer said whether the API exists, one request at a time: the
+    // others wait for it instead of each asking a registry without the API.
+    while (this.referrersProbe !== undefined) {
+      await this.referrersProbe;
+      if (this.referrersUnsupported) return [];
+    }
+    if (!this.referrersKnown) {
+      let done!: () => void;
+      this.referrersProbe = new Promise<void>((r) => (done = r));
+      try {
+        return await this.referrersListOnce(repository, digest, signal);
+      } finally {
+        this.referrersProbe = undefined;
+        done();
+      }
+    }
+    return this.referrersListOnce(repository, digest, signal);
+  }
+
+  private async referrersListOnce(repository: string, digest: Digest, signal?: AbortSignal): Promise<{ digest: Digest; size: number; mediaType: string }[]> {
     const res = await this.http.send({ method: 'GET', path: this.path(repository, `referrers/${digest}`), headers: { accept: 'application/vnd.oci.image.index.v1+json' }, scope: pull(repository), signal });
+    if (res.statusCode === 200 || res.statusCode === 404 || res.statusCode === 405) this.referrersKnown = true;
     if (res.statusCode !== 200) {
       await res.body.dump();
       if (res.statusCode === 404 || res.statusCode === 405) this.referrersUnsupported = true;

@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { certsDCas } from '../../credentials/certs-d.js';
 import type { AuthStore } from './auth-file.js';
-import { parseChallenges } from './challenge.js';
+import { parseChallenges, type Challenge } from './challenge.js';
 import { RegistryAuth, type Scope, type TokenRequest } from './registry-auth.js';
 import { describeConnectError, readLimited, RegistryHttpError, RegistryUnreachableError } from './http-errors.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, waitFor, type RetryPolicy } from './retry.js';
@@ -165,24 +165,42 @@ export class RegistryHttp {
     return this.originP;
   }
 
+  /**
+   * Pings `/v2/` over https and, with insecure, over plain http AT THE SAME
+   * TIME (over a slow link, a failed TLS attempt first would cost its round
+   * trips before http is even tried). https wins when it answers; the http
+   * answer is used only when https failed. A ping carries no credentials.
+   */
   private async discover(signal?: AbortSignal): Promise<string> {
     const candidates = [`https://${this.registry}`, ...(this.opts.insecure ? [`http://${this.registry}`] : [])];
+    const probes = candidates.map((origin) => this.probe(origin, signal));
     let lastError: unknown;
-    for (const origin of candidates) {
-      try {
-        const res = await this.withRetries(`GET ${origin}/v2/`, () => this.raw(origin, { method: 'GET', path: '/v2/', signal }, undefined), signal, true);
-        const status = res.statusCode;
-        if (status === 401) this.auth.setChallenge(parseChallenges(res.headers['www-authenticate'])[0]);
-        await res.body.dump();
-        if (status === 200 || status === 401 || status === 404) return origin;
-        lastError = new RegistryHttpError(`${this.registry}: GET ${origin}/v2/ answered HTTP ${status}`, status, undefined);
-      } catch (e) {
-        lastError = e;
+    for (const p of probes) {
+      const r = await p;
+      if ('error' in r) {
+        lastError = r.error;
+        continue;
       }
+      if (r.challenge !== undefined) this.auth.setChallenge(r.challenge);
+      return r.origin;
     }
     const reason = describeConnectError(lastError);
     const hint = this.opts.insecure ? '' : ` (for plain http or an unverified certificate use ${this.opts.insecureHint ?? '--insecure'}; for a private CA --certificate-authority)`;
     throw new RegistryUnreachableError(`cannot reach registry ${this.registry}: ${reason}${hint}`, { cause: lastError });
+  }
+
+  /** One `GET /v2/` on `origin`: the origin and its auth challenge, or why it is not usable (never rejects). */
+  private async probe(origin: string, signal?: AbortSignal): Promise<{ origin: string; challenge?: Challenge } | { error: unknown }> {
+    try {
+      const res = await this.withRetries(`GET ${origin}/v2/`, () => this.raw(origin, { method: 'GET', path: '/v2/', signal }, undefined), signal, true);
+      const status = res.statusCode;
+      const challenge = status === 401 ? parseChallenges(res.headers['www-authenticate'])[0] : undefined;
+      await res.body.dump();
+      if (status === 200 || status === 401 || status === 404) return { origin, ...(challenge ? { challenge } : {}) };
+      return { error: new RegistryHttpError(`${this.registry}: GET ${origin}/v2/ answered HTTP ${status}`, status, undefined) };
+    } catch (e) {
+      return { error: e };
+    }
   }
 
   private raw(origin: string, req: HttpRequest, authorization: string | undefined): Promise<Response> {

@@ -64,7 +64,7 @@ export class RegistryHub {
         auth: this.opts.auth ?? AuthStore.empty(),
         retry: this.opts.retry ?? DEFAULT_RETRY,
         skipMultipleScopes: this.opts.skipMultipleScopes ?? false,
-        connections: this.opts.connections ?? 8,
+        connections: this.opts.connections ?? 32,
         userAgent: this.opts.userAgent ?? 'airlock/0.1',
         headersTimeoutMs: this.opts.headersTimeoutMs ?? timeout,
         bodyTimeoutMs: this.opts.bodyTimeoutMs ?? timeout,

@@ -12,7 +12,8 @@
 #
 # Settings (environment): AIRLOCK_RGW_DIR (/tmp/airlock-rgw), AIRLOCK_RGW_PORT
 # (7480), AIRLOCK_RGW_MON_PORT (3300), AIRLOCK_RGW_OSD_PORTS (6800-6899),
-# AIRLOCK_RGW_INSTALL (1: apt-get the Debian packages when missing).
+# AIRLOCK_RGW_INSTALL (1: apt-get the Debian packages when missing),
+# AIRLOCK_RGW_NODELAY (1: the beast frontend sets TCP_NODELAY; 0: it does not).
 # Debian packages: ceph-mon ceph-osd radosgw ceph-common (16.2, bookworm).
 set -euo pipefail
 
@@ -20,6 +21,9 @@ DIR=${AIRLOCK_RGW_DIR:-/tmp/airlock-rgw}
 PORT=${AIRLOCK_RGW_PORT:-7480}
 MON_PORT=${AIRLOCK_RGW_MON_PORT:-3300}
 OSD_PORTS=${AIRLOCK_RGW_OSD_PORTS:-6800-6899}
+NODELAY=${AIRLOCK_RGW_NODELAY:-1}
+FRONTEND="beast endpoint=127.0.0.1:$PORT"
+[[ $NODELAY == 1 ]] && FRONTEND+=" tcp_nodelay=1"
 ACCESS=airlocktest
 SECRET=airlocktestsecret0123456789
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,7 +83,11 @@ FSID=$(cat /proc/sys/kernel/random/uuid)
 # milliseconds instead of a second (radosgw creates several pools at start);
 # radosgw's mon client defaults to 'secure' mode, which auth=none cannot
 # give, so it would hunt for a monitor forever without 'crc'; the rgw gc
-# settings free deleted objects' space within a minute instead of hours.
+# settings free deleted objects' space within a minute instead of hours;
+# tcp_nodelay=1: without it RGW 16's beast frontend leaves Nagle on, and a
+# response with a body waits for the client's delayed ACK on a keep-alive
+# connection (200 sequential 1000-byte GetObject: 48-49 ms each without,
+# 4.3-4.6 ms with; scripts/services/rgw-get-latency.mjs, 2026-12-03).
 cat >"$CONF" <<CONF
 [global]
 fsid = $FSID
@@ -127,7 +135,7 @@ osd op num shards = 2
 osd op num threads per shard = 1
 [client.rgw]
 ms mon client mode = crc
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = $FRONTEND
 rgw data = $DIR/rgw
 rgw enable usage log = false
 rgw thread pool size = 64

@@ -2,6 +2,7 @@ import type { MetadataStore } from '../metadata/store.js';
 import { digestOf, parseDigest, type Digest } from '../oci/digest.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { copyBlob, type BlobOutcome } from './copy-blob.js';
+import { migrateRunLog, type RunLogReport } from './migrate-run-log.js';
 import type { SourceDatabase, SourceManifest, SourceSnapshot } from './source-snapshot.js';
 
 /**
@@ -16,6 +17,8 @@ import type { SourceDatabase, SourceManifest, SourceSnapshot } from './source-sn
  *    bytes verbatim (digest and size re-checked) and its tags, through
  *    `putManifest`, which itself refuses references to absent blobs.
  * Referrers are manifests with a subject: they travel as manifests.
+ * 3. the run log (mirror runs, GC history), row by row under stable keys
+ *    (migrate-run-log.ts).
  *
  * The destination metadata is the resume record: a blob row exists only
  * after its bytes were verified, a manifest row only after its blobs. A
@@ -56,6 +59,8 @@ export interface MigrateReport {
   tags: number;
   /** The source changed during the last pass: stop writes to it and run migrate once more. */
   sourceChanged: boolean;
+  /** Mirror runs and GC history, after the content (migrate-run-log.ts). */
+  runLog: RunLogReport;
 }
 
 export async function migrate(source: SourceDatabase, srcDriver: StorageDriver, dest: MetadataStore, dstDriver: StorageDriver, opts: MigrateOptions = {}): Promise<MigrateReport> {
@@ -68,13 +73,17 @@ export async function migrate(source: SourceDatabase, srcDriver: StorageDriver, 
     manifests: { total: 0, written: 0, present: 0, skipped: [] },
     tags: 0,
     sourceChanged: false,
+    runLog: { mirrorRuns: { total: 0, copied: 0, present: 0 }, gcRuns: { total: 0, copied: 0, present: 0 } },
   };
   for (;;) {
     const snap = source.snapshot();
     report.passes++;
     await onePass(snap, source, srcDriver, dest, dstDriver, opts, report);
     report.sourceChanged = source.fingerprint() !== snap.fingerprint;
-    if (!report.sourceChanged || report.passes >= maxPasses) return report;
+    if (!report.sourceChanged || report.passes >= maxPasses) {
+      report.runLog = await migrateRunLog(source, dest.runLog);
+      return report;
+    }
   }
 }
 

@@ -53,7 +53,17 @@ interface ManifestRow {
   annotations: string | null;
 }
 
-export class SourceDatabase {
+/** The source's run log rows, oldest first, as stored (reports and summaries are JSON). */
+export interface SourceRunLogRows {
+  readonly mirrorRuns: { readonly receivedAt: number; readonly sentBy: string; readonly report: string }[];
+  readonly gcRuns: { readonly summary: string }[];
+}
+
+export interface SourceRunLog {
+  runLog(): SourceRunLogRows;
+}
+
+export class SourceDatabase implements SourceRunLog {
   private readonly db: Database.Database;
 
   constructor(path: string) {
@@ -75,6 +85,17 @@ export class SourceDatabase {
       )
       .get() as Record<string, number>;
     return `${r.m}/${r.t}/${r.tu}/${r.b}/${r.mc}`;
+  }
+
+  /** The run log (tables mirror_runs, gc_runs), oldest first; empty on a database from before the run log. */
+  runLog(): SourceRunLogRows {
+    const has = (t: string): boolean => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+    const mirrorRuns = has('mirror_runs')
+      ? (this.db.prepare('SELECT received_at, sent_by, report FROM mirror_runs ORDER BY id').all() as { received_at: number; sent_by: string; report: string }[])
+        .map((r) => ({ receivedAt: r.received_at, sentBy: r.sent_by, report: r.report }))
+      : [];
+    const gcRuns = has('gc_runs') ? (this.db.prepare('SELECT summary FROM gc_runs ORDER BY id').all() as { summary: string }[]) : [];
+    return { mirrorRuns, gcRuns };
   }
 
   /** A manifest's bytes, or undefined when the source no longer holds them. */

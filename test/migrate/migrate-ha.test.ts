@@ -16,6 +16,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqlite-metadata-store.js';
 import { SourceDatabase } from '../../src/migrate/source-snapshot.js';
 import { makeFixtures, type FixtureImage, type FixtureSet } from '../fixtures/make-fixtures.js';
 import { airlockCliArgs, childEnv, repoRoot, runAirlockCli, startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
@@ -105,11 +107,33 @@ describe('airlock migrate: embedded install → PostgreSQL + Ceph RGW', { skip }
     assert.equal(rep2.accounts.source, false, 'the source ran without authentication: no accounts');
     assert.ok(!r2.stdout.includes(new URL(dbUrl).password), 'the password is never printed');
 
-    // Final pass: writes stopped, nothing left to copy.
+    // Final pass: writes stopped, nothing left to copy but the run log the source holds.
     await source!.stop();
     source = undefined;
+    const runLogged = new SqliteMetadataStore(join(dataDir(), 'metadata.db'));
+    for (let i = 0; i < 3; i++) {
+      await runLogged.runLog.addMirrorRun({
+        command: 'image mirror', startedAt: 1_700_000_000_000 + i, finishedAt: 1_700_000_000_500 + i, dryRun: false, repositories: ['mirror/app'],
+        images: i + 1, bytes: 10, blobsTransferred: 1, blobsMounted: 0, blobsPresent: 0, missingCount: 0, missing: [], failedCount: 0, failed: [],
+      }, 'admin', 1_700_000_001_000 + i);
+    }
+    await runLogged.runLog.addGcRun({ finishedAt: 1_700_000_002_000, durationMs: 5, manifests: 1, blobs: 2, uploads: 0, bytes: 300, strayFiles: 0, missingFiles: 0 });
+    await runLogged.close();
     const r3 = await runAirlockCli(migrateArgs(), { env: awsEnv(env!), timeoutMs: 300_000 });
     assert.equal(r3.code, 0, r3.stderr);
+    assert.match(r3.stdout, /^run log: 3 mirror runs \(3 copied, 0 already there\), 1 GC runs \(1 copied, 0 already there\)$/m);
+    const r4 = await runAirlockCli(migrateArgs(), { env: awsEnv(env!), timeoutMs: 300_000 });
+    assert.equal(r4.code, 0, r4.stderr);
+    assert.match(r4.stdout, /^run log: 3 mirror runs \(0 copied, 3 already there\), 1 GC runs \(0 copied, 1 already there\)$/m);
+    const c = new pg.Client({ connectionString: dbUrl });
+    await c.connect();
+    try {
+      const rows = (await c.query<{ received_at: number; sent_by: string }>('SELECT received_at::float8 AS received_at, sent_by FROM mirror_runs ORDER BY id')).rows;
+      assert.deepEqual(rows.map((r) => [Number(r.received_at), r.sent_by]), [0, 1, 2].map((i) => [1_700_000_001_000 + i, 'admin']), 'every run once, in order');
+      assert.equal((await c.query<{ n: number }>('SELECT count(*)::int AS n FROM gc_runs')).rows[0]!.n, 1);
+    } finally {
+      await c.end();
+    }
     assert.match(r3.stdout, /blobs: (\d+) \(0 copied, 0B; 0 already there and re-verified; \1 already verified\)/);
     assert.match(r3.stdout, /manifests: (\d+) \(0 written, \1 already there\)/);
     assert.match(r3.stdout, /^accounts: none at the source/m);

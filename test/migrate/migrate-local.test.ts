@@ -15,6 +15,8 @@ import Database from 'better-sqlite3';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqlite-metadata-store.js';
 import type { MetadataStore } from '../../src/metadata/store.js';
 import { migrate } from '../../src/migrate/migrate.js';
+import { migrateRunLog } from '../../src/migrate/migrate-run-log.js';
+import type { MirrorRunReport, RunLogQueries } from '../../src/metadata/run-log.js';
 import { SourceDatabase } from '../../src/migrate/source-snapshot.js';
 import { digestOf, type Digest } from '../../src/oci/digest.js';
 import { blobPath } from '../../src/storage/blob-store.js';
@@ -85,6 +87,14 @@ async function populate(meta: MetadataStore, fs: FilesystemDriver): Promise<Popu
   return out;
 }
 
+const RUNS = 5;
+const mirrorReport = (i: number): MirrorRunReport => ({
+  command: 'image mirror', startedAt: 1_700_000_000_000 + i * 1000 - 500, finishedAt: 1_700_000_000_000 + i * 1000 - 10, dryRun: false,
+  repositories: [`mirror/r${i}`], images: i + 1, bytes: 1000 * i, blobsTransferred: i, blobsMounted: 0, blobsPresent: 1,
+  missingCount: 0, missing: [], failedCount: i === 3 ? 1 : 0, failed: i === 3 ? [{ image: 'q.example/x:1', error: 'manifest unknown' }] : [],
+});
+const gcRun = (i: number) => ({ finishedAt: 1_700_000_100_000 + i * 1000, durationMs: 10 + i, manifests: i, blobs: 2 * i, uploads: 0, bytes: 100 * i, strayFiles: 0, missingFiles: 0 });
+
 describe('migrate engine (SQLite + filesystem → SQLite + filesystem)', () => {
   let root: string;
   let src: string;
@@ -109,6 +119,8 @@ describe('migrate engine (SQLite + filesystem → SQLite + filesystem)', () => {
     await mkdir(dst);
     const meta = new SqliteMetadataStore(join(src, 'metadata.db'));
     pop = await populate(meta, new FilesystemDriver(join(src, 'storage')));
+    for (let i = 0; i < RUNS; i++) await meta.runLog.addMirrorRun(mirrorReport(i), i % 2 ? 'robot$ci' : 'admin', 1_700_000_000_000 + i * 1000);
+    for (let i = 0; i < RUNS; i++) await meta.runLog.addGcRun(gcRun(i));
     await meta.close();
     dest = new SqliteMetadataStore(join(dst, 'metadata.db'));
     destFs = new FilesystemDriver(join(dst, 'storage'));
@@ -142,9 +154,51 @@ describe('migrate engine (SQLite + filesystem → SQLite + filesystem)', () => {
     assert.deepEqual(referrers.map((x) => x.digest), [pop.manifests[3]!.digest]);
   });
 
+  it('carries the run log (mirror runs with their sender and time, GC history), oldest first', async () => {
+    const runs = await dest.runLog.mirrorRuns(100);
+    assert.deepEqual(runs.map((r) => [r.receivedAt, r.sentBy, r.images]).reverse(),
+      Array.from({ length: RUNS }, (_, i) => [1_700_000_000_000 + i * 1000, i % 2 ? 'robot$ci' : 'admin', i + 1]));
+    assert.deepEqual(runs.find((r) => r.images === 4)!.failed, [{ image: 'q.example/x:1', error: 'manifest unknown' }]);
+    assert.deepEqual((await dest.runLog.gcRuns(100)).reverse(), Array.from({ length: RUNS }, (_, i) => gcRun(i)));
+  });
+
+  it('the run log resumes: a run stopped after some rows, then run again, leaves every row exactly once', async () => {
+    const source = new SourceDatabase(join(src, 'metadata.db'));
+    const fresh = new SqliteMetadataStore(join(root, 'runlog-dst.db'));
+    try {
+      // The destination fails its 3rd write, as a kill -9 or a lost connection would stop the run there.
+      let writes = 0;
+      const real = fresh.runLog;
+      const failing: RunLogQueries = {
+        addMirrorRun: (...a) => real.addMirrorRun(...a),
+        mirrorRuns: (...a) => real.mirrorRuns(...a),
+        addGcRun: (...a) => real.addGcRun(...a),
+        gcRuns: (...a) => real.gcRuns(...a),
+        importRuns: async (i) => {
+          if (++writes === 3) throw new Error('connection lost');
+          return real.importRuns(i);
+        },
+      };
+      await assert.rejects(migrateRunLog(source, failing), /connection lost/);
+      assert.equal((await fresh.runLog.mirrorRuns(100)).length, 2);
+      const r = await migrateRunLog(source, fresh.runLog);
+      assert.deepEqual(r.mirrorRuns, { total: RUNS, copied: RUNS - 2, present: 2 });
+      assert.deepEqual(r.gcRuns, { total: RUNS, copied: RUNS, present: 0 });
+      const again = await migrateRunLog(source, fresh.runLog);
+      assert.deepEqual([again.mirrorRuns.copied, again.gcRuns.copied], [0, 0]);
+      assert.deepEqual((await fresh.runLog.mirrorRuns(100)).map((x) => x.receivedAt).reverse(), Array.from({ length: RUNS }, (_, i) => 1_700_000_000_000 + i * 1000));
+      assert.equal((await fresh.runLog.gcRuns(100)).length, RUNS);
+    } finally {
+      source.close();
+      await fresh.close();
+    }
+  });
+
   it('a re-run trusts what is verified, re-hashes a file without its row, and re-copies a damaged one', async () => {
     const r1 = await run();
     assert.equal(r1.blobs.copied, 0);
+    assert.deepEqual([r1.runLog.mirrorRuns.present, r1.runLog.gcRuns.present, r1.runLog.mirrorRuns.copied], [RUNS, RUNS, 0]);
+    assert.equal((await dest.runLog.mirrorRuns(100)).length, RUNS, 'no duplicate rows');
     assert.equal(r1.blobs.trusted, pop.blobs.length);
     assert.equal(r1.manifests.present, pop.manifests.length);
     // A run killed between a blob's copy and its row: the file is there, the row is not.

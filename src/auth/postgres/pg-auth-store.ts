@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, guardClient, migrate, redactPgUrl } from '../../metadata/postgres/pg-connect.js';
-import { mapUnavailable, PoolSql, serializable, type Sql } from '../../metadata/postgres/pg-exec.js';
+import { mapUnavailable, PoolSql, queryConfig, serializable, type Prepared, type Sql } from '../../metadata/postgres/pg-exec.js';
 import { firstFull, SWEEP_EVERY, toSession } from '../sqlite-auth-extra.js';
 import {
   AccountError,
@@ -75,8 +75,8 @@ export class PgAuthStore implements AuthStore {
       try {
         await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`airlock-auth:${key}`]);
         const s: Sql = {
-          rows: async <R,>(text: string, params: readonly unknown[] = []) => (await c.query(text, params as unknown[])).rows as R[],
-          count: async (text: string, params: readonly unknown[] = []) => (await c.query(text, params as unknown[])).rowCount ?? 0,
+          rows: async <R,>(text: string | Prepared, params: readonly unknown[] = []) => (await c.query(queryConfig(text, params))).rows as R[],
+          count: async (text: string | Prepared, params: readonly unknown[] = []) => (await c.query(queryConfig(text, params))).rowCount ?? 0,
           atomic: (f) => f(s),
         };
         const out = await fn(s);

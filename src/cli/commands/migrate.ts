@@ -73,6 +73,8 @@ function printText(r: MigrateReport, to: { metadata: string; storage: string }):
   out(`migrated to ${to.metadata} and ${to.storage} in ${r.passes} pass${r.passes === 1 ? '' : 'es'}`);
   out(`blobs: ${b.total} (${b.copied} copied, ${formatBytes(b.bytesCopied)}; ${b.reverified} already there and re-verified; ${b.trusted} already verified)`);
   out(`manifests: ${r.manifests.total} (${r.manifests.written} written, ${r.manifests.present} already there), tags: ${r.tags}, repositories: ${r.repositories}`);
+  const rl = r.runLog;
+  out(`run log: ${rl.mirrorRuns.total} mirror runs (${rl.mirrorRuns.copied} copied, ${rl.mirrorRuns.present} already there), ${rl.gcRuns.total} GC runs (${rl.gcRuns.copied} copied, ${rl.gcRuns.present} already there)`);
   if (r.unreferencedBlobs > 0) out(`left behind: ${r.unreferencedBlobs} unreferenced blobs (garbage the source's collector will take)`);
   for (const d of b.missingAtSource) out(`blob ${d}: its row is in the source but its file is gone (not migrated)`);
   for (const s of r.manifests.skipped) out(`manifest ${s.repo}@${s.digest} not migrated: ${s.reason}`);

@@ -2,9 +2,14 @@ import type { Digest } from '../../oci/digest.js';
 import type {
   CreateUploadResult, ManifestInfo, NewUpload, Page, ReferrerDescriptor, RepositoryUsage, TagDetail, UploadQuota, UploadRecord,
 } from '../store.js';
-import type { Sql } from './pg-exec.js';
+import { prepared, type Sql } from './pg-exec.js';
 
 interface UploadRow { id: string; repo: string; created_at: number; updated_at: number; owner: string | null; address: string | null }
+
+// The read of every blob GET/HEAD and the repository check, prepared per connection (pg-exec.ts).
+const REPO_BLOB = prepared(`SELECT b.size, rb.repo_id, rb.linked_at FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id
+  JOIN blobs b ON b.digest = rb.digest WHERE r.name = $1 AND rb.digest = $2`);
+const REPO_ID = prepared('SELECT id FROM repositories WHERE name = $1');
 
 export const toUpload = (r: UploadRow): UploadRecord => ({
   id: r.id, repo: r.repo, createdAt: r.created_at, updatedAt: r.updated_at,
@@ -21,7 +26,7 @@ export class PgBase {
   constructor(protected readonly sql: Sql) {}
 
   protected async repoId(s: Sql, name: string): Promise<number | undefined> {
-    return (await s.rows<{ id: number }>('SELECT id FROM repositories WHERE name = $1', [name]))[0]?.id;
+    return (await s.rows<{ id: number }>(REPO_ID, [name]))[0]?.id;
   }
 
   protected async ensureRepo(s: Sql, name: string, now: number): Promise<number> {
@@ -77,8 +82,7 @@ export class PgBase {
   }
 
   async repoBlobSize(repo: string, digest: Digest, renew?: { readonly now: number; readonly olderThan: number }): Promise<number | undefined> {
-    const read = `SELECT b.size, rb.repo_id, rb.linked_at FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id
-      JOIN blobs b ON b.digest = rb.digest WHERE r.name = $1 AND rb.digest = $2`;
+    const read = REPO_BLOB;
     if (renew === undefined) return (await this.sql.rows<{ size: number }>(read, [repo, digest]))[0]?.size;
     return this.sql.atomic(async (s) => {
       const r = (await s.rows<{ size: number; repo_id: number; linked_at: number }>(read, [repo, digest]))[0];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { MetadataUnavailableError } from '../store.js';
 import { RETRYABLE, guardClient } from './pg-connect.js';
@@ -16,11 +17,33 @@ export function mapUnavailable(e: unknown): unknown {
   return e;
 }
 
+/**
+ * A statement prepared once per pooled connection (a named statement):
+ * PostgreSQL parses and plans it on first use and then reuses the plan.
+ * For the hot reads of a pull (manifest by tag or digest, blob stat),
+ * whose joins cost PostgreSQL ~10x more CPU to parse and plan than to run.
+ * Only for constant texts with explicit column lists: a later schema
+ * migration may add columns but never changes what these return.
+ */
+export interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(text: string): Prepared {
+  return { name: `airlock_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+}
+
+/** A query for pg: a plain text, or a named (prepared) statement. */
+export function queryConfig(q: string | Prepared, params: readonly unknown[]): pg.QueryConfig {
+  return typeof q === 'string' ? { text: q, values: params as unknown[] } : { name: q.name, text: q.text, values: params as unknown[] };
+}
+
 /** Runs SQL: one statement, or several atomically. */
 export interface Sql {
-  rows<T>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  rows<T>(text: string | Prepared, params?: readonly unknown[]): Promise<T[]>;
   /** Rows changed by an INSERT/UPDATE/DELETE. */
-  count(text: string, params?: readonly unknown[]): Promise<number>;
+  count(text: string | Prepared, params?: readonly unknown[]): Promise<number>;
   /**
    * Runs `fn` atomically: SERIALIZABLE on its own connection, re-run on a
    * serialization failure or deadlock; inside a transaction(), part of it.
@@ -40,12 +63,12 @@ const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.random(
 export class ClientSql implements Sql {
   constructor(private readonly c: pg.PoolClient) {}
 
-  async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    return (await this.c.query(text, params as unknown[])).rows as T[];
+  async rows<T>(text: string | Prepared, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.c.query(queryConfig(text, params))).rows as T[];
   }
 
-  async count(text: string, params: readonly unknown[] = []): Promise<number> {
-    return (await this.c.query(text, params as unknown[])).rowCount ?? 0;
+  async count(text: string | Prepared, params: readonly unknown[] = []): Promise<number> {
+    return (await this.c.query(queryConfig(text, params))).rowCount ?? 0;
   }
 
   atomic<T>(fn: (s: Sql) => Promise<T>): Promise<T> {
@@ -88,17 +111,17 @@ export async function serializable<T>(pool: pg.Pool, body: (s: Sql) => Promise<T
 export class PoolSql implements Sql {
   constructor(private readonly pool: pg.Pool) {}
 
-  async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+  async rows<T>(text: string | Prepared, params: readonly unknown[] = []): Promise<T[]> {
     try {
-      return (await this.pool.query(text, params as unknown[])).rows as T[];
+      return (await this.pool.query(queryConfig(text, params))).rows as T[];
     } catch (e) {
       throw mapUnavailable(e);
     }
   }
 
-  async count(text: string, params: readonly unknown[] = []): Promise<number> {
+  async count(text: string | Prepared, params: readonly unknown[] = []): Promise<number> {
     try {
-      return (await this.pool.query(text, params as unknown[])).rowCount ?? 0;
+      return (await this.pool.query(queryConfig(text, params))).rowCount ?? 0;
     } catch (e) {
       throw mapUnavailable(e);
     }

@@ -1,9 +1,19 @@
 import type { Digest } from '../../oci/digest.js';
 import type { ManifestRecord, NewManifest, Page, PutManifestResult, SizedRef, SizeMismatch } from '../store.js';
 import { PgBase } from './pg-base.js';
-import type { Sql } from './pg-exec.js';
+import { prepared, type Sql } from './pg-exec.js';
 
 interface ManifestRow { digest: string; media_type: string; size: number; content: Buffer }
+
+// The two reads of every manifest GET/HEAD, prepared per connection (pg-exec.ts).
+const BY_DIGEST = prepared(`SELECT m.digest, m.media_type, m.size, c.content FROM manifests m
+  JOIN repositories r ON r.id = m.repo_id JOIN manifest_content c ON c.digest = m.digest
+  WHERE r.name = $1 AND m.digest = $2`);
+const BY_TAG = prepared(`SELECT m.digest, m.media_type, m.size, c.content FROM tags t
+  JOIN repositories r ON r.id = t.repo_id
+  JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest
+  JOIN manifest_content c ON c.digest = m.digest
+  WHERE r.name = $1 AND t.name = $2`);
 
 const toRecord = (r: ManifestRow | undefined): ManifestRecord | undefined =>
   r && { digest: r.digest as Digest, mediaType: r.media_type, size: r.size, content: r.content };
@@ -87,17 +97,11 @@ export class PgManifests extends PgBase {
   }
 
   async getManifestByDigest(repo: string, digest: Digest): Promise<ManifestRecord | undefined> {
-    return toRecord((await this.sql.rows<ManifestRow>(`SELECT m.digest, m.media_type, m.size, c.content FROM manifests m
-      JOIN repositories r ON r.id = m.repo_id JOIN manifest_content c ON c.digest = m.digest
-      WHERE r.name = $1 AND m.digest = $2`, [repo, digest]))[0]);
+    return toRecord((await this.sql.rows<ManifestRow>(BY_DIGEST, [repo, digest]))[0]);
   }
 
   async getManifestByTag(repo: string, tag: string): Promise<ManifestRecord | undefined> {
-    return toRecord((await this.sql.rows<ManifestRow>(`SELECT m.digest, m.media_type, m.size, c.content FROM tags t
-      JOIN repositories r ON r.id = t.repo_id
-      JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest
-      JOIN manifest_content c ON c.digest = m.digest
-      WHERE r.name = $1 AND t.name = $2`, [repo, tag]))[0]);
+    return toRecord((await this.sql.rows<ManifestRow>(BY_TAG, [repo, tag]))[0]);
   }
 
   async deleteManifest(repo: string, digest: Digest, now: number): Promise<boolean> {

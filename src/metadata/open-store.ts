@@ -1,5 +1,3 @@
-import { redactPgUrl } from './postgres/pg-connect.js';
-import { PgMetadataStore } from './postgres/pg-store.js';
 import { SqliteMetadataStore } from './sqlite/sqlite-metadata-store.js';
 import type { MetadataStore } from './store.js';
 
@@ -16,6 +14,9 @@ export async function openMetadataStore(
 ): Promise<{ store: MetadataStore; where: string }> {
   if (url === undefined) return { store: new SqliteMetadataStore(sqlitePath), where: sqlitePath };
   if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('--metadata: expected postgres://USER@HOST:PORT/DATABASE');
+  // Loaded only for a postgres:// URL: pg is not needed (nor kept in memory) by a SQLite server.
+  const { redactPgUrl } = await import('./postgres/pg-connect.js');
+  const { PgMetadataStore } = await import('./postgres/pg-store.js');
   try {
     return { store: await PgMetadataStore.open(url, opts.onError ? { onError: opts.onError } : {}), where: redactPgUrl(url) };
   } catch (e) {

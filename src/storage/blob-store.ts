@@ -64,7 +64,7 @@ export interface AppendResult {
 }
 
 export interface BlobStoreOptions {
-  /** Staging buffers shared by every upload (default: 16 × 4 MiB, 4 kept when idle). */
+  /** Staging buffers shared by every upload (default: 8 × 4 MiB, 2 kept when idle: server RSS, issue 13). */
   readonly staging?: StagingPool;
   /** An upload body silent for this long is stopped (default 60 s). */
   readonly idleTimeoutMs?: number;

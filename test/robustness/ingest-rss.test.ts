@@ -2,7 +2,7 @@
  * Server memory during a 1 GiB ingest (issue 13): a real `airlock serve`
  * process receives 1 GiB as one monolithic PUT, then 1 GiB as 20 concurrent
  * PUTs of 51.2 MiB each. VmRSS of the server process is read from
- * /proc/PID/status every 50 ms; its peak must stay under RSS_LIMIT_MB (a
+ * /proc/PID/status every 50 ms; its peak must stay under the limits below (a
  * generous margin over the measured peak, see docs/benchmarks.md; the
  * project's target is 100 MB). No timings are asserted.
  */
@@ -15,7 +15,9 @@ import { Readable } from 'node:stream';
 import { startAirlockProcess, type AirlockProcess } from '../helpers/airlock-process.js';
 
 const MiB = 1024 * 1024;
-const RSS_LIMIT_MB = 200;
+/** Measured 2026-12-03: 133 MB (one PUT) and 175 MB (20 concurrent); the limits leave about a third on top. */
+const RSS_LIMIT_ONE_MB = 180;
+const RSS_LIMIT_MANY_MB = 240;
 const procs: AirlockProcess[] = [];
 
 after(async () => {
@@ -84,7 +86,7 @@ describe('server RSS during a 1 GiB ingest', { timeout: 600_000 }, () => {
     procs.push(srv);
     const peak = await peakDuring(srv.pid, () => put(srv.url, 'rss/one', block, 1024 * MiB, 1));
     t.diagnostic(`peak VmRSS ${peak.toFixed(0)} MB`);
-    assert.ok(peak < RSS_LIMIT_MB, `peak VmRSS ${peak.toFixed(0)} MB, limit ${RSS_LIMIT_MB} MB`);
+    assert.ok(peak < RSS_LIMIT_ONE_MB, `peak VmRSS ${peak.toFixed(0)} MB, limit ${RSS_LIMIT_ONE_MB} MB`);
   });
 
   it('20 concurrent PUTs, 1 GiB in all', async (t) => {
@@ -95,6 +97,6 @@ describe('server RSS during a 1 GiB ingest', { timeout: 600_000 }, () => {
       await Promise.all(Array.from({ length: 20 }, (_, i) => put(srv.url, `rss/many${i}`, block, each, 100 + i)));
     });
     t.diagnostic(`peak VmRSS ${peak.toFixed(0)} MB`);
-    assert.ok(peak < RSS_LIMIT_MB, `peak VmRSS ${peak.toFixed(0)} MB, limit ${RSS_LIMIT_MB} MB`);
+    assert.ok(peak < RSS_LIMIT_MANY_MB, `peak VmRSS ${peak.toFixed(0)} MB, limit ${RSS_LIMIT_MANY_MB} MB`);
   });
 });

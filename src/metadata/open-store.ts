@@ -25,7 +25,7 @@ export async function openMetadataStore(
 }
 
 /**
- * AIRLOCK_COMMIT_WINDOW_MS (0–1000, default 1): how long acknowledged SQLite
+ * AIRLOCK_COMMIT_WINDOW_MS (0–1000, default 0): how long acknowledged SQLite
  * writes wait to share one fdatasync of the WAL (docs/durability.md).
  */
 function sqliteOptions(): { commitWindowMs?: number } {

@@ -25,9 +25,9 @@ const DURABLE_WRITES: ReadonlySet<string> = new Set<keyof MetadataQueries>([
 export interface SqliteStoreOptions {
   /**
    * Commit window: writes acknowledged within this many milliseconds of the
-   * first share one fdatasync of the WAL (default 1; 0 = share only with the
-   * writes of the same event-loop turn and those that arrive while a sync is
-   * in flight).
+   * first share one fdatasync of the WAL (default 0: share it with the writes
+   * of the same event-loop turn and with all that arrive while a sync is in
+   * flight, so a lone sequential client pays no added wait).
    */
   readonly commitWindowMs?: number;
 }
@@ -65,7 +65,7 @@ export class SqliteMetadataStore implements MetadataStore {
       // synchronous = NORMAL (open.ts): a COMMIT writes its WAL frames without an fsync, so it
       // survives kill -9 at once; durable() adds the fdatasync that makes it survive a power loss.
       // Checkpoints need nothing from here: SQLite fsyncs the WAL before copying it into the database.
-      const group = new GroupSync(opts.commitWindowMs ?? 1);
+      const group = new GroupSync(opts.commitWindowMs ?? 0);
       const wal = `${path}-wal`;
       this.walSync = { group, durable: () => group.sync(wal, { data: true, missingOk: true }) };
     }

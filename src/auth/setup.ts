@@ -23,7 +23,6 @@ import { Authenticator } from './authenticator.js';
 import type { ChallengeOptions } from './challenge.js';
 import { hashSecret, randomPassword } from './passwords.js';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './rate-limit.js';
-import { PgAuthStore } from './postgres/pg-auth-store.js';
 import { loadOrCreateSigningKey, sharedSigningKey } from './signing-key.js';
 import { SqliteAuthStore } from './sqlite-auth-store.js';
 import type { AuthStore, Grants } from './store.js';
@@ -42,6 +41,8 @@ export function authPaths(dataDir: string): { dir: string; db: string; signingKe
 export async function openAuthStore(dataDir: string, metadataUrl?: string, opts: { onError?: (e: Error) => void } = {}): Promise<AuthStore> {
   if (metadataUrl === undefined) return new SqliteAuthStore(authPaths(dataDir).db);
   if (!/^postgres(ql)?:\/\//.test(metadataUrl)) throw new Error('--metadata: expected postgres://USER@HOST:PORT/DATABASE');
+  // Loaded only for a postgres:// URL (pg stays out of a SQLite server's memory).
+  const { PgAuthStore } = await import('./postgres/pg-auth-store.js');
   try {
     return await PgAuthStore.open(metadataUrl, opts);
   } catch (e) {

@@ -1,4 +1,4 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { isValidGlob } from '../auth/permissions.js';
 import { isValidCidr } from '../util/client-address.js';
@@ -202,6 +202,8 @@ function fromFile(file: string): Obj {
     if (e instanceof InputFileError) throw new ConfigError(e.message);
     throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
   }
+  // yaml is loaded only when there is a config file (it is not needed to serve).
+  const { parse: parseYaml, YAMLParseError } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   try {
     const doc: unknown = parseYaml(text);
     if (doc === null || doc === undefined) return {};

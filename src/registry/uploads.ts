@@ -201,8 +201,10 @@ export class UploadService {
     }
     const d = assertDigest(digest);
     return this.sessionLocks.run(id, async () => {
+      let appended: number | undefined;
       if (chunk.length !== 0) {
         const r = await this.appendChecked(id, body, chunk);
+        appended = r.size;
         if (r.stalled) {
           await this.meta.touchUpload(id, Date.now());
           throw new UploadStalledError(r.size, this.blobs.idleTimeoutMs, true);
@@ -212,7 +214,7 @@ export class UploadService {
       }
       let size: number;
       try {
-        size = await this.blobs.commitUpload(id, d, (n) => this.meta.linkBlob(repo, d, n, Date.now()));
+        size = await this.blobs.commitUpload(id, d, (n) => this.meta.linkBlob(repo, d, n, Date.now()), appended);
       } catch (e) {
         if (e instanceof DigestMismatchError) {
           throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: d, actual: e.actual });

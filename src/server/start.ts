@@ -13,9 +13,7 @@ import { StorageReport } from '../registry/storage-report.js';
 import { RegistryService } from '../registry/registry-service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { createStorageDriver } from '../storage/create-driver.js';
-import { certificateNames } from '../tls/host-names.js';
-import { ensureManagedTls, type ManagedTls } from '../tls/managed-tls.js';
-import { adoptSharedCa } from '../tls/shared-ca.js';
+import type { ManagedTls } from '../tls/managed-tls.js';
 import { OpenAccess, type AccessPolicy } from './access.js';
 import { buildApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
@@ -66,7 +64,11 @@ async function loadTls(config: RegistryConfig, dataDir: string): Promise<{ key: 
     if (!config.tlsCert || !config.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
     return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), certFile: config.tlsCert };
   }
+  // The certificate code (@peculiar/x509, asn1) is loaded only when airlock manages TLS itself.
+  const { ensureManagedTls } = await import('../tls/managed-tls.js');
   if (config.metadata !== undefined) {
+    const { certificateNames } = await import('../tls/host-names.js');
+    const { adoptSharedCa } = await import('../tls/shared-ca.js');
     // Replicas on one store serve certificates from one CA (tls/shared-ca.ts).
     const store = await openAuthStore(dataDir, config.metadata);
     try {

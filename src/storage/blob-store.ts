@@ -64,7 +64,7 @@ export interface AppendResult {
 }
 
 export interface BlobStoreOptions {
-  /** Staging buffers shared by every upload (default: 16 × 4 MiB, 4 kept when idle). */
+  /** Staging buffers shared by every upload (default: 8 × 4 MiB, 2 kept when idle: server RSS, issue 13). */
   readonly staging?: StagingPool;
   /** An upload body silent for this long is stopped (default 60 s). */
   readonly idleTimeoutMs?: number;
@@ -155,14 +155,16 @@ export class BlobStore {
    * (so the client may retry or cancel). `record` runs under the digest lock
    * after the bytes are in place, so the garbage collector (which takes the
    * same lock) can never delete the bytes between commit and record.
+   * `knownSize`: the upload's size as the caller's own append just reported
+   * it (saves a stat); the stored size is asked for otherwise.
    */
-  async commitUpload(id: string, expected: Digest, record: (size: number) => Promise<void>): Promise<number> {
+  async commitUpload(id: string, expected: Digest, record: (size: number) => Promise<void>, knownSize?: number): Promise<number> {
     const path = uploadPath(id);
-    let info = await this.driver.stat(path);
+    let info = knownSize !== undefined && knownSize > 0 ? { size: knownSize } : await this.driver.stat(path);
     if (!info) {
       // No byte was ever sent: the blob is empty; its file is created now.
       await this.driver.write(path, Readable.from([]));
-      info = { size: 0, modifiedAt: new Date() };
+      info = { size: 0 };
     }
     const size = info.size;
     const { algorithm } = parseDigest(expected);

@@ -15,7 +15,7 @@ import {
   type StorageDriver,
   type WriteOptions,
 } from './driver.js';
-import { fsyncDir } from '../util/fsync-dir.js';
+import { GroupSync } from '../util/group-sync.js';
 
 /** Whole-file writes are staged here (same filesystem, so the final rename is atomic); dot names are never listed. */
 const TMP_DIR = '.tmp';
@@ -31,9 +31,33 @@ const TMP_DIR = '.tmp';
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
   private readonly root: string;
+  /** Directory fsyncs, shared by concurrent renames into one directory. */
+  readonly dirSync = new GroupSync(0);
+  /** Directories known to exist with a durable entry in their parent (so mkdir and its fsyncs are skipped). */
+  private readonly madeDirs = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
+  }
+
+  /**
+   * mkdir -p whose result survives a power loss: every directory it creates
+   * gets its entry fsynced in the parent. Remembered, so the next call for
+   * the same directory costs nothing (a directory is only removed by
+   * `delete`, which forgets what it removes).
+   */
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    const first = await mkdir(dir, { recursive: true });
+    if (first !== undefined) {
+      // Created first..dir: each new entry lives in its parent.
+      const top = dirname(first);
+      for (let p = dirname(dir); ; p = dirname(p)) {
+        await this.dirSync.sync(p);
+        if (p === top || p === dirname(p)) break;
+      }
+    }
+    this.madeDirs.add(dir);
   }
 
   private full(path: string): string {
@@ -78,16 +102,16 @@ export class FilesystemDriver implements StorageDriver {
       const out = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 8 << 20 });
       await pipeline(body, out, opts.signal ? { signal: opts.signal } : {});
       written = out.bytesWritten;
-      await fh.sync();
+      await fh.datasync();
       await fh.close();
-      await mkdir(dirname(dst), { recursive: true });
+      await this.ensureDir(dirname(dst));
       await rename(tmp, dst);
     } catch (e) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
       throw e;
     }
-    await fsyncDir(dirname(dst));
+    await this.dirSync.sync(dirname(dst));
     return written;
   }
 
@@ -120,7 +144,8 @@ export class FilesystemDriver implements StorageDriver {
       }
       try {
         await syncing;
-        if (sync) await fh.sync();
+        // fdatasync: the data and the file size (all a reader needs), not the timestamps.
+        if (sync) await fh.datasync();
       } finally {
         await fh.close();
       }
@@ -146,20 +171,26 @@ export class FilesystemDriver implements StorageDriver {
     };
   }
 
-  async move(from: string, to: string): Promise<void> {
+  async move(from: string, to: string, retried = false): Promise<void> {
     const dst = this.full(to);
-    await mkdir(dirname(dst), { recursive: true });
+    await this.ensureDir(dirname(dst));
     try {
       await rename(this.full(from), dst);
     } catch (e) {
-      if (isNotFound(e)) throw new PathNotFoundError(from);
+      if (isNotFound(e)) {
+        // Perhaps a directory we remembered was removed behind our back: forget it and retry once.
+        if (retried || !this.madeDirs.delete(dirname(dst))) throw new PathNotFoundError(from);
+        return this.move(from, to, true);
+      }
       throw e;
     }
-    await fsyncDir(dirname(dst));
+    await this.dirSync.sync(dirname(dst));
   }
 
   async delete(path: string): Promise<void> {
-    await rm(this.full(path), { recursive: true, force: true });
+    const full = this.full(path);
+    for (const d of this.madeDirs) if (d === full || d.startsWith(full + sep)) this.madeDirs.delete(d);
+    await rm(full, { recursive: true, force: true });
   }
 
   async listPage(prefix: string, opts: ListOptions = {}): Promise<ListPage> {

@@ -18,8 +18,8 @@ export class StagingPool {
 
   constructor(
     readonly bufferBytes = 4 << 20,
-    readonly max = 16,
-    readonly keep = 4,
+    readonly max = 8,
+    readonly keep = 2,
   ) {
     if (!(bufferBytes > 0 && max >= 1 && keep >= 0)) throw new RangeError('StagingPool: bufferBytes > 0, max ≥ 1, keep ≥ 0');
   }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { authEnabled, loadRegistryConfig } from '../../config/registry-config.js';
 import { startRegistry, type RunningRegistry } from '../../server/start.js';
-import { trustInstructions } from '../../tls/managed-tls.js';
+import { trustInstructions } from '../../tls/trust-instructions.js';
 import { CliError } from '../cli-error.js';
 import { removePidFile, runningServer, writePidFile } from '../pid-file.js';
 import { reachableAddress, writeServeAddress } from '../serve-address.js';

@@ -7,6 +7,7 @@ export type Db = Database.Database;
 export function openSqlite(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  // NORMAL: a commit survives kill -9 at once; SqliteMetadataStore adds the grouped WAL fdatasync for power loss (docs/durability.md).
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');

@@ -4,9 +4,33 @@ import { openSqlite, type Db } from './open.js';
 import { SqliteQueries } from './sqlite-store.js';
 import type { RunLogQueries } from '../run-log.js';
 import { SqliteRunLog } from './sqlite-run-log.js';
+import { GroupSync } from '../../util/group-sync.js';
 
 /** Names of every query method, delegated by SqliteMetadataStore. */
 const QUERY_METHODS = Object.getOwnPropertyNames(SqliteQueries.prototype).filter((n) => n !== 'constructor') as (keyof MetadataQueries)[];
+
+/**
+ * Writes whose answer is an acknowledgement a client relies on after a power
+ * loss (201 of a blob or manifest, 202 of a delete, gc decisions): they
+ * resolve only once the WAL holding them is fdatasync'd (WalSync). Upload
+ * session rows (createUpload, touchUpload, deleteUpload) are committed at
+ * once (they survive kill -9) but do not wait for the disk: after a power
+ * loss a client at worst finds its session unknown and starts it again.
+ */
+const DURABLE_WRITES: ReadonlySet<string> = new Set<keyof MetadataQueries>([
+  'linkBlob', 'unlinkBlob', 'putManifest', 'deleteManifest', 'deleteTag', 'relinkBlob', 'dropBlobRow',
+  'gcOrphanedManifests', 'gcUntaggedManifests', 'gcSweepManifestContent', 'gcDropStaleLinks', 'gcStaleUploads', 'gcDeleteBlob',
+]);
+
+export interface SqliteStoreOptions {
+  /**
+   * Commit window: writes acknowledged within this many milliseconds of the
+   * first share one fdatasync of the WAL (default 0: share it with the writes
+   * of the same event-loop turn and with all that arrive while a sync is in
+   * flight, so a lone sequential client pays no added wait).
+   */
+  readonly commitWindowMs?: number;
+}
 
 // The query methods are assigned in the constructor (one gated delegate each).
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
@@ -30,15 +54,36 @@ export class SqliteMetadataStore implements MetadataStore {
   /** The run log in this database, its calls gated like the queries' (never inside an open transaction). */
   readonly runLog: RunLogQueries;
 
-  constructor(path: string) {
+  /** Group fdatasync of the WAL (undefined for an in-memory database). */
+  readonly walSync: { readonly group: GroupSync; durable(): Promise<void> } | undefined;
+
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.db = openSqlite(path);
     this.queries = new SqliteQueries(this.db);
+    const memory = path === ':memory:' || path === '';
+    if (!memory) {
+      // synchronous = NORMAL (open.ts): a COMMIT writes its WAL frames without an fsync, so it
+      // survives kill -9 at once; durable() adds the fdatasync that makes it survive a power loss.
+      // Checkpoints need nothing from here: SQLite fsyncs the WAL before copying it into the database.
+      const group = new GroupSync(opts.commitWindowMs ?? 0);
+      const wal = `${path}-wal`;
+      this.walSync = { group, durable: () => group.sync(wal, { data: true, missingOk: true }) };
+    }
+    const wal = this.walSync;
     for (const name of QUERY_METHODS) {
       const fn = (this.queries[name] as (...a: unknown[]) => Promise<unknown>).bind(this.queries);
-      (this as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-        while (this.active) await this.active;
-        return fn(...args);
-      };
+      const durable = wal !== undefined && DURABLE_WRITES.has(name);
+      (this as unknown as Record<string, unknown>)[name] = durable
+        ? async (...args: unknown[]) => {
+            while (this.active) await this.active;
+            const r = await fn(...args);
+            await wal.durable();
+            return r;
+          }
+        : async (...args: unknown[]) => {
+            while (this.active) await this.active;
+            return fn(...args);
+          };
     }
     const log = new SqliteRunLog(this.db);
     const gate = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -58,6 +103,7 @@ export class SqliteMetadataStore implements MetadataStore {
     while (this.active) await this.active;
     let done!: () => void;
     this.active = new Promise<void>((r) => (done = r));
+    let committed = false;
     try {
       this.db.exec('BEGIN IMMEDIATE');
       let result: T;
@@ -68,10 +114,13 @@ export class SqliteMetadataStore implements MetadataStore {
         throw e;
       }
       this.db.exec(opts.commit === false ? 'ROLLBACK' : 'COMMIT');
+      committed = opts.commit !== false;
       return result;
     } finally {
       this.active = undefined;
       done();
+      // After the gate opens: the sync waits for the disk, not other callers.
+      if (committed) await this.walSync?.durable();
     }
   }
 

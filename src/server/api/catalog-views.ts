@@ -11,10 +11,8 @@
  * get 503. Every failure is a RegistryError with one line.
  */
 import { CatalogError } from '../../catalog/errors.js';
-import { fbcLabel, indexDbFile, withIndexFiles } from '../../catalog/index-image.js';
 import type { PackageSummary } from '../../catalog/summary.js';
 import { summarizeInWorker } from '../../catalog/summary-job.js';
-import { ImageFilesLimitError } from '../../extract/image-files.js';
 import { RegistryError } from '../../registry/errors.js';
 import type { RegistryService } from '../../registry/registry-service.js';
 import { assertName } from '../../registry/validate.js';
@@ -108,6 +106,9 @@ export class CatalogViews {
   private async read(repo: string, digest: string, where: string, platform: string): Promise<CatalogView> {
     const src = registryImageSource(this.service, repo);
     const l = this.limits;
+    // The index extraction (tar, sqlite index reading) is loaded at the first catalog view, not at server start.
+    const { fbcLabel, indexDbFile, withIndexFiles } = await import('../../catalog/index-image.js');
+    const { ImageFilesLimitError } = await import('../../extract/image-files.js');
     try {
       return await withIndexFiles(src, digest, where, { platform, limits: { maxBytes: l.maxBytes, maxFiles: l.maxFiles }, signal: AbortSignal.timeout(l.timeoutMs), ...(this.tmpDir ? { tmpDir: this.tmpDir } : {}) }, async (f) => {
         const file = f.format === 'fbc' ? f.dir : await indexDbFile(f, where);

@@ -6,7 +6,7 @@ import type { AuditLog } from '../auth/audit.js';
 import type { TokenEndpoint } from '../auth/token-endpoint.js';
 import type { AccessPolicy } from './access.js';
 import { apiPlugin, type ApiPluginOptions } from './api/api-plugin.js';
-import { errorBody, sendError } from './http-util.js';
+import { asFastifyRefusal, errorBody, sendError } from './http-util.js';
 import type { RegistryMetrics } from './metrics.js';
 import { healthPlugin } from './plugins/health-plugin.js';
 import { metricsPlugin } from './plugins/metrics-plugin.js';
@@ -98,7 +98,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, rep) => {
-    const known = isRegistryError(err) ? err : (asStorageFull(err) ?? asStorageUnavailable(err));
+    const known = isRegistryError(err) ? err : (asStorageFull(err) ?? asStorageUnavailable(err) ?? asFastifyRefusal(err));
     if (known) {
       if (known instanceof StorageFullError) {
         deps.metrics.storageFullRefusals.inc();

@@ -120,3 +120,15 @@ export function splitUrl(url: string): { path: string; query: URLSearchParams } 
   const q = url.indexOf('?');
   return q < 0 ? { path: url, query: new URLSearchParams() } : { path: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) };
 }
+
+/**
+ * Fastify's own refusals of a request (`FST_ERR_CTP_*`: a body over the
+ * route's limit, an empty or unsupported body, a bad content length) as
+ * the OCI envelope with their 4xx status, instead of an internal error.
+ */
+export function asFastifyRefusal(e: unknown): RegistryError | undefined {
+  const f = e as { code?: unknown; statusCode?: unknown; message?: unknown } | null;
+  if (!f || typeof f.code !== 'string' || !f.code.startsWith('FST_ERR_CTP_') || typeof f.statusCode !== 'number' || f.statusCode < 400 || f.statusCode > 499) return undefined;
+  const message = typeof f.message === 'string' ? f.message.split('\n')[0]!.slice(0, 300) : 'the request body was refused';
+  return new RegistryError(f.statusCode === 413 ? 'SIZE_INVALID' : 'UNSUPPORTED', message, undefined, f.statusCode);
+}

@@ -16,7 +16,8 @@ interface Manifest {
   mediaType: string;
   size: number;
   artifactType?: string;
-  subject?: Descriptor;
+  /** The digest of the manifest this one refers to (a signature's, an SBOM's image). */
+  subject?: string;
   annotations?: Record<string, string>;
   pushedAt?: number;
   tags: string[];
@@ -44,7 +45,8 @@ function Annotations({ of }: { of: Record<string, string> | undefined }) {
   );
 }
 
-function Descriptors({ name, items, kind }: { name: string; items: Descriptor[]; kind: string }) {
+function Descriptors({ name, items, kind }: { name: string; items: Descriptor[]; kind: 'config' | 'layers' | 'manifests' | 'referrers' }) {
+  const blob = kind === 'config' || kind === 'layers';
   return (
     <div class="table-wrap">
       <table data-table={kind}>
@@ -53,16 +55,16 @@ function Descriptors({ name, items, kind }: { name: string; items: Descriptor[];
             <th scope="col">Digest</th>
             <th scope="col">Media type</th>
             <th scope="col">Size</th>
-            {kind !== 'layers' && <th scope="col">{kind === 'referrers' ? 'Artifact type' : 'Platform'}</th>}
+            {!blob && <th scope="col">{kind === 'referrers' ? 'Artifact type' : 'Platform'}</th>}
           </tr>
         </thead>
         <tbody>
           {items.map((d, i) => (
             <tr key={`${d.digest}${i}`}>
-              <td>{kind === 'layers' ? <span class="digest">{d.digest}</span> : <a href={link('manifest', `${name}@${d.digest}`)} class="digest">{d.digest}</a>}</td>
+              <td>{blob ? <span class="digest">{d.digest}</span> : <a href={link('manifest', `${name}@${d.digest}`)} class="digest">{d.digest}</a>}</td>
               <td>{d.mediaType}</td>
-              <td>{bytes(d.size)}</td>
-              {kind !== 'layers' && <td>{kind === 'referrers' ? (d.artifactType ?? '') : (d.platform ?? '')}</td>}
+              <td data-bytes={d.size}>{bytes(d.size)}</td>
+              {!blob && <td>{kind === 'referrers' ? (d.artifactType ?? '') : (d.platform ?? '')}</td>}
             </tr>
           ))}
         </tbody>
@@ -108,7 +110,7 @@ export function ManifestView({ spec }: { spec: string }) {
             <dt>Platforms</dt>
             <dd data-field="platforms">{d.platforms.join(', ')}</dd>
             <dt>Size</dt>
-            <dd>
+            <dd data-field="size" data-bytes={d.totalSize}>
               {bytes(d.totalSize)} ({d.size} bytes of manifest)
             </dd>
             <dt>Pushed</dt>
@@ -117,7 +119,9 @@ export function ManifestView({ spec }: { spec: string }) {
               <>
                 <dt>Refers to</dt>
                 <dd>
-                  <a href={link('manifest', `${name}@${d.subject.digest}`)}>{d.subject.digest}</a>
+                  <a href={link('manifest', `${name}@${d.subject}`)} class="digest" data-field="subject">
+                    {d.subject}
+                  </a>
                 </dd>
               </>
             )}
@@ -139,7 +143,7 @@ export function ManifestView({ spec }: { spec: string }) {
           )}
           {d.config && (
             <Section title="Config">
-              <Descriptors name={name} items={[d.config]} kind="layers" />
+              <Descriptors name={name} items={[d.config]} kind="config" />
             </Section>
           )}
           {d.layers && (

@@ -68,9 +68,13 @@ export function StorageView() {
           <dt>Blobs</dt>
           <dd>{s.blobs}</dd>
           <dt>On disk</dt>
-          <dd data-field="blobBytes">{bytes(s.blobBytes)}</dd>
+          <dd data-field="blobBytes" data-bytes={s.blobBytes}>
+            {bytes(s.blobBytes)}
+          </dd>
           <dt>Without deduplication</dt>
-          <dd>{bytes(s.linkedBytes)}</dd>
+          <dd data-field="linkedBytes" data-bytes={s.linkedBytes}>
+            {bytes(s.linkedBytes)}
+          </dd>
           <dt>Deduplication ratio</dt>
           <dd data-field="dedup">{s.dedupRatio.toFixed(2)}×</dd>
         </dl>
@@ -83,7 +87,9 @@ export function StorageView() {
           <div data-result="gc-plan" role="status">
             <p>
               A collection would remove <span data-field="plan-manifests">{plan.manifests}</span> manifests, <span data-field="plan-blobs">{plan.blobs}</span> blobs, {plan.uploads} stale uploads and {plan.strayFiles} stray files, reclaiming{' '}
-              <span data-field="plan-bytes">{bytes(plan.bytes)}</span>. Nothing was changed.
+              <span data-field="plan-bytes" data-bytes={plan.bytes}>
+                {bytes(plan.bytes)}
+              </span>. Nothing was changed.
             </p>
             {plan.sample.length > 0 && (
               <ul class="list">
@@ -110,11 +116,11 @@ export function StorageView() {
             </thead>
             <tbody>
               {(usage.data?.repositories ?? []).map((u) => (
-                <tr key={u.name}>
+                <tr key={u.name} data-usage={u.name}>
                   <td>{u.name}</td>
                   <td>{u.manifests}</td>
                   <td>{u.blobs}</td>
-                  <td>{bytes(u.bytes)}</td>
+                  <td data-bytes={u.bytes}>{bytes(u.bytes)}</td>
                 </tr>
               ))}
             </tbody>
@@ -141,7 +147,7 @@ export function StorageView() {
                   <td>{(r.durationMs / 1000).toFixed(1)} s</td>
                   <td>{r.manifests}</td>
                   <td>{r.blobs}</td>
-                  <td>{bytes(r.bytes)}</td>
+                  <td data-bytes={r.bytes}>{bytes(r.bytes)}</td>
                 </tr>
               ))}
             </tbody>

@@ -4,7 +4,7 @@
  * catalog image this registry holds. The image is read through
  * registryImageSource (the blobs a pull of NAME may read), its catalog path
  * extracted by catalog/index-image.ts (layers streamed, size and file caps),
- * and parsed and summarized by the one catalog parser in a worker thread
+ * and parsed and summarized by the one catalog parser in a child process
  * with a heap limit and a deadline (catalog/summary-job.ts). Results are
  * cached per repository and manifest digest (content-addressed: never
  * stale); at most one catalog is read at a time, a few more wait, the rest
@@ -22,7 +22,7 @@ export interface CatalogViewLimits {
   /** Bytes of catalog files extracted from the layers. */
   readonly maxBytes: number;
   readonly maxFiles: number;
-  /** Heap of the parsing worker, MiB. */
+  /** Heap of the parsing child process, MiB. */
   readonly heapMb: number;
   /** Deadline of one read (extraction and parsing). */
   readonly timeoutMs: number;

@@ -20,7 +20,8 @@ export interface RepoRouteDeps {
   readonly catalogs: CatalogViews;
 }
 
-const TAIL_PATTERNS: [RegExp, 'tags' | 'manifest' | 'catalog'][] = [
+/** The tails of /api/v1/repositories/* (test/api/api-docs.test.ts checks docs/api.md lists each). */
+export const TAIL_PATTERNS: [RegExp, 'tags' | 'manifest' | 'catalog'][] = [
   [/^(.+)\/tags$/, 'tags'],
   [/^(.+)\/manifests\/([^/]+)$/, 'manifest'],
   [/^(.+)\/catalog\/([^/]+)$/, 'catalog'],

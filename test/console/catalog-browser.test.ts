@@ -7,7 +7,8 @@
  * whose packages, channels, heads and default channels are exactly what the
  * catalog model computes (catalog/summary.ts over the fixture); the filter
  * narrows it; the manifest view links it too; a malformed catalog shows one
- * line in the page. Screenshots at 1280 px and 390 px.
+ * line in the page; hostile package, channel and bundle names render as
+ * text. Screenshots at 1280 px and 390 px.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -148,6 +149,39 @@ describe('catalog view in a real browser', { skip: gate.skip, timeout: 900_000 }
       const overflow = await p.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       assert.ok(overflow <= 0, `no horizontal page scroll at ${width} px (overflow ${overflow} px)`);
     }
+  });
+
+  it('renders hostile package, channel and bundle names as text (stored XSS through a catalog)', async () => {
+    const pkgName = `<img src=x onerror="window.__xss='pkg'">`;
+    const chName = `<script>window.__xss='channel'</script>`;
+    const bundle = `"'><svg onload="window.__xss='bundle'">.v1.0.0`;
+    const auth = AuthStore.parse('auth.json', JSON.stringify({ auths: { [reg.hostPort]: { auth: Buffer.from(`admin:${reg.security!.adminPassword}`).toString('base64') } } }));
+    const hub = new RegistryHub({ auth, caFile: reg.security!.caCertPath });
+    try {
+      const files = fixtureFbcFiles(fx, stringify);
+      const docs = [
+        { schema: 'olm.package', name: pkgName, defaultChannel: chName },
+        { schema: 'olm.channel', package: pkgName, name: chName, entries: [{ name: bundle }] },
+        { schema: 'olm.bundle', package: pkgName, name: bundle, image: `${up.hostPort}/evil/bundle@sha256:${'a'.repeat(64)}`, properties: [{ type: 'olm.package', value: { packageName: pkgName, version: '1.0.0' } }] },
+      ];
+      files.set('evil/catalog.json', docs.map((d) => JSON.stringify(d)).join('\n'));
+      await pushIndexImage(hub.destination({ registry: reg.hostPort, repository: 'hostile/index' }), { kind: 'fbc', files }, { tag: 'v1' });
+    } finally {
+      await hub.close();
+    }
+    const c = await open();
+    await c.page.goto(`${reg.url}/#/catalog/hostile/index:v1`);
+    const row = c.page.locator('[data-table="catalog"] tbody tr', { hasText: 'window.__xss' });
+    await row.first().waitFor();
+    assert.equal(await row.count(), 1, 'one channel row for the hostile package');
+    const cells = await row.first().evaluate((tr) => ({ pkg: tr.getAttribute('data-package'), ch: tr.getAttribute('data-channel'), text: tr.textContent ?? '' }));
+    assert.equal(cells.pkg, pkgName);
+    assert.equal(cells.ch, chName);
+    assert.ok(cells.text.includes(pkgName) && cells.text.includes(chName) && cells.text.includes(bundle), `the names are shown verbatim as text: ${cells.text}`);
+    assert.equal(await c.page.locator('[data-table="catalog"] img, [data-table="catalog"] svg, [data-table="catalog"] script').count(), 0, 'no element was created from a name');
+    assert.equal(await c.page.evaluate<unknown>('window.__xss'), undefined, 'no payload script ran');
+    assert.deepEqual(c.dialogs, []);
+    await c.shot('catalog-hostile');
   });
 
   it('shows a malformed catalog as one line, not a stack trace', async () => {

@@ -17,7 +17,7 @@ import type { Browser } from 'playwright-core';
 import { makeFixtures, type FixtureImage } from '../fixtures/make-fixtures.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
 import { runAirlockCli } from '../helpers/airlock-process.js';
-import { chromiumUnavailableReason, consoleLogin, launchBrowser, openConsole, type ConsolePage } from '../helpers/browser.js';
+import { chromiumUnavailableReason, closeConsolePages, consoleLogin, launchBrowser, openConsole, type ConsolePage } from '../helpers/browser.js';
 import { createPodman, podmanUnavailableReason } from '../helpers/podman.js';
 import { skopeoAvailable, skopeoOk } from '../helpers/skopeo.js';
 import { peerGate } from '../interop/support/peers.js';
@@ -63,11 +63,7 @@ describe('console in a real browser', { skip: gate.skip, timeout: 900_000 }, () 
     browser = await launchBrowser();
   });
   after(async () => {
-    for (const p of pages) {
-      assert.deepEqual(p.offsite, [], 'the console fetched nothing off loopback');
-      assert.deepEqual(p.errors, [], 'no script errors');
-      await p.close();
-    }
+    await closeConsolePages(pages);
     await browser?.close();
     await api?.close();
     await reg?.close();

@@ -26,7 +26,7 @@ import { pushIndexImage } from '../fixtures/catalog/index-image.js';
 import { pushCatalogFixture } from '../catalog/catalog-mirror-setup.js';
 import { runAirlockCli } from '../helpers/airlock-process.js';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { chromiumUnavailableReason, consoleLogin, launchBrowser, openConsole, type ConsolePage } from '../helpers/browser.js';
+import { chromiumUnavailableReason, closeConsolePages, consoleLogin, launchBrowser, openConsole, type ConsolePage } from '../helpers/browser.js';
 import { peerGate } from '../interop/support/peers.js';
 import { SecureClient, basic } from '../security/support/secure-client.js';
 
@@ -60,6 +60,17 @@ describe('catalog view in a real browser', { skip: gate.skip, timeout: 900_000 }
     return p;
   };
 
+  /** Pushes an FBC index image built from `files` to `repository:v1` on the TLS + auth registry, as admin. */
+  const pushCatalog = async (repository: string, files: Map<string, string>): Promise<void> => {
+    const auth = AuthStore.parse('auth.json', JSON.stringify({ auths: { [reg.hostPort]: { auth: Buffer.from(`admin:${reg.security!.adminPassword}`).toString('base64') } } }));
+    const hub = new RegistryHub({ auth, caFile: reg.security!.caCertPath });
+    try {
+      await pushIndexImage(hub.destination({ registry: reg.hostPort, repository }), { kind: 'fbc', files }, { tag: 'v1' });
+    } finally {
+      await hub.close();
+    }
+  };
+
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'airlock-console-catalog-'));
     [up, reg] = await Promise.all([startAirlock(), startAirlock({ auth: 'token', config: { gc: { enabled: false } } })]);
@@ -74,11 +85,7 @@ describe('catalog view in a real browser', { skip: gate.skip, timeout: 900_000 }
     browser = await launchBrowser();
   });
   after(async () => {
-    for (const p of pages) {
-      assert.deepEqual(p.offsite, [], 'the console fetched nothing off loopback');
-      assert.deepEqual(p.errors, [], 'no script errors');
-      await p.close();
-    }
+    await closeConsolePages(pages);
     await browser?.close();
     await api?.close();
     await Promise.all([up?.close(), reg?.close()]);
@@ -155,20 +162,14 @@ describe('catalog view in a real browser', { skip: gate.skip, timeout: 900_000 }
     const pkgName = `<img src=x onerror="window.__xss='pkg'">`;
     const chName = `<script>window.__xss='channel'</script>`;
     const bundle = `"'><svg onload="window.__xss='bundle'">.v1.0.0`;
-    const auth = AuthStore.parse('auth.json', JSON.stringify({ auths: { [reg.hostPort]: { auth: Buffer.from(`admin:${reg.security!.adminPassword}`).toString('base64') } } }));
-    const hub = new RegistryHub({ auth, caFile: reg.security!.caCertPath });
-    try {
-      const files = fixtureFbcFiles(fx, stringify);
-      const docs = [
-        { schema: 'olm.package', name: pkgName, defaultChannel: chName },
-        { schema: 'olm.channel', package: pkgName, name: chName, entries: [{ name: bundle }] },
-        { schema: 'olm.bundle', package: pkgName, name: bundle, image: `${up.hostPort}/evil/bundle@sha256:${'a'.repeat(64)}`, properties: [{ type: 'olm.package', value: { packageName: pkgName, version: '1.0.0' } }] },
-      ];
-      files.set('evil/catalog.json', docs.map((d) => JSON.stringify(d)).join('\n'));
-      await pushIndexImage(hub.destination({ registry: reg.hostPort, repository: 'hostile/index' }), { kind: 'fbc', files }, { tag: 'v1' });
-    } finally {
-      await hub.close();
-    }
+    const files = fixtureFbcFiles(fx, stringify);
+    const docs = [
+      { schema: 'olm.package', name: pkgName, defaultChannel: chName },
+      { schema: 'olm.channel', package: pkgName, name: chName, entries: [{ name: bundle }] },
+      { schema: 'olm.bundle', package: pkgName, name: bundle, image: `${up.hostPort}/evil/bundle@sha256:${'a'.repeat(64)}`, properties: [{ type: 'olm.package', value: { packageName: pkgName, version: '1.0.0' } }] },
+    ];
+    files.set('evil/catalog.json', docs.map((d) => JSON.stringify(d)).join('\n'));
+    await pushCatalog('hostile/index', files);
     const c = await open();
     await c.page.goto(`${reg.url}/#/catalog/hostile/index:v1`);
     const row = c.page.locator('[data-table="catalog"] tbody tr', { hasText: 'window.__xss' });
@@ -185,15 +186,9 @@ describe('catalog view in a real browser', { skip: gate.skip, timeout: 900_000 }
   });
 
   it('shows a malformed catalog as one line, not a stack trace', async () => {
-    const auth = AuthStore.parse('auth.json', JSON.stringify({ auths: { [reg.hostPort]: { auth: Buffer.from(`admin:${reg.security!.adminPassword}`).toString('base64') } } }));
-    const hub = new RegistryHub({ auth, caFile: reg.security!.caCertPath });
-    try {
-      const files = fixtureFbcFiles(fx, stringify);
-      files.set('kafka/catalog.yaml', '---\nschema: olm.package\nname: kafka\n---\nschema: olm.package\nname: kafka\n');
-      await pushIndexImage(hub.destination({ registry: reg.hostPort, repository: 'broken/index' }), { kind: 'fbc', files }, { tag: 'v1' });
-    } finally {
-      await hub.close();
-    }
+    const files = fixtureFbcFiles(fx, stringify);
+    files.set('kafka/catalog.yaml', '---\nschema: olm.package\nname: kafka\n---\nschema: olm.package\nname: kafka\n');
+    await pushCatalog('broken/index', files);
     const c = await open();
     await c.page.goto(`${reg.url}/#/catalog/broken/index:v1`);
     const alert = c.page.locator('[role="alert"]');

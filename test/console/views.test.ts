@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startAirlock, type AirlockHandle } from '../helpers/airlock-server.js';
-import { chromiumUnavailableReason, consoleLogin, launchBrowser, openConsole, type ConsolePage } from '../helpers/browser.js';
+import { chromiumUnavailableReason, closeConsolePages, consoleLogin, launchBrowser, openConsole, type ConsolePage } from '../helpers/browser.js';
 import { peerGate } from '../interop/support/peers.js';
 import { SecureClient, basic, sha256 } from '../security/support/secure-client.js';
 
@@ -149,11 +149,7 @@ describe('console views in a real browser', { skip: gate.skip, timeout: 600_000 
     browser = await launchBrowser();
   });
   after(async () => {
-    for (const p of pages) {
-      assert.deepEqual(p.offsite, [], 'the console fetched nothing off loopback');
-      assert.deepEqual(p.errors, [], 'no script errors');
-      await p.close();
-    }
+    await closeConsolePages(pages);
     await browser?.close();
     await api?.close();
     await reg?.close();

@@ -5,6 +5,7 @@
  * host is aborted and recorded, so a test can assert nothing left the
  * machine. Screenshots go to test-artifacts/console/ (gitignored; CI keeps it).
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -84,4 +85,13 @@ export async function consoleLogin(p: Page, base: string, username: string, pass
   await p.getByLabel('Password').fill(password);
   await p.getByRole('button', { name: 'Log in' }).click();
   await p.locator('[data-field="user"]').waitFor();
+}
+
+/** A suite's teardown of its pages: each fetched nothing off loopback and logged no script error; then it is closed. */
+export async function closeConsolePages(pages: readonly ConsolePage[]): Promise<void> {
+  for (const p of pages) {
+    assert.deepEqual(p.offsite, [], 'the console fetched nothing off loopback');
+    assert.deepEqual(p.errors, [], 'no script errors');
+    await p.close();
+  }
 }

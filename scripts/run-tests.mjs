@@ -3,13 +3,11 @@
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
 // Peer-interop tests skip themselves (with a visible reason) only when
 // AIRLOCK_REQUIRE_PEERS is unset; CI sets it so a missing peer is a failure.
-// The TAP stream passes through unchanged; at the end, every failed test (not
-// the TODO ones) is listed again with its file and first error lines, so the
-// tail of a CI log names what failed.
+// The usual reporter (spec on a terminal, TAP otherwise) runs unchanged; next to
+// it, scripts/failed-tests-reporter.mjs lists every failed test again at the end.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 
 function walk(dir) {
   const out = [];
@@ -28,42 +26,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--expose-gc', '--test', '--test-concurrency=2', ...files], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const failures = [];
-let current = null; // the failure whose YAML block is being read
-let inError = false;
-const lines = createInterface({ input: child.stdout });
-lines.on('line', (line) => {
-  process.stdout.write(line + '\n');
-  const m = /^\s*not ok \d+ - (.*)$/.exec(line);
-  if (m && !/# (TODO|SKIP)\b/.test(m[1])) {
-    current = { name: m[1], type: '', detail: [] };
-    failures.push(current);
-    inError = false;
-    return;
-  }
-  if (!current) return;
-  const t = line.trim();
-  if (t === '...') {
-    current = null;
-    return;
-  }
-  const key = /^([a-zA-Z]+):/.exec(t)?.[1];
-  if (key === 'failureType') current.type = t.slice('failureType:'.length).trim().replace(/'/g, '');
-  if (key) inError = key === 'error';
-  if ((key === 'location' || inError) && current.detail.length < 8) current.detail.push(t);
-});
-child.on('close', (code, signal) => {
-  // A failed file or suite only repeats its failed subtests ("subtestsFailed").
-  const leaves = failures.filter((f) => f.type !== 'subtestsFailed');
-  if (leaves.length > 0) {
-    process.stdout.write(`\n=== failed tests (${leaves.length})\n`);
-    for (const f of leaves) {
-      process.stdout.write(`  ✗ ${f.name}\n`);
-      for (const d of f.detail) process.stdout.write(`      ${d}\n`);
-    }
-  }
-  process.exit(code ?? (signal ? 1 : 0));
-});
+const reporters = [
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout',
+  `--test-reporter=${new URL('./failed-tests-reporter.mjs', import.meta.url).href}`, '--test-reporter-destination=stdout',
+];
+const res = spawnSync(process.execPath, ['--expose-gc', '--test', '--test-concurrency=2', ...reporters, ...files], { stdio: 'inherit' });
+process.exit(res.status ?? 1);

@@ -256,6 +256,12 @@ export interface GcQueries {
   gcOrphanedManifests(olderThan: number): Promise<GcManifestCandidate[]>;
   /** Manifests never orphaned, created before `olderThan`, with no tag, no parent and no present subject. */
   gcUntaggedManifests(olderThan: number): Promise<GcManifestCandidate[]>;
+  /**
+   * Whether a listed candidate still meets the rule that listed it
+   * (gcOrphanedManifests' when it has `orphanedAt`, else
+   * gcUntaggedManifests'): checked in the transaction that deletes it.
+   */
+  gcManifestCollectable(c: GcManifestCandidate, olderThan: number): Promise<boolean>;
   /** Drops manifest bytes no manifest row uses. */
   gcSweepManifestContent(): Promise<void>;
   /** Drops repository links older than `olderThan` that no manifest of the repository references. */

@@ -1,5 +1,5 @@
 import type { Digest } from '../oci/digest.js';
-import type { MetadataQueries, UploadRecord } from '../metadata/store.js';
+import type { MetadataQueries, MetadataStore, UploadRecord } from '../metadata/store.js';
 
 export interface GcOptions {
   /** Orphaned manifests and unreferenced blobs younger than this (epoch ms) are kept. */
@@ -18,7 +18,28 @@ export interface SweepResult {
 }
 
 /**
- * The collector's rules, run inside one metadata transaction (`tx`):
+ * Where a sweep runs. Listings go to `read`; every change goes through
+ * `step`, one atomic body that re-checks its own condition, so a step stays
+ * correct whatever changed since the listing.
+ */
+export interface SweepRunner {
+  readonly read: MetadataQueries;
+  step<T>(body: (tx: MetadataQueries) => Promise<T>): Promise<T>;
+}
+
+/** The whole sweep inside one open transaction `tx` (the dry run, rolled back afterwards). */
+export const inTransaction = (tx: MetadataQueries): SweepRunner => ({ read: tx, step: (body) => body(tx) });
+
+/**
+ * A transaction per step: each is short, so on PostgreSQL a sweep running
+ * while other replicas push is rarely a serialization conflict's victim, and
+ * a conflict re-runs one step, not the whole sweep (one long SERIALIZABLE
+ * sweep under a steady push load could lose every retry).
+ */
+export const stepwise = (meta: MetadataStore): SweepRunner => ({ read: meta, step: (body) => meta.transaction(body) });
+
+/**
+ * The collector's rules:
  * - a manifest is collected when it has no tag and no parent index, and it
  *   was orphaned (lost its last tag or parent) before `olderThan`; manifests
  *   pushed by digest and never tagged are kept unless `deleteUntagged`;
@@ -30,27 +51,32 @@ export interface SweepResult {
  *   (this is the grace period that protects a blob uploaded just before its
  *   manifest); a blob with no links left is a candidate;
  * - upload sessions idle since before `uploadsIdleBefore` are dropped.
- * The dry run runs the same sweep in a transaction that is not committed.
+ * The dry run runs the same sweep in one transaction that is not committed.
  */
-export async function sweepMetadata(tx: MetadataQueries, opts: GcOptions): Promise<SweepResult> {
+export async function sweepMetadata(run: SweepRunner, opts: GcOptions): Promise<SweepResult> {
   const manifests: { repo: string; digest: Digest; size: number }[] = [];
   for (;;) {
-    const rows = await tx.gcOrphanedManifests(opts.olderThan);
-    if (opts.deleteUntagged) rows.push(...(await tx.gcUntaggedManifests(opts.olderThan)));
+    const rows = await run.read.gcOrphanedManifests(opts.olderThan);
+    if (opts.deleteUntagged) rows.push(...(await run.read.gcUntaggedManifests(opts.olderThan)));
     let removed = 0;
     for (const r of rows) {
-      // Children lose their root at the parent's orphaning instant: the same run collects them.
-      if (await tx.deleteManifest(r.repo, r.digest, r.orphanedAt ?? 0)) {
+      // Children lose their root at the parent's orphaning instant: the next round collects them.
+      const gone = await run.step(async (tx) =>
+        (await tx.gcManifestCollectable(r, opts.olderThan)) && tx.deleteManifest(r.repo, r.digest, r.orphanedAt ?? 0));
+      if (gone) {
         manifests.push({ repo: r.repo, digest: r.digest, size: r.size });
         removed++;
       }
     }
     if (removed === 0) break;
   }
-  await tx.gcSweepManifestContent();
-  await tx.gcDropStaleLinks(opts.olderThan);
-  const uploads = await tx.gcStaleUploads(opts.uploadsIdleBefore);
-  for (const u of uploads) await tx.deleteUpload(u.id);
-  const blobs = await tx.gcBlobCandidates(opts.olderThan);
+  await run.step((tx) => tx.gcSweepManifestContent());
+  await run.step((tx) => tx.gcDropStaleLinks(opts.olderThan));
+  const uploads = await run.step(async (tx) => {
+    const stale = await tx.gcStaleUploads(opts.uploadsIdleBefore);
+    for (const u of stale) await tx.deleteUpload(u.id);
+    return stale;
+  });
+  const blobs = await run.read.gcBlobCandidates(opts.olderThan);
   return { manifests, uploads, blobs };
 }

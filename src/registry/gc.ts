@@ -1,6 +1,6 @@
 import type { Digest } from '../oci/digest.js';
 import type { MetadataStore } from '../metadata/store.js';
-import { sweepMetadata, type GcOptions } from './gc-sweep.js';
+import { inTransaction, stepwise, sweepMetadata, type GcOptions } from './gc-sweep.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { reconcileBlobs, type ReconcileReport } from './gc-reconcile.js';
 
@@ -66,7 +66,7 @@ export class GarbageCollector {
     const t0 = Date.now();
     const opts = this.options(now);
     // The same sweep as a run, in a transaction that is rolled back, not committed.
-    const p = await this.meta.transaction((tx) => sweepMetadata(tx, opts), { commit: false });
+    const p = await this.meta.transaction((tx) => sweepMetadata(inTransaction(tx), opts), { commit: false });
     const reconcile = await reconcileBlobs(this.meta, this.blobs, { olderThan: opts.olderThan, now, dryRun: true });
     return {
       dryRun: true,
@@ -97,7 +97,7 @@ export class GarbageCollector {
   private async collectAsLeader(now: number): Promise<GcReport> {
     const t0 = Date.now();
     const opts = this.options(now);
-    const swept = await this.meta.transaction((tx) => sweepMetadata(tx, opts));
+    const swept = await sweepMetadata(stepwise(this.meta), opts);
     for (const u of swept.uploads) await this.blobs.deleteUpload(u.id);
     let uploads = swept.uploads.length;
     // Upload directories without a session row (e.g. left by a crash).

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { MetadataStore } from '../../src/metadata/store.js';
 import type { Digest } from '../../src/oci/digest.js';
-import { sweepMetadata, type GcOptions } from '../../src/registry/gc-sweep.js';
+import { stepwise, sweepMetadata, type GcOptions } from '../../src/registry/gc-sweep.js';
 import { d, manifest, type MetadataUnderTest } from './conformance.js';
 
 const ROUNDS = 12;
@@ -101,7 +101,7 @@ export function raceConformance(under: MetadataUnderTest): void {
         const [res] = await Promise.all([
           b.putManifest(push),
           (async () => {
-            const swept = await a.transaction((tx) => sweepMetadata(tx, GC));
+            const swept = await sweepMetadata(stepwise(a), GC);
             for (const c of swept.blobs) await collectBlob(a, bytes, c.digest);
           })(),
         ]);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MetadataStore, NewManifest } from '../../src/metadata/store.js';
 import { digestOf, type Digest } from '../../src/oci/digest.js';
-import { sweepMetadata } from '../../src/registry/gc-sweep.js';
+import { inTransaction, stepwise, sweepMetadata } from '../../src/registry/gc-sweep.js';
 import { raceConformance } from './conformance-races.js';
 import { runLogConformance } from './conformance-run-log.js';
 
@@ -147,13 +147,13 @@ export function metadataConformance(name: string, under: MetadataUnderTest): voi
       assert.equal(await s.deleteTag(repo, 'x', 2_000), false);
       // Dry run: the whole tree would go, and nothing changes.
       const opts = { olderThan: 5_000, uploadsIdleBefore: 0, deleteUntagged: false };
-      const plan = await s.transaction((tx) => sweepMetadata(tx, opts), { commit: false });
+      const plan = await s.transaction((tx) => sweepMetadata(inTransaction(tx), opts), { commit: false });
       assert.deepEqual(plan.manifests.filter((m) => m.repo === repo).map((m) => m.digest).sort(), [idx([]).digest, c1.digest, c2.digest].sort());
       assert.ok(await s.getManifestByDigest(repo, c1.digest), 'the dry run changed nothing');
       // Too young: nothing goes.
-      const young = await s.transaction((tx) => sweepMetadata(tx, { ...opts, olderThan: 1_500 }));
+      const young = await sweepMetadata(stepwise(s), { ...opts, olderThan: 1_500 });
       assert.equal(young.manifests.filter((m) => m.repo === repo).length, 0);
-      const run = await s.transaction((tx) => sweepMetadata(tx, opts));
+      const run = await sweepMetadata(stepwise(s), opts);
       assert.equal(run.manifests.filter((m) => m.repo === repo).length, 3);
       assert.equal(await s.getManifestByDigest(repo, c1.digest), undefined);
       // deleteManifest removes its tags.
@@ -227,6 +227,42 @@ export function metadataConformance(name: string, under: MetadataUnderTest): voi
       assert.equal(await s.gcDeleteBlob(d('g1'), 1_000), true);
       assert.equal(await s.blobSize(d('g1')), undefined);
       assert.equal(await s.blobReferenceCount(d('g2')), 1);
+    });
+
+    it('gc queries: a candidate re-tagged after its listing is no longer collectable, and the sweep keeps it', async () => {
+      const repo = 'gcre/app';
+      const m = manifest(repo, '{"re":1}', { tags: ['t'], now: 100 });
+      await s.putManifest(m);
+      assert.equal(await s.deleteTag(repo, 't', 200), true);
+      const [c] = (await s.gcOrphanedManifests(1_000)).filter((x) => x.repo === repo);
+      assert.deepEqual(c, { repo, digest: m.digest, size: m.content.length, orphanedAt: 200 });
+      assert.equal(await s.gcManifestCollectable(c!, 1_000), true);
+      assert.equal(await s.gcManifestCollectable(c!, 150), false, 'orphaned too recently');
+      await s.putManifest({ ...m, tags: ['t2'], now: 300 });
+      assert.equal(await s.gcManifestCollectable(c!, 1_000), false, 're-tagged');
+      const u = manifest(repo, '{"untagged":1}', { now: 100 });
+      await s.putManifest(u);
+      const uc = { repo, digest: u.digest, size: u.content.length };
+      assert.equal(await s.gcManifestCollectable(uc, 1_000), true);
+      assert.equal(await s.gcManifestCollectable(uc, 50), false, 'created too recently');
+      await s.putManifest({ ...u, tags: ['u'], now: 300 });
+      assert.equal(await s.gcManifestCollectable(uc, 1_000), false, 'tagged');
+      // A stale listing: the manifest is re-tagged between the listing and its step.
+      assert.equal(await s.deleteTag(repo, 't2', 400), true);
+      let retagged = false;
+      const swept = await sweepMetadata({
+        read: s,
+        step: async (body) => {
+          if (!retagged) {
+            retagged = true;
+            await s.putManifest({ ...m, tags: ['back'], now: 500 });
+          }
+          return s.transaction(body);
+        },
+      }, { olderThan: 1_000, uploadsIdleBefore: 0, deleteUntagged: false });
+      assert.ok(retagged);
+      assert.ok(!swept.manifests.some((x) => x.digest === m.digest), 'the stale candidate is not reported collected');
+      assert.equal((await s.getManifestByTag(repo, 'back'))?.digest, m.digest, 'and it stays, tagged');
     });
 
     it('reconcile queries: prefix listing, relink from references, drop', async () => {

@@ -11,6 +11,9 @@ const toCandidate = (r: CandidateRow): GcManifestCandidate => ({
 
 const ROOTLESS = `NOT EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)
   AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.child = m.digest AND p.kind = 'manifest' AND p.repo_id = m.repo_id)`;
+const ORPHANED = `m.orphaned_at IS NOT NULL AND m.orphaned_at < $1 AND ${ROOTLESS}`;
+const UNTAGGED = `m.orphaned_at IS NULL AND m.created_at < $1 AND ${ROOTLESS}
+  AND (m.subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repo_id = m.repo_id AND s.digest = m.subject))`;
 const FREE = `b.linked_at < $2 AND NOT EXISTS (SELECT 1 FROM repo_blobs rb WHERE rb.digest = b.digest)
   AND NOT EXISTS (SELECT 1 FROM manifest_refs mr WHERE mr.child = b.digest AND mr.kind = 'blob')`;
 
@@ -22,15 +25,18 @@ export class PgQueries extends PgManifests implements MetadataQueries {
   async gcOrphanedManifests(olderThan: number): Promise<GcManifestCandidate[]> {
     return (await this.sql.rows<CandidateRow>(`SELECT r.name, m.digest, m.size, m.orphaned_at FROM manifests m
       JOIN repositories r ON r.id = m.repo_id
-      WHERE m.orphaned_at IS NOT NULL AND m.orphaned_at < $1 AND ${ROOTLESS} ORDER BY r.name, m.digest`, [olderThan])).map(toCandidate);
+      WHERE ${ORPHANED} ORDER BY r.name, m.digest`, [olderThan])).map(toCandidate);
   }
 
   async gcUntaggedManifests(olderThan: number): Promise<GcManifestCandidate[]> {
     return (await this.sql.rows<CandidateRow>(`SELECT r.name, m.digest, m.size, m.orphaned_at FROM manifests m
       JOIN repositories r ON r.id = m.repo_id
-      WHERE m.orphaned_at IS NULL AND m.created_at < $1 AND ${ROOTLESS}
-      AND (m.subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repo_id = m.repo_id AND s.digest = m.subject))
-      ORDER BY r.name, m.digest`, [olderThan])).map(toCandidate);
+      WHERE ${UNTAGGED} ORDER BY r.name, m.digest`, [olderThan])).map(toCandidate);
+  }
+
+  async gcManifestCollectable(c: GcManifestCandidate, olderThan: number): Promise<boolean> {
+    return (await this.sql.rows(`SELECT 1 FROM manifests m JOIN repositories r ON r.id = m.repo_id
+      WHERE r.name = $2 AND m.digest = $3 AND ${c.orphanedAt !== undefined ? ORPHANED : UNTAGGED}`, [olderThan, c.repo, c.digest])).length > 0;
   }
 
   async gcSweepManifestContent(): Promise<void> {

@@ -12,6 +12,8 @@ const toCandidate = (r: CandidateRow): GcManifestCandidate => ({
 export class SqliteGc implements GcQueries {
   private readonly orphaned;
   private readonly untagged;
+  private readonly orphanedOne;
+  private readonly untaggedOne;
   private readonly staleLinks;
   private readonly blobCands;
   private readonly blobStillFree;
@@ -22,14 +24,17 @@ export class SqliteGc implements GcQueries {
   constructor(private readonly db: Db) {
     const rootless = `NOT EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)
       AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.child = m.digest AND p.kind = 'manifest' AND p.repo_id = m.repo_id)`;
-    this.orphaned = db.prepare(`SELECT r.name, m.digest, m.size, m.orphaned_at FROM manifests m
-      JOIN repositories r ON r.id = m.repo_id
-      WHERE m.orphaned_at IS NOT NULL AND m.orphaned_at < ? AND ${rootless} ORDER BY r.name, m.digest`);
-    this.untagged = db.prepare(`SELECT r.name, m.digest, m.size, m.orphaned_at FROM manifests m
-      JOIN repositories r ON r.id = m.repo_id
-      WHERE m.orphaned_at IS NULL AND m.created_at < ? AND ${rootless}
-      AND (m.subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repo_id = m.repo_id AND s.digest = m.subject))
-      ORDER BY r.name, m.digest`);
+    const orphaned = `m.orphaned_at IS NOT NULL AND m.orphaned_at < @olderThan AND ${rootless}`;
+    const untagged = `m.orphaned_at IS NULL AND m.created_at < @olderThan AND ${rootless}
+      AND (m.subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repo_id = m.repo_id AND s.digest = m.subject))`;
+    const list = (rule: string) => db.prepare(`SELECT r.name, m.digest, m.size, m.orphaned_at FROM manifests m
+      JOIN repositories r ON r.id = m.repo_id WHERE ${rule} ORDER BY r.name, m.digest`);
+    const one = (rule: string) => db.prepare(`SELECT 1 FROM manifests m JOIN repositories r ON r.id = m.repo_id
+      WHERE r.name = @repo AND m.digest = @digest AND ${rule}`);
+    this.orphaned = list(orphaned);
+    this.untagged = list(untagged);
+    this.orphanedOne = one(orphaned);
+    this.untaggedOne = one(untagged);
     this.staleLinks = db.prepare(`DELETE FROM repo_blobs AS rb WHERE rb.linked_at < ?
       AND NOT EXISTS (SELECT 1 FROM manifest_refs mr WHERE mr.child = rb.digest AND mr.kind = 'blob' AND mr.repo_id = rb.repo_id)`);
     const free = `b.linked_at < ? AND NOT EXISTS (SELECT 1 FROM repo_blobs rb WHERE rb.digest = b.digest)
@@ -42,11 +47,16 @@ export class SqliteGc implements GcQueries {
   }
 
   async gcOrphanedManifests(olderThan: number): Promise<GcManifestCandidate[]> {
-    return (this.orphaned.all(olderThan) as CandidateRow[]).map(toCandidate);
+    return (this.orphaned.all({ olderThan }) as CandidateRow[]).map(toCandidate);
   }
 
   async gcUntaggedManifests(olderThan: number): Promise<GcManifestCandidate[]> {
-    return (this.untagged.all(olderThan) as CandidateRow[]).map(toCandidate);
+    return (this.untagged.all({ olderThan }) as CandidateRow[]).map(toCandidate);
+  }
+
+  async gcManifestCollectable(c: GcManifestCandidate, olderThan: number): Promise<boolean> {
+    const stmt = c.orphanedAt !== undefined ? this.orphanedOne : this.untaggedOne;
+    return stmt.get({ olderThan, repo: c.repo, digest: c.digest }) !== undefined;
   }
 
   async gcSweepManifestContent(): Promise<void> {

@@ -265,6 +265,10 @@ export class SqliteQueries implements MetadataQueries {
     return this.gc.gcUntaggedManifests(olderThan);
   }
 
+  gcManifestCollectable(c: GcManifestCandidate, olderThan: number): Promise<boolean> {
+    return this.gc.gcManifestCollectable(c, olderThan);
+  }
+
   gcSweepManifestContent(): Promise<void> {
     return this.gc.gcSweepManifestContent();
   }

@@ -20,6 +20,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { makeFixtures } from '../test/fixtures/make-fixtures.js';
 import { prepareS3 } from '../test/helpers/s3.js';
@@ -59,30 +60,32 @@ interface Sample {
   rps: number;
   bad: number;
   cpuS: number[];
+  machineS: number;
 }
 
 const samples = new Map<SetupName, Sample[]>();
 let imageCount = 0;
 const rgw: { putObject: number; multipart: number }[] = [];
 
+const cores = (): number => availableParallelism();
 const med = (xs: number[]): number => median(xs);
 const f = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : '–');
 
 function table(): string {
   const rows = [
-    `| set-up | push ${imageCount} images s | ingest s | ingest MB/s | manifest GET req/s | CPU s per replica during GETs | bad responses |`,
-    '|---|--:|--:|--:|--:|---|--:|',
+    `| set-up | push ${imageCount} images s | ingest s | ingest MB/s | manifest GET req/s | CPU s per replica during GETs | machine CPU s busy during GETs (of ${cores()} cores × ${opts.loadS} s) | bad responses |`,
+    '|---|--:|--:|--:|--:|---|--:|--:|',
   ];
   for (const s of SETUPS) {
     const l = samples.get(s) ?? [];
     if (l.length === 0) continue;
     const cpu = l[0]!.cpuS.map((_, i) => f(med(l.map((x) => x.cpuS[i]!)), 1)).join(' / ');
-    rows.push(`| ${SETUP_LABEL[s]} | ${f(med(l.map((x) => x.pushS)), 2)} | ${f(med(l.map((x) => x.ingestS)), 2)} | ${f(med(l.map((x) => x.ingestMBps)), 1)} | ${f(med(l.map((x) => x.rps)), 0)} | ${cpu} | ${Math.max(...l.map((x) => x.bad))} |`);
+    rows.push(`| ${SETUP_LABEL[s]} | ${f(med(l.map((x) => x.pushS)), 2)} | ${f(med(l.map((x) => x.ingestS)), 2)} | ${f(med(l.map((x) => x.ingestMBps)), 1)} | ${f(med(l.map((x) => x.rps)), 0)} | ${cpu} | ${f(med(l.map((x) => x.machineS)), 1)} | ${Math.max(...l.map((x) => x.bad))} |`);
   }
   const put = med(rgw.map((r) => r.putObject));
   const mp = med(rgw.map((r) => r.multipart));
-  rows.push(`| RGW PUT, SDK PutObject (streamed) | – | ${f(opts.blobMib * 1.048576 / put, 2)} | ${f(put, 1)} | – | – | – |`);
-  rows.push(`| RGW PUT, SDK multipart 8 MiB × 4 | – | ${f(opts.blobMib * 1.048576 / mp, 2)} | ${f(mp, 1)} | – | – | – |`);
+  rows.push(`| RGW PUT, SDK PutObject (streamed) | – | ${f(opts.blobMib * 1.048576 / put, 2)} | ${f(put, 1)} | – | – | – | – |`);
+  rows.push(`| RGW PUT, SDK multipart 8 MiB × 4 | – | ${f(opts.blobMib * 1.048576 / mp, 2)} | ${f(mp, 1)} | – | – | – | – |`);
   return rows.join('\n');
 }
 
@@ -125,9 +128,9 @@ async function main(): Promise<void> {
         const pushS = await pushFixtures(s, images, scope.work);
         const ingestS = await ingestBlob(s, blob, 'bench/ingest');
         const load = await manifestLoad(s, target, opts.loadTool, opts.connections, opts.loadS, opts.warmupS);
-        const sample = { pushS, ingestS, ingestMBps: blob.size / 1e6 / ingestS, rps: load.rps, bad: load.bad, cpuS: load.cpuS };
+        const sample = { pushS, ingestS, ingestMBps: blob.size / 1e6 / ingestS, rps: load.rps, bad: load.bad, cpuS: load.cpuS, machineS: load.machineS };
         samples.set(name, [...(samples.get(name) ?? []), sample]);
-        log(`  ${SETUP_LABEL[name]}: push ${f(pushS, 2)} s, ingest ${f(ingestS, 2)} s (${f(sample.ingestMBps, 1)} MB/s), GET ${f(load.rps, 0)} req/s, CPU ${load.cpuS.map((c) => f(c, 1)).join('/')} s`);
+        log(`  ${SETUP_LABEL[name]}: push ${f(pushS, 2)} s, ingest ${f(ingestS, 2)} s (${f(sample.ingestMBps, 1)} MB/s), GET ${f(load.rps, 0)} req/s, CPU ${load.cpuS.map((c) => f(c, 1)).join('/')} s (machine ${f(load.machineS, 1)} s)`);
       } finally {
         await s.stop();
       }

@@ -21,7 +21,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { FixtureImage } from '../../test/fixtures/make-fixtures.js';
-import { cpuSeconds } from '../lib/proc.js';
+import { cpuSeconds, machineBusySeconds } from '../lib/proc.js';
 import { runLoad, type LoadTool } from '../lib/load.js';
 import { newSkopeoHome, skopeoCopy } from '../lib/skopeo.js';
 import { MANIFEST_ACCEPT, verifyBlob, verifyRegistry } from '../lib/verify.js';
@@ -94,6 +94,8 @@ export interface LoadFigures {
   readonly bad: number;
   /** CPU seconds of each replica during the load. */
   readonly cpuS: number[];
+  /** CPU seconds the whole machine was busy during the load (every process: replicas, HAProxy, PostgreSQL, the load tool). */
+  readonly machineS: number;
 }
 
 /**
@@ -106,9 +108,11 @@ export async function manifestLoad(s: Setup, img: FixtureImage, tool: LoadTool, 
   const url = `${s.url}/v2/${img.repo}/manifests/${img.tag ?? img.digest}`;
   if (warmupS > 0) await runLoad(tool, { url, method: 'GET', headers: { accept: MANIFEST_ACCEPT }, connections, durationS: warmupS });
   const before = s.replicas.map((r) => cpuSeconds(r.pid) ?? NaN);
+  const busy0 = machineBusySeconds();
   const r = await runLoad(tool, { url, method: 'GET', headers: { accept: MANIFEST_ACCEPT }, connections, durationS });
+  const machineS = machineBusySeconds() - busy0;
   const cpuS = s.replicas.map((p, i) => (cpuSeconds(p.pid) ?? NaN) - before[i]!);
-  return { rps: r.rps, bad: r.bad, cpuS };
+  return { rps: r.rps, bad: r.bad, cpuS, machineS };
 }
 
 /** RGW's own PUT throughput for the blob in MB/s: the better of one streamed PutObject and an 8 MiB × 4 multipart upload. */

@@ -4,7 +4,9 @@
  *           HOME/XDG tree from newSkopeoHome() (a cold blob-info cache);
  *           every registry it is pointed at must be on 127.x
  *   airlock node dist/src/cli/main.js … with a fresh empty HOME (no
- *           credentials found) and NO_PROXY=*
+ *           credentials found) and NO_PROXY=*; BENCH_AIRLOCK_NODE_ARGS
+ *           (space-separated) goes before the script, for profiling, e.g.
+ *           `--cpu-prof --cpu-prof-dir=/tmp/prof`
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,11 +35,13 @@ export function newAirlockHome(parent: string): Promise<string> {
   return mkdtemp(join(parent, 'airlock-home-'));
 }
 
-/** `node dist/src/cli/main.js ARGS…` in `home`. */
+const nodeArgs = (): string[] => (process.env.BENCH_AIRLOCK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
+/** `node [BENCH_AIRLOCK_NODE_ARGS] dist/src/cli/main.js ARGS…` in `home`. */
 export function airlockCmd(home: string, args: readonly string[]): ToolCmd {
   return {
     cmd: process.execPath,
-    argv: [AIRLOCK_MAIN, ...args],
+    argv: [...nodeArgs(), AIRLOCK_MAIN, ...args],
     cwd: home,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NO_PROXY: '*' },
   };

@@ -7,12 +7,16 @@
  * (OKD channels: origin-release.ci.openshift.org's).
  */
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
+import { Agent, request } from '../../util/undici-core.js';
 import type { ChannelType } from './config-types.js';
 
 export const OCP_GRAPH_URL = 'https://api.openshift.com/api/upgrades_info/v1/graph';
 export const OKD_GRAPH_URL = 'https://origin-release.ci.openshift.org/graph';
 const MAX_GRAPH_BYTES = 64 << 20;
+
+/** One keep-alive pool for graph requests, as undici's global dispatcher was. */
+let agent: Agent | undefined;
+const graphAgent = (): Agent => (agent ??= new Agent());
 
 export class GraphError extends Error {
   readonly code = 'ERR_RELEASE_GRAPH';
@@ -84,7 +88,7 @@ export class CincinnatiClient {
     const what = `release graph of channel ${channel} (${arch}) from ${url.origin}${url.pathname}`;
     let res;
     try {
-      res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, signal, headersTimeout: this.o.timeoutMs ?? 60_000, bodyTimeout: this.o.timeoutMs ?? 60_000 });
+      res = await request(graphAgent(), { origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: { accept: 'application/json' }, signal, headersTimeout: this.o.timeoutMs ?? 60_000, bodyTimeout: this.o.timeoutMs ?? 60_000 });
     } catch (e) {
       throw new GraphError(`${what}: ${(e as Error).message}`);
     }

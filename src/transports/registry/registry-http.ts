@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, request } from '../../util/undici-core.js';
 import { certsDCas } from '../../credentials/certs-d.js';
 import type { AuthStore } from './auth-file.js';
 import { parseChallenges, type Challenge } from './challenge.js';
@@ -158,35 +159,78 @@ export class RegistryHttp {
 
   /** `https://host` or, with insecure and no TLS there, `http://host`. Pings once. */
   origin(signal?: AbortSignal): Promise<string> {
-    if (this.originP === undefined) {
-      this.originP = this.discover(signal);
-      this.originP.catch(() => (this.originP = undefined));
-    }
-    return this.originP;
+    if (this.originP === undefined) this.remember(this.discover((origin) => this.probe(origin, signal)));
+    return this.originP!;
+  }
+
+  private remember(found: Promise<{ origin: string }>): void {
+    const p = found.then((f) => f.origin);
+    p.catch(() => (this.originP = undefined));
+    this.originP = p;
+  }
+
+  /** Origins to try, in order of preference. */
+  private candidates(): string[] {
+    return [`https://${this.registry}`, ...(this.opts.insecure ? [`http://${this.registry}`] : [])];
   }
 
   /**
-   * Pings `/v2/` over https and, with insecure, over plain http AT THE SAME
-   * TIME (over a slow link, a failed TLS attempt first would cost its round
-   * trips before http is even tried). https wins when it answers; the http
-   * answer is used only when https failed. A ping carries no credentials.
+   * Tries every candidate origin AT THE SAME TIME (over a slow link, a failed
+   * TLS attempt first would cost its round trips before http is even tried):
+   * https wins when it answers; the http answer is used only when https
+   * failed. Nothing sent here carries credentials.
    */
-  private async discover(signal?: AbortSignal): Promise<string> {
-    const candidates = [`https://${this.registry}`, ...(this.opts.insecure ? [`http://${this.registry}`] : [])];
-    const probes = candidates.map((origin) => this.probe(origin, signal));
+  private async discover<R extends { origin: string; challenge?: Challenge }>(
+    attempt: (origin: string) => Promise<R | { error: unknown }>,
+    discard: (r: R) => Promise<void> = async () => undefined,
+  ): Promise<R> {
+    const probes = this.candidates().map(attempt);
     let lastError: unknown;
+    let found: R | undefined;
     for (const p of probes) {
-      const r = await p;
-      if ('error' in r) {
-        lastError = r.error;
+      if (found !== undefined) {
+        // A later candidate's answer is not used: release its connection.
+        void p.then((r) => ('error' in r ? undefined : discard(r))).catch(() => undefined);
         continue;
       }
-      if (r.challenge !== undefined) this.auth.setChallenge(r.challenge);
-      return r.origin;
+      const r = await p;
+      if ('error' in r) lastError = r.error;
+      else found = r;
+    }
+    if (found !== undefined) {
+      if (found.challenge !== undefined) this.auth.setChallenge(found.challenge);
+      return found;
     }
     const reason = describeConnectError(lastError);
     const hint = this.opts.insecure ? '' : ` (for plain http or an unverified certificate use ${this.opts.insecureHint ?? '--insecure'}; for a private CA --certificate-authority)`;
     throw new RegistryUnreachableError(`cannot reach registry ${this.registry}: ${reason}${hint}`, { cause: lastError });
+  }
+
+  /**
+   * The first request to the registry stands in for the `GET /v2/` ping when
+   * it can be sent twice (GET or HEAD, no stream body): it goes to every
+   * candidate origin, the answer of the one discover() picks is its answer,
+   * and requests arriving meanwhile wait for it as they would for a ping.
+   * One request fewer per registry and run; a 401 teaches the challenge as
+   * the ping's would.
+   */
+  private sendFirst(req: HttpRequest): Promise<{ origin: string; res: Response }> | undefined {
+    if (this.originP !== undefined || (req.method !== 'GET' && req.method !== 'HEAD') || req.body !== undefined || /^https?:\/\//.test(req.path)) return undefined;
+    const found = this.discover<{ origin: string; res: Response; challenge?: Challenge }>(
+      async (origin) => {
+        try {
+          const res = await this.withRetries(this.describe(req.method, req.path), () => this.raw(origin, req, undefined), req.signal, req.retry !== false);
+          // Learnt before anyone waiting for the origin goes on, so they send credentials at once.
+          const challenge = res.statusCode === 401 ? parseChallenges(res.headers['www-authenticate'])[0] : undefined;
+          return { origin, res, ...(challenge ? { challenge } : {}) };
+        } catch (e) {
+          return { error: e };
+        }
+      },
+      (r) => r.res.body.dump(),
+    );
+    this.remember(found);
+    return found;
   }
 
   /** One `GET /v2/` on `origin`: the origin and its auth challenge, or why it is not usable (never rejects). */
@@ -210,7 +254,7 @@ export class RegistryHttp {
     const sameOrigin = url === undefined || url.origin === origin;
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...req.headers };
     if (authorization !== undefined && sameOrigin) headers.authorization = authorization;
-    return this.agent.request({
+    return request(this.agent, {
       // undici closes the connection after every HEAD unless told not to;
       // registries answer HEAD correctly, and reconnecting costs more than the request.
       reset: false,
@@ -260,12 +304,15 @@ export class RegistryHttp {
    * The caller owns the response body.
    */
   async send(req: HttpRequest): Promise<Response> {
-    const origin = await this.origin(req.signal);
+    const firstP = this.sendFirst(req);
+    let first = firstP && (await firstP);
+    const origin = first?.origin ?? (await this.origin(req.signal));
     const replayable = !(req.body !== undefined && !Buffer.isBuffer(req.body));
     const retrying = replayable && req.retry !== false;
     for (let reauth = 0; ; reauth++) {
-      const authorization = await this.auth.authorization(req.scope === undefined ? [] : Array.isArray(req.scope) ? req.scope : [req.scope as Scope], req.signal);
-      let res = await this.withRetries(this.describe(req.method, req.path), () => this.raw(origin, req, authorization), req.signal, retrying);
+      const authorization = first ? undefined : await this.auth.authorization(req.scope === undefined ? [] : Array.isArray(req.scope) ? req.scope : [req.scope as Scope], req.signal);
+      let res = first?.res ?? (await this.withRetries(this.describe(req.method, req.path), () => this.raw(origin, req, authorization), req.signal, retrying));
+      first = undefined;
       if (res.statusCode === 401 && reauth === 0 && replayable) {
         const challenge = parseChallenges(res.headers['www-authenticate'])[0];
         if (challenge !== undefined) {
@@ -294,7 +341,7 @@ export class RegistryHttp {
           `GET ${target.host}${target.pathname} (redirected)`,
           () => {
             this.stats.requests++;
-            return this.agent.request({ origin: target.origin, path: target.pathname + target.search, method: 'GET', headers: { 'user-agent': this.opts.userAgent, ...req.headers }, signal: req.signal });
+            return request(this.agent, { origin: target.origin, path: target.pathname + target.search, method: 'GET', headers: { 'user-agent': this.opts.userAgent, ...req.headers }, signal: req.signal });
           },
           req.signal,
           retrying,
@@ -315,7 +362,7 @@ export class RegistryHttp {
         const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, accept: 'application/json' };
         if (req.authorization !== undefined) headers.authorization = req.authorization;
         if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-        return this.agent.request({ origin: u.origin, path: u.pathname + u.search, method, headers, body, signal });
+        return request(this.agent, { origin: u.origin, path: u.pathname + u.search, method, headers, body, signal });
       },
       signal,
       true,

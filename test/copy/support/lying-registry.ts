@@ -114,7 +114,10 @@ export async function startLyingRegistry(): Promise<LyingRegistry> {
         const head = `HTTP/1.1 200 OK\r\n${Object.entries({ ...headers, 'content-length': String(body.length) })
           .map(([k, v]) => `${k}: ${v}\r\n`)
           .join('')}\r\n`;
-        const socket = res.socket!;
+        // res.socket is null while an earlier response on this connection is unfinished (an
+        // overrun bypasses the framing, so its response never finishes and a client that took
+        // the declared length as the whole answer may already have sent its next request here).
+        const socket = res.socket ?? res.req.socket;
         socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body, Buffer.alloc(4096, 0x42)]), () => socket.end());
         return;
       }

@@ -12,3 +12,10 @@ declare module 'undici/lib/api/api-request.js' {
   function request(this: Dispatcher, opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
   export default request;
 }
+
+declare module 'undici/lib/core/connect.js' {
+  import type { buildConnector as BuildConnector } from 'undici';
+  /** undici's buildConnector (the index re-exports this file's function). */
+  const buildConnector: typeof BuildConnector;
+  export default buildConnector;
+}

@@ -6,16 +6,14 @@
  * A 401 that survives re-authorization, or a 403, is thrown as the
  * RegistryAuthError of RegistryAuth.refuse (never returned).
  */
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Agent, request } from '../../util/undici-core.js';
-import { certsDCas } from '../../credentials/certs-d.js';
 import type { AuthStore } from './auth-file.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { RegistryAuth, type Scope, type TokenRequest } from './registry-auth.js';
 import { describeConnectError, readLimited, RegistryHttpError, RegistryUnreachableError } from './http-errors.js';
+import { registryConnector, trustedCas } from './tls-trust.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, waitFor, type RetryPolicy } from './retry.js';
 
 export interface RegistryHttpOptions {
@@ -85,38 +83,6 @@ export function header(res: Response, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
-
-/**
- * Node's bundled roots + the system bundle + NODE_EXTRA_CA_CERTS/SSL_CERT_FILE
- * (an explicit `ca` list replaces Node's defaults, so they are added back)
- * + --certificate-authority + the registry's certs.d CAs
- * (`/etc/containers/certs.d/HOST[:PORT]/*.crt` and the other podman/docker
- * locations, credentials/certs-d.ts).
- */
-function trustedCas(caFile: string | undefined, registry: string): string[] | undefined {
-  const extra: string[] = [];
-  for (const f of SYSTEM_BUNDLES) {
-    try {
-      extra.push(readFileSync(f, 'utf8'));
-      break;
-    } catch {
-      // try the next location
-    }
-  }
-  for (const f of [process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE]) {
-    if (f === undefined || f === '') continue;
-    try {
-      extra.push(readFileSync(f, 'utf8'));
-    } catch {
-      // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS
-    }
-  }
-  if (caFile !== undefined) extra.push(readFileSync(caFile, 'utf8'));
-  extra.push(...certsDCas(registry));
-  return extra.length === 0 ? undefined : [...rootCertificates, ...extra];
-}
-
 const MAX_REDIRECTS = 5;
 
 /** A registry verifying a committed blob is given one more second per this many bytes. */
@@ -140,7 +106,7 @@ export class RegistryHttp {
       keepAliveTimeout: 30_000,
       headersTimeout: opts.headersTimeoutMs,
       bodyTimeout: opts.bodyTimeoutMs,
-      connect: { rejectUnauthorized: !opts.insecure, ...(ca ? { ca } : {}) },
+      connect: registryConnector(opts.insecure, ca),
     });
     this.auth = new RegistryAuth(registry, opts.auth, (req, signal) => this.fetchToken(req, signal), {
       skipMultipleScopes: opts.skipMultipleScopes,

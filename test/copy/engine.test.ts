@@ -86,7 +86,7 @@ describe('copy engine', { skip: gate.skip }, () => {
     await assertMirrored(a.url, 'fixtures', fx.images);
     const unique = await uniqueBlobs(fx.layout, fx.images.map((i) => i.digest));
     assert.equal(run.actions.uploaded, unique.size, 'uploads = unique blobs');
-    assert.equal(await uploadStarts(a.url), unique.size, 'upload sessions at the registry = unique blobs');
+    assert.equal(await uploadStarts(a.url), unique.size, 'uploads started at the registry = unique blobs');
   });
 
   it('copies airlock → airlock with mounts for shared blobs and no blob uploaded twice', async () => {

@@ -36,6 +36,17 @@ function auditEvent(route: V2Route | undefined, method: string, status: number):
   return undefined;
 }
 
+/**
+ * The `route` label of a request's metrics and log line: the route's kind,
+ * with the three ways a POST to `…/blobs/uploads/` ends told apart (a
+ * cross-repository mount, a monolithic upload with `?digest=`, or a session).
+ */
+function metricsRoute(route: V2Route, method: string, query: URLSearchParams): string {
+  if (route.kind !== 'upload-start' || method !== 'POST') return route.kind;
+  if (query.has('mount')) return 'blob-mount';
+  return query.has('digest') ? 'upload-monolithic' : 'upload-start';
+}
+
 /** Registered with prefix `/v2`. */
 export const v2Plugin: FastifyPluginAsync<V2PluginOptions> = async (app, o) => {
   // Who each request was authorized as, for the audit lines of writes.
@@ -66,7 +77,7 @@ export const v2Plugin: FastifyPluginAsync<V2PluginOptions> = async (app, o) => {
     rep.header('docker-distribution-api-version', 'registry/2.0');
     const { path, query } = splitUrl(req.url);
     const route = parseV2Path(path);
-    req.routeKind = route.kind;
+    req.routeKind = metricsRoute(route, req.method, query);
     req.v2route = route;
     return handleV2({ service: o.service, access }, route, query, req, rep);
   };

@@ -4,7 +4,7 @@
  * blob bodies are streams. Every method throws RegistryHttpError for an
  * unexpected answer, with the operation and the registry's OCI error code.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { digestOf, isDigest, parseDigest, type Digest } from '../../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES } from '../../oci/media-types.js';
 import { parseDescriptor } from '../../oci/descriptor.js';
@@ -63,6 +63,12 @@ export class RegistryClient {
   private referrersKnown = false;
   /** The one referrers request in flight while that is not known yet. */
   private referrersProbe: Promise<void> | undefined;
+  /**
+   * Whether the registry completes a monolithic `POST …/blobs/uploads/?digest=`
+   * (201) or opens a session and ignores the body (202, e.g. distribution
+   * 2.8): learnt from its first answer, undefined until then.
+   */
+  private monolithicPost: boolean | undefined;
 
   constructor(
     readonly registry: string,
@@ -179,6 +185,43 @@ export class RegistryClient {
     const loc = header(res, 'location');
     if (loc === undefined) throw new Error(`${what}: 202 without Location`);
     return loc;
+  }
+
+  /**
+   * Uploads a blob held in memory (its digest already verified): one
+   * `POST …/blobs/uploads/?digest=` carrying the bytes where the registry
+   * completes it (201), else the session that POST opened (202) or a new one
+   * is finished with a PUT. Not retried here: part of a blob transfer.
+   */
+  async blobUploadBytes(repository: string, digest: Digest, bytes: Buffer, signal?: AbortSignal): Promise<void> {
+    if (this.monolithicPost === false) {
+      const location = await this.blobUploadStart(repository, signal);
+      await this.blobUploadPut(repository, location, digest, bytes.length, Readable.from([bytes]), signal);
+      return;
+    }
+    const what = `POST ${this.registry}/${repository} blob ${digest}`;
+    const res = await this.http.send({
+      method: 'POST',
+      path: this.path(repository, `blobs/uploads/?digest=${encodeURIComponent(digest)}`),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+      body: bytes,
+      scope: push(repository),
+      signal,
+      retry: false,
+    });
+    if (res.statusCode === 201) {
+      await res.body.dump();
+      this.monolithicPost = true;
+      this.counts.blobUploads++;
+      this.counts.bytesUploaded += bytes.length;
+      return;
+    }
+    if (res.statusCode !== 202) throw await httpError(res, what);
+    await res.body.dump();
+    this.monolithicPost = false;
+    const loc = header(res, 'location');
+    if (loc === undefined) throw new Error(`${what}: 202 without Location`);
+    await this.blobUploadPut(repository, loc, digest, bytes.length, Readable.from([bytes]), signal);
   }
 
   /** Cancels an upload session (DELETE on its Location); resolves to the status the registry answered. */

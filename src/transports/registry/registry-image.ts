@@ -9,6 +9,12 @@ import type { RegistryClient, UploadLocation } from './registry-client.js';
 
 /** Tags read at most for a missing tag's hint. */
 const TAG_HINT_LIMIT = 10_000;
+/**
+ * Blobs up to this size go up in one monolithic POST (RegistryClient.blobUploadBytes).
+ * Small enough that a registry answering 202 before reading the body still
+ * keeps the connection (Go's net/http drains up to 256 KiB of an unread body).
+ */
+const MONOLITHIC_MAX = 128 * 1024;
 const SOURCE_CAPS: SourceCaps = { listTags: true, referrers: true };
 const DESTINATION_CAPS: DestinationCaps = { blobScope: 'repository', crossRepoMount: true, concurrentBlobWrites: true, taglessManifests: true };
 
@@ -105,6 +111,12 @@ export class RegistryDestination implements ImageDestination {
     let location = this.openSessions.get(blob.digest);
     this.openSessions.delete(blob.digest);
     const checked = verified(body, blob);
+    if (location === undefined && blob.size <= MONOLITHIC_MAX) {
+      // Read whole (and verified) first: one POST where the registry takes it, and the bytes are still here for a PUT where it does not.
+      const bytes = Buffer.concat(await checked.toArray());
+      await this.client.blobUploadBytes(this.repository, blob.digest, bytes, signal);
+      return;
+    }
     try {
       location ??= await this.client.blobUploadStart(this.repository, signal);
       // A small blob may have been read, checked and failed while the POST was out.

@@ -20,13 +20,20 @@ export async function uniqueBlobs(layout: string, roots: string[]): Promise<Set<
   return blobs;
 }
 
-/** Upload sessions airlock opened (POST .../blobs/uploads/ answered 202), from /metrics. */
+/**
+ * Blob uploads airlock started, from /metrics: sessions opened (POST
+ * .../blobs/uploads/ answered 202, mounts that fell back to a session
+ * included) and monolithic uploads completed (POST ?digest= answered 201).
+ * Successful mounts are not uploads and are not counted.
+ */
 export async function uploadStarts(baseUrl: string): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   let n = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith('airlock_http_requests_total{')) continue;
-    if (line.includes('route="upload-start"') && line.includes('status="202"')) n += Number(line.split(' ').pop());
+    const session = /route="(upload-start|blob-mount)"/.test(line) && line.includes('status="202"');
+    const monolithic = line.includes('route="upload-monolithic"') && line.includes('status="201"');
+    if (session || monolithic) n += Number(line.split(' ').pop());
   }
   return n;
 }

@@ -127,7 +127,8 @@ describe('registry client', () => {
     g.faults.push(
       { match: (m, p) => m === 'HEAD' && p.includes('/blobs/'), action: 503, times: 2 },
       { match: (m, p) => m === 'POST' && p.includes('/blobs/uploads'), action: 'reset', times: 1 },
-      { match: (m, p) => m === 'PUT' && p.includes('/blobs/uploads'), action: 502, times: 1 },
+      // The request that carries a blob's bytes: the PUT of a session, or the monolithic POST ?digest= (small blobs into airlock).
+      { match: (m, p) => (m === 'PUT' && p.includes('/blobs/uploads')) || (m === 'POST' && p.includes('/blobs/uploads') && p.includes('digest=')), action: 502, times: 1 },
       { match: (m, p) => m === 'PUT' && p.includes('/manifests/'), action: 503, times: 1 },
     );
     const h = hub();

@@ -69,6 +69,8 @@ export class RegistryClient {
    * 2.8): learnt from its first answer, undefined until then.
    */
   private monolithicPost: boolean | undefined;
+  /** The one monolithic POST in flight while that is not known (the others wait for its answer). */
+  private monolithicProbe: Promise<unknown> | undefined;
 
   constructor(
     readonly registry: string,
@@ -194,11 +196,28 @@ export class RegistryClient {
    * is finished with a PUT. Not retried here: part of a blob transfer.
    */
   async blobUploadBytes(repository: string, digest: Digest, bytes: Buffer, signal?: AbortSignal): Promise<void> {
+    // One upload asks while the answer is unknown: a registry that ignores the body gets it once, not once per upload in flight.
+    while (this.monolithicPost === undefined && this.monolithicProbe !== undefined) await this.monolithicProbe.catch(() => undefined);
+    if (this.monolithicPost === undefined) {
+      const probe = this.postBytes(repository, digest, bytes, signal);
+      this.monolithicProbe = probe;
+      try {
+        await probe;
+      } finally {
+        this.monolithicProbe = undefined;
+      }
+      return;
+    }
     if (this.monolithicPost === false) {
       const location = await this.blobUploadStart(repository, signal);
       await this.blobUploadPut(repository, location, digest, bytes.length, Readable.from([bytes]), signal);
       return;
     }
+    await this.postBytes(repository, digest, bytes, signal);
+  }
+
+  /** The monolithic POST; on 202 the session it opened is finished with a PUT. */
+  private async postBytes(repository: string, digest: Digest, bytes: Buffer, signal?: AbortSignal): Promise<void> {
     const what = `POST ${this.registry}/${repository} blob ${digest}`;
     const res = await this.http.send({
       method: 'POST',

@@ -1,6 +1,6 @@
-import { createReadStream, createWriteStream, open as openFd } from 'node:fs';
+import { constants, createReadStream, createWriteStream, open as openFd } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,7 @@ import {
   type WriteOptions,
 } from './driver.js';
 import { GroupSync } from '../util/group-sync.js';
+import { FileAppendStream } from './fs-append-stream.js';
 
 /** Whole-file writes are staged here (same filesystem, so the final rename is atomic); dot names are never listed. */
 const TMP_DIR = '.tmp';
@@ -36,8 +37,15 @@ export class FilesystemDriver implements StorageDriver {
   /** Directories known to exist with a durable entry in their parent (so mkdir and its fsyncs are skipped). */
   private readonly madeDirs = new Set<string>();
 
-  constructor(root: string) {
+  /**
+   * Appends write aligned runs with O_DIRECT (see fs-append-stream.ts);
+   * turned off for good at the first EINVAL, or by the constructor option.
+   */
+  private directIo: boolean;
+
+  constructor(root: string, opts: { directIo?: boolean } = {}) {
     this.root = resolve(root);
+    this.directIo = opts.directIo ?? true;
   }
 
   /**
@@ -119,15 +127,26 @@ export class FilesystemDriver implements StorageDriver {
     opts.signal?.throwIfAborted();
     const full = this.full(path);
     await mkdir(dirname(full), { recursive: true });
-    const fh = await open(full, 'a');
-    const stream = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 8 << 20 });
-    // Flush in the background while bytes keep arriving, so the fsync at
-    // commit finds little left to write instead of the whole blob.
+    // Positional writes from the current size (not O_APPEND, which Linux
+    // honours even for pwrite): the session owns the file's end.
+    const fh = await open(full, constants.O_WRONLY | constants.O_CREAT);
+    const directFh = await this.openDirect(full);
+    let stream: FileAppendStream;
+    try {
+      const start = (await fh.stat()).size;
+      stream = new FileAppendStream(fh.fd, directFh?.fd, start, () => (this.directIo = false));
+    } catch (e) {
+      await directFh?.close().catch(() => undefined);
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+    // Flush the page-cache part in the background while bytes keep arriving,
+    // so the fsync at commit finds little left to write instead of the whole blob.
     let synced = 0;
     let syncing: Promise<void> | undefined;
     const flusher = setInterval(() => {
-      if (syncing || stream.bytesWritten - synced < FLUSH_EVERY) return;
-      const upTo = stream.bytesWritten;
+      if (syncing || stream.bufferedBytes - synced < FLUSH_EVERY) return;
+      const upTo = stream.bufferedBytes;
       syncing = fh.datasync().then(
         () => void (synced = upTo),
         () => undefined,
@@ -147,6 +166,7 @@ export class FilesystemDriver implements StorageDriver {
         // fdatasync: the data and the file size (all a reader needs), not the timestamps.
         if (sync) await fh.datasync();
       } finally {
+        await directFh?.close().catch(() => undefined);
         await fh.close();
       }
     };
@@ -169,6 +189,18 @@ export class FilesystemDriver implements StorageDriver {
         return finish(false);
       },
     };
+  }
+
+  /** A second descriptor with O_DIRECT for the append stream, or undefined where the filesystem refuses it. */
+  private async openDirect(full: string): Promise<FileHandle | undefined> {
+    if (!this.directIo || constants.O_DIRECT === undefined) return undefined;
+    try {
+      return await open(full, constants.O_WRONLY | constants.O_DIRECT);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EINVAL') throw e;
+      this.directIo = false;
+      return undefined;
+    }
   }
 
   async move(from: string, to: string, retried = false): Promise<void> {

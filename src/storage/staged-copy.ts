@@ -1,6 +1,7 @@
 import { Writable, type Readable } from 'node:stream';
 import type { DigestHasher } from '../oci/digest.js';
 import type { StagingPool } from './staging-pool.js';
+import { streamed } from '../util/gc-pacer.js';
 
 export class SizeMismatchError extends Error {
   constructor(readonly expected: number, readonly actual: number) {
@@ -116,6 +117,7 @@ class StagingSink extends Writable {
     if (this.failure) return;
     this.received += chunk.length;
     this.bytesThisTick += chunk.length;
+    streamed(chunk.length);
     const limit = this.opts.limit;
     if (limit !== undefined && this.received > limit) {
       this.body.destroy();

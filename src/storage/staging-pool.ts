@@ -1,3 +1,5 @@
+import { allocAligned } from '../util/aligned-buffer.js';
+
 /**
  * A bounded pool of equal-size staging buffers, shared by every upload of
  * one blob store.
@@ -10,14 +12,16 @@
  * - a released buffer is kept for reuse while fewer than `keep` are free,
  *   otherwise dropped so its memory can go back to the system;
  * - a borrower must not touch a buffer after releasing it, and releases each
- *   buffer exactly once.
+ *   buffer exactly once;
+ * - buffers are page-aligned where possible (util/aligned-buffer.ts), so the
+ *   filesystem driver can write them with O_DIRECT.
  */
 export class StagingPool {
   private readonly free: Buffer[] = [];
   private lentOut = 0;
 
   constructor(
-    readonly bufferBytes = 4 << 20,
+    readonly bufferBytes = 1 << 20,
     readonly max = 8,
     readonly keep = 2,
   ) {
@@ -32,7 +36,7 @@ export class StagingPool {
     }
     if (this.lentOut >= this.max) return undefined;
     this.lentOut++;
-    return Buffer.allocUnsafeSlow(this.bufferBytes);
+    return allocAligned(this.bufferBytes);
   }
 
   release(buf: Buffer): void {

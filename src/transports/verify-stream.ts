@@ -7,6 +7,7 @@
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { DigestHasher, digestOf, parseDigest } from '../oci/digest.js';
+import { streamed } from '../util/gc-pacer.js';
 import { DigestMismatchError, errorText, SourceReadError, type BlobInfo, type RawManifest } from './types.js';
 
 export class VerifyingStream extends Transform {
@@ -35,6 +36,7 @@ export class VerifyingStream extends Transform {
       return;
     }
     this.hasher.update(chunk);
+    streamed(chunk.length);
     this.onBytes?.(chunk.length);
     if (this.held !== undefined) this.push(this.held);
     this.held = chunk;

@@ -133,7 +133,7 @@ export class BlobStore {
     const open = async () => (w = await this.driver.append(path, opts.expectedLength !== undefined ? { length: opts.expectedLength } : {})).stream;
     let copied;
     try {
-      copied = await stagedCopy(body, open, { pool: this.staging, hasher: state?.hasher, limit: opts.expectedLength, idleMs: this.idleTimeoutMs });
+      copied = await stagedCopy(body, open, { pool: this.staging, hasher: state?.hasher, limit: opts.expectedLength, idleMs: this.idleTimeoutMs, startOffset });
       await w?.commit();
     } catch (e) {
       this.hashes.delete(id);

@@ -2,6 +2,7 @@ import { Writable, type Readable } from 'node:stream';
 import type { DigestHasher } from '../oci/digest.js';
 import type { StagingPool } from './staging-pool.js';
 import { streamed } from '../util/gc-pacer.js';
+import { DIRECT_IO_ALIGN } from '../util/aligned-buffer.js';
 
 export class SizeMismatchError extends Error {
   constructor(readonly expected: number, readonly actual: number) {
@@ -18,6 +19,13 @@ export interface StagedCopyOptions {
   readonly limit?: number | undefined;
   /** Stop reading after this long without a byte from the client. */
   readonly idleMs: number;
+  /**
+   * Where the body's first byte lands in the file (default 0). When it is
+   * not on a DIRECT_IO_ALIGN boundary, the first staging buffer is flushed
+   * as soon as it reaches the boundary, so every later buffer is written at
+   * an aligned offset and can bypass the page cache (fs-append-stream.ts).
+   */
+  readonly startOffset?: number;
 }
 
 export interface StagedCopyResult {
@@ -80,6 +88,8 @@ class StagingSink extends Writable {
   private quietMs = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly tickMs: number;
+  /** Bytes before the next aligned file offset: the first staging buffer holds only these. */
+  private headGap: number;
 
   constructor(
     private readonly body: Readable,
@@ -92,6 +102,7 @@ class StagingSink extends Writable {
       this.rejectDone = rej;
     });
     this.tickMs = Math.min(TICK_MS, Math.max(10, opts.idleMs / 4));
+    this.headGap = (DIRECT_IO_ALIGN - ((opts.startOffset ?? 0) % DIRECT_IO_ALIGN)) % DIRECT_IO_ALIGN;
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
     this.on('finish', () => this.settle());
@@ -158,10 +169,11 @@ class StagingSink extends Writable {
           return;
         }
       }
-      const n = chunk.copy(this.stage, this.filled, off);
+      const cap = this.headGap > 0 ? Math.min(this.headGap, this.stage.length) : this.stage.length;
+      const n = chunk.copy(this.stage, this.filled, off, off + Math.min(chunk.length - off, cap - this.filled));
       this.filled += n;
       off += n;
-      if (this.filled === this.stage.length) this.flushStage();
+      if (this.filled === cap) this.flushStage();
     }
     this.busy = false;
     cb();
@@ -175,6 +187,7 @@ class StagingSink extends Writable {
   private flushStage(): void {
     const buf = this.stage!;
     const len = this.filled;
+    this.headGap = Math.max(0, this.headGap - len);
     this.stage = undefined;
     this.filled = 0;
     const out = this.out!;

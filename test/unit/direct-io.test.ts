@@ -18,6 +18,8 @@ import { FileAppendStream } from '../../src/storage/fs-append-stream.js';
 import { FilesystemDriver } from '../../src/storage/fs-driver.js';
 import { StagingPool } from '../../src/storage/staging-pool.js';
 import { PACE_BYTES, streamed } from '../../src/util/gc-pacer.js';
+import { stagedCopy } from '../../src/storage/staged-copy.js';
+import { Readable } from 'node:stream';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -127,6 +129,26 @@ describe('FilesystemDriver appends', () => {
     const s2 = await appendBuffers(driver, 'uploads/x/data', [b]);
     assert.equal(s2.bufferedBytes, 10, 'only the unaligned tail is buffered');
     assert.deepEqual(await readFile(driver.localPath('uploads/x/data')), Buffer.concat([a, b]));
+  });
+
+  it('a session that starts at an unaligned size realigns after its first staging buffer, so the rest still goes direct', async () => {
+    const driver = new FilesystemDriver(join(dir, 'root3'));
+    const pool = new StagingPool(256 * KiB, 4, 2);
+    const first = pattern(100_000, 12); // a chunk of 100,000 bytes: the next session starts unaligned
+    const second = pattern(2 * MiB + 777, 13);
+    let stream: FileAppendStream | undefined;
+    for (const [body, start] of [[first, 0], [second, first.length]] as const) {
+      const w = await driver.append('uploads/z/data');
+      stream = w.stream as FileAppendStream;
+      const r = await stagedCopy(Readable.from([body.subarray(0, 5000), body.subarray(5000)]), async () => w.stream, { pool, idleMs: 5000, startOffset: start });
+      assert.equal(r.received, body.length);
+      await w.commit();
+    }
+    const gap = DIRECT_IO_ALIGN - (first.length % DIRECT_IO_ALIGN);
+    const end = first.length + second.length;
+    assert.equal(stream!.bufferedBytes, gap + (end % DIRECT_IO_ALIGN), 'only the bytes up to the boundary and the final tail are buffered');
+    assert.deepEqual(await readFile(driver.localPath('uploads/z/data')), Buffer.concat([first, second]));
+    assert.equal(pool.inUse, 0);
   });
 
   it('directIo: false writes everything through the page cache, with the same bytes', async () => {

@@ -8,8 +8,8 @@
  *   2. one large random blob (BENCH_HUGE_MIB, default 1024): POST, then PUT
  *      ?digest= with the body streamed from a file (curl -T): MiB/s, server
  *      CPU, peak RSS sampled every 50 ms; then GET to /dev/null: MiB/s; the
- *      same GET after dropping the page cache (root only: a pull long after
- *      the push); then the same bytes again as PATCH chunks of 100,000,000
+ *      same GET after evicting the stored blob from the page cache (dd
+ *      iflag=nocache: a pull long after the push); then the same bytes again as PATCH chunks of 100,000,000
  *      bytes (Content-Range, one curl -T per chunk) and a closing PUT
  *   3. request rates (8 keep-alive connections, 1 s warm-up + 5 s): GET and
  *      HEAD manifest by tag, HEAD blob
@@ -104,7 +104,7 @@ interface BlobRun {
     threads: { thread: string; cpuS: number }[];
   };
   pull: Contention & { mibps: number; curlS: number; serverCpuS: number };
-  /** The same GET after dropping the page cache (undefined when not root). */
+  /** The same GET after evicting the stored blob from the page cache (undefined when its file was not found). */
   coldPull: (Contention & { mibps: number; curlS: number; serverCpuS: number }) | undefined;
   /** The same file again as PATCH chunks of PATCH_CHUNK bytes (Content-Range), then PUT ?digest= with no body. */
   patch: Contention & { mibps: number; wallS: number; serverCpuS: number; chunks: number };
@@ -311,20 +311,30 @@ async function blobRun(srv: ServerHandle, f: HugeFile): Promise<BlobRun> {
   log(`    CPU by thread: ${byThread.slice(0, 5).map((t) => `${t.thread} ${t.cpuS.toFixed(2)} s`).join(', ')}`);
 
   const pull = await pullOnce(srv, blobUrl, f, 'GET');
-  const coldPull = (await dropPageCache()) ? await pullOnce(srv, blobUrl, f, 'cold GET') : undefined;
+  const coldPull = evictBlob(srv.dir, f) ? await pullOnce(srv, blobUrl, f, 'cold GET') : undefined;
   const patch = await patchRun(srv, f);
   return { ingest, pull, coldPull, patch, hwmBytes: statusBytes(srv.pid, 'VmHWM') ?? 0, startRssBytes: srv.startRssBytes };
 }
 
-/** Empties the page cache (root only), so a read comes from the disk, as a pull long after the push would. */
-async function dropPageCache(): Promise<boolean> {
-  try {
-    spawnSync('sync');
-    await writeFile('/proc/sys/vm/drop_caches', '1\n');
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Evicts the stored blob (the file under the server's directory whose path
+ * names the digest and whose size is the blob's) from the page cache, so the
+ * next GET reads from the disk, as a pull long after the push would. Only
+ * that file: the rest of the cache (the bench's own upload file) stays warm.
+ */
+function evictBlob(dir: string, f: HugeFile): boolean {
+  const hex = f.digest.slice('sha256:'.length);
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && p.includes(hex) && statSync(p).size === f.size) found.push(p);
+    }
+  };
+  walk(dir);
+  for (const p of found) spawnSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none']);
+  return found.length > 0;
 }
 
 async function pullOnce(srv: ServerHandle, blobUrl: string, f: HugeFile, what: string): Promise<BlobRun['pull']> {
@@ -503,7 +513,7 @@ function buildRows(): Row[] {
   rows.push(row('  server CPU for that ingest', 's', ...vals(results.blob, (r) => r.ingest.serverCpuS), false));
   rows.push(row(`blob pull ${hm} (GET to /dev/null)`, 'MiB/s', ...vals(results.blob, (r) => r.pull.mibps), true, 0));
   rows.push(row('  server CPU for that pull', 's', ...vals(results.blob, (r) => r.pull.serverCpuS), false));
-  rows.push(row(`blob pull ${hm}, page cache dropped first`, 'MiB/s', ...vals(results.blob, (r) => r.coldPull?.mibps ?? NaN), true, 0));
+  rows.push(row(`blob pull ${hm}, blob evicted from the page cache first`, 'MiB/s', ...vals(results.blob, (r) => r.coldPull?.mibps ?? NaN), true, 0));
   rows.push(row('  server CPU for that pull', 's', ...vals(results.blob, (r) => r.coldPull?.serverCpuS ?? NaN), false));
   rows.push(row(`blob push ${hm} as PATCH chunks of ${PATCH_CHUNK} B, then PUT`, 'MiB/s', ...vals(results.blob, (r) => r.patch.mibps), true, 0));
   rows.push(row('  server CPU for that ingest', 's', ...vals(results.blob, (r) => r.patch.serverCpuS), false));

@@ -40,6 +40,21 @@ describe('registry TLS trust: one context per CA set', () => {
     }
   });
 
+  it('insecure: one shared context with no trust anchors (the root store is not parsed), and the unverified registry answers', async () => {
+    const made = mock.method(tls, 'createSecureContext');
+    const hubs = [1, 2].map(() => new RegistryHub({ insecure: () => true, connections: 4 }));
+    try {
+      const answers = await Promise.all(Array.from({ length: 16 }, (_, i) =>
+        hubs[i % 2]!.client(reg.hostPort).manifestHead('none/such', `i${i}`)));
+      assert.deepEqual(new Set(answers), new Set([undefined]), 'each HEAD reached the registry over unverified TLS (404: absent)');
+      assert.ok(made.mock.callCount() <= 1, `${made.mock.callCount()} TLS contexts`);
+      for (const c of made.mock.calls) assert.deepEqual((c.arguments[0] as { ca?: unknown }).ca, [], 'no CA list: nothing to parse');
+    } finally {
+      made.mock.restore();
+      await Promise.all(hubs.map((h) => h.close()));
+    }
+  });
+
   it('verification stays on: without the CA the registry is refused', async () => {
     const hub = new RegistryHub({});
     try {
